@@ -1,0 +1,121 @@
+//! The application: its shared state, the router, and serving on a listener.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db;
+use crate::framework::{self, Catalogue, Framework};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub frameworks: Arc<Catalogue>,
+    pub static_dir: PathBuf,
+}
+
+/// Loads and validates the framework files, stores them (idempotently), and returns every
+/// stored framework. An invalid file stops here with a message naming the file and the fault.
+pub async fn load_frameworks(pool: &PgPool, dir: &Path) -> anyhow::Result<Catalogue> {
+    let files = framework::load_dir(dir)?;
+    store_frameworks(pool, &files).await
+}
+
+/// Stores validated frameworks by code and edition (a restart changes nothing) and reads back
+/// every stored one.
+pub async fn store_frameworks(pool: &PgPool, files: &[Framework]) -> anyhow::Result<Catalogue> {
+    for fw in files {
+        let outcome = db::frameworks::store(pool, fw)
+            .await
+            .with_context(|| format!("storing framework {}", fw.code))?;
+        tracing::info!(code = %fw.code, edition = %fw.edition, ?outcome, "framework loaded");
+    }
+    let stored = db::frameworks::load_all(pool)
+        .await
+        .context("reading the stored frameworks")?;
+    Ok(Catalogue::new(stored))
+}
+
+/// Validates the framework files, connects, migrates and stores the frameworks: everything
+/// `serve` needs before it listens. The files are checked first, so a faulty one stops
+/// start-up before anything touches the database.
+pub async fn prepare(
+    database_url: &str,
+    frameworks_dir: &Path,
+    static_dir: PathBuf,
+) -> anyhow::Result<AppState> {
+    let files = framework::load_dir(frameworks_dir)?;
+    let pool = db::connect(database_url)
+        .await
+        .context("connecting to PostgreSQL (is DATABASE_URL right, and is the server running?)")?;
+    db::MIGRATOR
+        .run(&pool)
+        .await
+        .context("running the database migrations")?;
+    let frameworks = store_frameworks(&pool, &files).await?;
+    Ok(AppState {
+        db: pool,
+        frameworks: Arc::new(frameworks),
+        static_dir,
+    })
+}
+
+/// The content security policy: no inline script, nothing from elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; \
+     frame-ancestors 'none'; form-action 'self'; img-src 'self' data:";
+
+/// The whole application as a router tests can call.
+pub fn router(state: AppState) -> Router {
+    let static_files = ServeDir::new(&state.static_dir);
+    crate::web::routes()
+        .nest_service("/static", static_files)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,61 @@
+//! Settings from the environment; secrets typed so they never reach a log.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// A value that must not be printed: `Debug` and `Display` show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Where the application's files are, by default beside its source.
+pub fn default_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+/// Settings shared by the commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// PostgreSQL connection URL (it may hold a password, so it is never logged).
+    #[arg(long, env = "DATABASE_URL", value_parser = |s: &str| Ok::<_, String>(Secret::new(s)), hide_env_values = true)]
+    pub database_url: Secret,
+
+    /// Folder of framework files.
+    #[arg(long, env = "FRAMEWORKS_DIR", default_value_os_t = default_dir("frameworks"))]
+    pub frameworks_dir: PathBuf,
+}
+
+/// Settings of the web server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:3000")]
+    pub bind_addr: SocketAddr,
+
+    /// Folder of static files (CSS, JavaScript).
+    #[arg(long, env = "STATIC_DIR", default_value_os_t = default_dir("static"))]
+    pub static_dir: PathBuf,
+}

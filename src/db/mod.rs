@@ -1,0 +1,29 @@
+//! The database: one file per aggregate. SQL lives here and nowhere else; no web types.
+
+pub mod frameworks;
+pub mod places;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens a pool; fails fast when the server does not answer.
+pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!("select 1 as \"one!\"")
+        .fetch_one(pool)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,18 @@
+//! Prevent Assure: councils' Prevent duty self-assessment and the Home Office review of it.
+
+/// The application state, the router and serving.
+pub mod app;
+/// The command line: serve, migrate, load-demo.
+pub mod cli;
+/// Settings from the environment.
+pub mod config;
+/// SQL, one file per aggregate.
+pub mod db;
+/// Demonstration data for trying the service.
+pub mod demo;
+/// The web layer's error type.
+pub mod error;
+/// Assessment frameworks as data: loading and validation.
+pub mod framework;
+/// Pages and routes, one module per area.
+pub mod web;
