@@ -1,0 +1,208 @@
+//! Headless Chromium (Debian's package) driven through chromedriver, against a real server on
+//! a free port, with axe-core checking each page against WCAG 2.2 AA.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use prevent_assure::app::{self, AppState};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+/// The axe rule tags for WCAG 2.2 level AA (and everything below it).
+pub const WCAG_22_AA: [&str; 6] = [
+    "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa",
+];
+
+/// A real server, a chromedriver and a browser session; dropped, all three stop.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    _driver: Child,
+    _server: oneshot::Sender<()>,
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn start_server(state: AppState) -> (SocketAddr, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port for the server");
+    let addr = listener.local_addr().expect("the server's address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        app::serve(listener, state, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("the server runs");
+    });
+    (addr, stop)
+}
+
+async fn start_driver() -> (Child, String) {
+    let port = free_port();
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver runs (scripts/test installs Debian's chromium-driver)");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return (driver, url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+impl Browser {
+    /// Serves `state` on a free port and opens a headless Chromium session.
+    pub async fn start(state: AppState) -> Browser {
+        let (addr, server) = start_server(state).await;
+        let (driver, driver_url) = start_driver().await;
+        let profile =
+            std::env::temp_dir().join(format!("prevent-assure-chrome-{}", uuid::Uuid::new_v4()));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1280,1024", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver_url)
+            .await
+            .expect("a Chromium session through chromedriver");
+        Browser {
+            client,
+            base: format!("http://{addr}"),
+            _driver: driver,
+            _server: server,
+        }
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("opening {path}: {e}"));
+    }
+
+    /// Runs axe-core on the current page with the WCAG 2.2 AA rules; returns the violations.
+    pub async fn axe_violations(&self) -> Vec<Value> {
+        let axe = include_str!("../vendor/axe.min.js");
+        self.client
+            .execute(axe, vec![])
+            .await
+            .expect("axe-core loads into the page");
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: arguments[0] } })
+                    .then(r => done(r.violations))
+                    .catch(e => done([{ id: 'axe-error', help: String(e) }]));",
+                vec![json!(WCAG_22_AA)],
+            )
+            .await
+            .expect("axe-core runs");
+        result.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Fails the test with a readable list when axe finds any WCAG 2.2 AA violation.
+    pub async fn assert_accessible(&self) {
+        let violations = self.axe_violations().await;
+        if !violations.is_empty() {
+            let url = self
+                .client
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let list: Vec<String> = violations
+                .iter()
+                .map(|v| {
+                    let nodes: Vec<String> = v["nodes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .take(3)
+                        .map(|n| n["html"].as_str().unwrap_or("").chars().take(120).collect())
+                        .collect();
+                    format!(
+                        "{} ({}): {}\n      {}",
+                        v["id"],
+                        v["impact"],
+                        v["help"],
+                        nodes.join("\n      ")
+                    )
+                })
+                .collect();
+            panic!(
+                "axe found WCAG 2.2 AA violations on {url}:\n  {}",
+                list.join("\n  ")
+            );
+        }
+    }
+
+    /// Saves a full-page screenshot under target/screenshots for people to look at.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(1024)
+            .min(16000) as u32;
+        let _ = self.client.set_window_size(1280, height.max(800)).await;
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let dir = super::root().join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("the screenshot folder");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("the screenshot is written");
+        path
+    }
+
+    /// Saves a screenshot of one element (say, a table further down a long page).
+    pub async fn screenshot_of(&self, selector: &str, name: &str) -> PathBuf {
+        let element = self
+            .client
+            .find(fantoccini::Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("{selector}: {e}"));
+        let png = element.screenshot().await.expect("an element screenshot");
+        let dir = super::root().join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("the screenshot folder");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("the screenshot is written");
+        path
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
