@@ -1,12 +1,18 @@
-//! The command line: `serve`, `migrate`, `load-demo`.
+//! The command line: `serve`, `migrate`, `load-demo`, `score`.
 
+use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, ServeConfig};
+use crate::config::{Config, ServeConfig, default_dir};
+use crate::framework::{self, Catalogue};
+use crate::scoring::RagMapping;
+use crate::scoring::request;
 use crate::{app, demo};
 
 /// Prevent Assure: the Prevent duty self-assessment and its review.
@@ -36,10 +42,24 @@ pub enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Suggest scores: read a council's criteria and statuses as JSON on standard input, write
+    /// the suggestions, bands, RAG, blocking criteria and summary as JSON on standard output.
+    /// Bad input gets a message on standard error and exit code 2. Needs no database.
+    Score {
+        /// Folder of framework files.
+        #[arg(long, env = "FRAMEWORKS_DIR", default_value_os_t = default_dir("frameworks"))]
+        frameworks_dir: PathBuf,
+        /// Which RAG colour each band shows as.
+        #[arg(long, env = "RAG_MAPPING", default_value_t = RagMapping::default())]
+        rag_mapping: RagMapping,
+    },
 }
 
+/// Exit code for input the command cannot use.
+pub const BAD_INPUT: u8 = 2;
+
 /// Runs one command to completion.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config, serve } => {
             let state = app::prepare(
@@ -55,7 +75,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(%addr, "serving on http://{addr}");
             app::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("stopped");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { config } => {
             let state = app::prepare(
@@ -68,7 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 frameworks = state.frameworks.all().len(),
                 "database migrated and frameworks loaded"
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::LoadDemo { config } => {
             let state = app::prepare(
@@ -79,7 +99,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             demo::load(&state.db).await?;
             tracing::info!("demo data loaded");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Score {
+            frameworks_dir,
+            rag_mapping,
+        } => score(&frameworks_dir, &rag_mapping),
+    }
+}
+
+fn score(frameworks_dir: &Path, rags: &RagMapping) -> anyhow::Result<ExitCode> {
+    let catalogue = Catalogue::new(framework::load_dir(frameworks_dir)?);
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("reading standard input")?;
+    let answer = request::parse(&input).and_then(|r| request::answer(&catalogue, &r, rags));
+    match answer {
+        Ok(response) => {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &response).context("writing the answer")?;
+            writeln!(out).context("writing the answer")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(bad) => {
+            for fault in &bad.0 {
+                eprintln!("error: {fault}");
+            }
+            Ok(ExitCode::from(BAD_INPUT))
         }
     }
 }

@@ -10,9 +10,13 @@ pub mod config;
 pub mod db;
 /// Demonstration data for trying the service.
 pub mod demo;
+/// Checked domain types: scores, statuses, RAG ratings.
+pub mod domain;
 /// The web layer's error type.
 pub mod error;
 /// Assessment frameworks as data: loading and validation.
 pub mod framework;
+/// The Home Office scoring criteria applied: suggested scores, bands, the summary sentence.
+pub mod scoring;
 /// Pages and routes, one module per area.
 pub mod web;

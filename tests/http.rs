@@ -44,6 +44,11 @@ async fn the_framework_page_shows_ten_benchmarks_and_every_question_with_its_kin
     );
     assert_eq!(texts(&html, ".app-levels").len(), 10);
     assert_eq!(texts(&html, ".app-level").len(), 50);
+    assert_eq!(texts(&html, ".app-level__criteria li").len(), 148);
+    assert_eq!(
+        texts(&html, "#criterion-b3\\.l4\\.owners"),
+        ["Actions are owned by a broad range of partners"]
+    );
 }
 
 #[sqlx::test]
@@ -71,6 +76,26 @@ async fn the_framework_json_has_the_questions_and_five_levels_per_benchmark(pool
     assert_eq!(codes.len(), 38);
     assert_eq!(codes[0], "1.1");
     assert_eq!(codes[37], "10.2");
+    for section in sections {
+        for level in section["levels"].as_array().expect("levels") {
+            let score = level["score"].as_u64().expect("a score");
+            let criteria = level["criteria"].as_array().map_or(0, Vec::len);
+            if score == 1 {
+                assert_eq!(criteria, 0, "level 1 is the floor");
+            } else {
+                assert!(
+                    criteria > 0,
+                    "benchmark {} level {score} lists its criteria",
+                    section["number"]
+                );
+                for c in level["criteria"].as_array().into_iter().flatten() {
+                    let prefix = format!("b{}.l{score}.", section["number"]);
+                    assert!(c["id"].as_str().is_some_and(|id| id.starts_with(&prefix)));
+                    assert!(c["text"].as_str().is_some_and(|t| !t.is_empty()));
+                }
+            }
+        }
+    }
     let b3_l4 = &sections[2]["levels"][3];
     assert_eq!(b3_l4["score"], 4);
     assert!(

@@ -8,8 +8,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::app::AppState;
+use crate::domain::Score;
 use crate::error::{AppError, AppResult};
 use crate::framework::{Block, Framework, Item, ItemKind, Level, Rating, Section, blocks};
+use crate::scoring::Band;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -60,11 +62,7 @@ struct ShowPage<'a> {
 
 /// What a score means for the duty, as the Home Office letter puts it.
 fn band_label(score: u8) -> &'static str {
-    match score {
-        1 | 2 => "Not meeting the duty",
-        3 => "Meeting the duty",
-        _ => "Exceeding the duty",
-    }
+    Score::new(score).map_or("", |s| Band::of(s).label())
 }
 
 fn section_view<'a>(fw: &Framework, section: &'a Section) -> SectionView<'a> {

@@ -1,0 +1,155 @@
+//! Checked types shared by every layer: a score is 1 to 5, a status is one of three, and so on.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A benchmark score on the Home Office scale of 1 to 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub struct Score(u8);
+
+impl Score {
+    pub const MIN: Score = Score(1);
+    pub const MAX: Score = Score(5);
+
+    pub fn new(value: u8) -> Option<Score> {
+        (1..=5).contains(&value).then_some(Score(value))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// The next level up, if there is one.
+    pub fn next(self) -> Option<Score> {
+        Score::new(self.0 + 1)
+    }
+}
+
+impl TryFrom<u8> for Score {
+    type Error = String;
+
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        Score::new(value).ok_or_else(|| format!("a score is 1 to 5, not {value}"))
+    }
+}
+
+impl From<Score> for u8 {
+    fn from(score: Score) -> u8 {
+        score.0
+    }
+}
+
+impl fmt::Display for Score {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a question stands: the three columns of the self-assessment tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    NotStarted,
+    Developing,
+    Achieving,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::NotStarted, Status::Developing, Status::Achieving];
+
+    /// The words of the self-assessment tool.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::NotStarted => "Not yet started",
+            Status::Developing => "Developing",
+            Status::Achieving => "Achieving",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::NotStarted => "not_started",
+            Status::Developing => "developing",
+            Status::Achieving => "achieving",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.code() == s)
+            .ok_or_else(|| {
+                format!("unknown status {s:?}: a status is not_started, developing or achieving")
+            })
+    }
+}
+
+/// A red, amber or green rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rag {
+    Red,
+    Amber,
+    Green,
+}
+
+impl Rag {
+    pub const ALL: [Rag; 3] = [Rag::Red, Rag::Amber, Rag::Green];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rag::Red => "red",
+            Rag::Amber => "amber",
+            Rag::Green => "green",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Rag::Red => "Red",
+            Rag::Amber => "Amber",
+            Rag::Green => "Green",
+        }
+    }
+}
+
+impl FromStr for Rag {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Rag::ALL
+            .into_iter()
+            .find(|rag| rag.code() == s)
+            .ok_or_else(|| format!("unknown RAG rating {s:?}: use red, amber or green"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_is_one_to_five() {
+        assert_eq!(Score::new(0), None);
+        assert_eq!(Score::new(1).map(Score::get), Some(1));
+        assert_eq!(Score::new(5).map(Score::get), Some(5));
+        assert_eq!(Score::new(6), None);
+        assert_eq!(Score::MAX.next(), None);
+        assert!(serde_json::from_str::<Score>("7").is_err());
+    }
+
+    #[test]
+    fn statuses_and_rags_read_their_codes_and_refuse_others() {
+        assert_eq!("developing".parse::<Status>(), Ok(Status::Developing));
+        assert!("started".parse::<Status>().is_err());
+        assert_eq!("amber".parse::<Rag>(), Ok(Rag::Amber));
+        assert!("blue".parse::<Rag>().is_err());
+    }
+}
