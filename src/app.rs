@@ -24,6 +24,33 @@ pub struct AppState {
     pub db: PgPool,
     pub frameworks: Arc<Catalogue>,
     pub static_dir: PathBuf,
+    pub settings: Arc<Settings>,
+}
+
+/// Deployment settings the handlers need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The address people reach the service at, for links in mail.
+    pub public_url: String,
+    /// Served over TLS: Secure cookies and HSTS.
+    pub secure_cookies: bool,
+    /// Failed sign-ins from one address in 15 minutes before it must wait.
+    pub sign_in_limit_per_ip: i64,
+    /// Failed sign-ins in a row that lock an account, and for how long.
+    pub lock_after: i32,
+    pub lock_minutes: i32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            secure_cookies: false,
+            sign_in_limit_per_ip: 100,
+            lock_after: 10,
+            lock_minutes: 15,
+        }
+    }
 }
 
 /// Loads and validates the framework files, stores them (idempotently), and returns every
@@ -69,6 +96,7 @@ pub async fn prepare(
         db: pool,
         frameworks: Arc::new(frameworks),
         static_dir,
+        settings: Arc::new(Settings::default()),
     })
 }
 
@@ -79,8 +107,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; object-src 'none'
 /// The whole application as a router tests can call.
 pub fn router(state: AppState) -> Router {
     let static_files = ServeDir::new(&state.static_dir);
-    crate::web::routes()
+    let mut router = crate::web::routes()
         .nest_service("/static", static_files)
+        .layer(axum::middleware::from_fn(crate::auth::csrf::guard))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -105,8 +134,14 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    if state.settings.secure_cookies {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    router.with_state(state)
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -115,7 +150,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

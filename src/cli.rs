@@ -4,16 +4,17 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, ServeConfig, default_dir};
+use crate::config::{AccountConfig, Config, ServeConfig, default_dir};
 use crate::framework::{self, Catalogue};
 use crate::scoring::RagMapping;
 use crate::scoring::request;
-use crate::{app, demo};
+use crate::{app, demo, mail};
 
 /// Prevent Assure: the Prevent duty self-assessment and its review.
 #[derive(Debug, Parser)]
@@ -31,6 +32,21 @@ pub enum Command {
         config: Config,
         #[command(flatten)]
         serve: ServeConfig,
+        #[command(flatten)]
+        accounts: AccountConfig,
+    },
+    /// Invite an administrator: prints a one-time link (valid 7 days) to set their password.
+    AddAdmin {
+        #[command(flatten)]
+        config: Config,
+        #[command(flatten)]
+        accounts: AccountConfig,
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+        /// Their name.
+        #[arg(long)]
+        name: String,
     },
     /// Run the database migrations and load the frameworks, then stop.
     Migrate {
@@ -61,17 +77,29 @@ pub const BAD_INPUT: u8 = 2;
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { config, serve } => {
-            let state = app::prepare(
+        Command::Serve {
+            config,
+            serve,
+            accounts,
+        } => {
+            let mut state = app::prepare(
                 config.database_url.expose(),
                 &config.frameworks_dir,
                 serve.static_dir,
             )
             .await?;
+            state.settings = Arc::new(settings(&accounts, serve.bind_addr));
             let listener = TcpListener::bind(serve.bind_addr)
                 .await
                 .with_context(|| format!("listening on {}", serve.bind_addr))?;
             let addr: SocketAddr = listener.local_addr()?;
+            match &accounts.smtp_url {
+                Some(url) => {
+                    let sender = mail::Sender::new(url, &accounts.mail_from)?;
+                    tokio::spawn(sender.run(state.db.clone()));
+                }
+                None => tracing::info!("no SMTP_URL: mail stays in the outbox (/admin/outbox)"),
+            }
             tracing::info!(%addr, "serving on http://{addr}");
             app::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("stopped");
@@ -101,10 +129,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracing::info!("demo data loaded");
             Ok(ExitCode::SUCCESS)
         }
+        Command::AddAdmin {
+            config,
+            accounts,
+            email,
+            name,
+        } => {
+            let state = app::prepare(
+                config.database_url.expose(),
+                &config.frameworks_dir,
+                Default::default(),
+            )
+            .await?;
+            let settings = settings(&accounts, ServeConfig::default_bind_addr());
+            let link =
+                crate::web::account::invite_admin(&state.db, &settings, &email, &name).await?;
+            println!("Invitation for {email} (valid 7 days): {link}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Score {
             frameworks_dir,
             rag_mapping,
         } => score(&frameworks_dir, &rag_mapping),
+    }
+}
+
+/// The handlers' settings from the command line and environment.
+fn settings(accounts: &AccountConfig, bind_addr: SocketAddr) -> app::Settings {
+    app::Settings {
+        public_url: accounts
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bind_addr}"))
+            .trim_end_matches('/')
+            .to_owned(),
+        secure_cookies: accounts.cookie_secure,
+        ..app::Settings::default()
     }
 }
 

@@ -59,3 +59,34 @@ pub struct ServeConfig {
     #[arg(long, env = "STATIC_DIR", default_value_os_t = default_dir("static"))]
     pub static_dir: PathBuf,
 }
+
+impl ServeConfig {
+    pub fn default_bind_addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 3000))
+    }
+}
+
+/// Settings of sign-in and mail.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccountConfig {
+    /// The address people use to reach the service, for links in mail (default: http://BIND_ADDR).
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Set when the service is reached over TLS: cookies are marked Secure and HSTS is sent.
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+
+    /// SMTP server for outgoing mail, e.g. smtps://user:password@mail.example.org. Without it,
+    /// mail waits in the outbox, which administrators read at /admin/outbox.
+    #[arg(long, env = "SMTP_URL", value_parser = |s: &str| Ok::<_, String>(Secret::new(s)), hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// The sender of outgoing mail.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Prevent Assure <no-reply@prevent-assure.invalid>"
+    )]
+    pub mail_from: String,
+}

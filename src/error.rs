@@ -5,6 +5,8 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::web::chrome::Chrome;
+
 /// Result of a handler.
 pub type AppResult<T, E = AppError> = Result<T, E>;
 
@@ -34,6 +36,7 @@ impl From<askama::Error> for AppError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    chrome: Chrome,
     status: u16,
     heading: &'a str,
     message: &'a str,
@@ -46,6 +49,24 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Renders the error page with a heading and message of the caller's choosing.
+pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = ErrorPage {
+        chrome: Chrome::default(),
+        status: status.as_u16(),
+        heading,
+        message,
+        reference: None,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering the error page");
+            (status, heading.to_owned()).into_response()
         }
     }
 }
@@ -65,12 +86,14 @@ pub fn error_page(status: StatusCode, reference: Option<String>) -> Response {
             "Sorry, there is a problem with the service",
             "Try again later. Nothing you saved has been lost. If the problem continues, contact the service team and quote the reference below.",
         ),
+        StatusCode::TOO_MANY_REQUESTS => ("Too many attempts", "Wait 15 minutes, then try again."),
         _ => (
             "Sorry, that request could not be handled",
             "Go back and try again.",
         ),
     };
     let page = ErrorPage {
+        chrome: Chrome::default(),
         status: status.as_u16(),
         heading,
         message,

@@ -2,6 +2,8 @@
 
 /// The application state, the router and serving.
 pub mod app;
+/// Passwords, sessions, CSRF defence and the access policy.
+pub mod auth;
 /// The command line: serve, migrate, load-demo.
 pub mod cli;
 /// Settings from the environment.
@@ -16,6 +18,8 @@ pub mod domain;
 pub mod error;
 /// Assessment frameworks as data: loading and validation.
 pub mod framework;
+/// Outgoing mail through the outbox.
+pub mod mail;
 /// The Home Office scoring criteria applied: suggested scores, bands, the summary sentence.
 pub mod scoring;
 /// Pages and routes, one module per area.

@@ -190,6 +190,7 @@ async fn health_is_503_when_the_database_is_unreachable() {
         db: pool,
         frameworks: Arc::new(Catalogue::default()),
         static_dir: support::root().join("static"),
+        settings: Arc::new(prevent_assure::app::Settings::default()),
     });
 
     let reply = get(&router, "/healthz").await;
@@ -210,6 +211,11 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
         "/frameworks/prevent-la-2018",
         "/static/css/app.css",
         "/nowhere",
+        "/login",
+        "/password-reset",
+        "/admin",
+        "/account",
+        "/invitations/unknown",
     ] {
         let reply = get(&router, uri).await;
         let csp = reply.header("content-security-policy").unwrap_or_default();

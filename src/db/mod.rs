@@ -1,7 +1,12 @@
 //! The database: one file per aggregate. SQL lives here and nowhere else; no web types.
 
+pub mod audit;
 pub mod frameworks;
+pub mod outbox;
 pub mod places;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
 
 use std::time::Duration;
 

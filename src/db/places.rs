@@ -56,3 +56,156 @@ pub async fn upsert_cycle(
     .fetch_one(conn)
     .await
 }
+
+/// A region, as lists show it.
+#[derive(Debug, Clone)]
+pub struct Region {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub councils: i64,
+}
+
+/// A council with its region.
+#[derive(Debug, Clone)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub region_id: Uuid,
+    pub region_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cycle {
+    pub id: Uuid,
+    pub label: String,
+    pub starts_on: Date,
+    pub opens_on: Date,
+    pub deadline: Date,
+}
+
+/// Why a new place could not be created, as a form shows it.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("already exists")]
+    Duplicate,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+fn duplicate(e: sqlx::Error) -> CreateError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => CreateError::Duplicate,
+        _ => CreateError::Database(e),
+    }
+}
+
+pub async fn regions(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Region>> {
+    sqlx::query_as!(
+        Region,
+        r#"select r.id, r.slug, r.name, count(o.id) as "councils!"
+           from regions r left join organisations o on o.region_id = r.id
+           group by r.id order by r.name"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn organisations(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Organisation>> {
+    sqlx::query_as!(
+        Organisation,
+        r#"select o.id, o.slug, o.name, o.region_id, r.name as region_name
+           from organisations o join regions r on r.id = o.region_id
+           order by o.name"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn organisation_by_slug(
+    pool: &sqlx::PgPool,
+    slug: &str,
+) -> sqlx::Result<Option<Organisation>> {
+    sqlx::query_as!(
+        Organisation,
+        r#"select o.id, o.slug, o.name, o.region_id, r.name as region_name
+           from organisations o join regions r on r.id = o.region_id
+           where o.slug = $1"#,
+        slug
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn insert_region(
+    conn: &mut PgConnection,
+    slug: &str,
+    name: &str,
+) -> Result<Uuid, CreateError> {
+    sqlx::query_scalar!(
+        "insert into regions (slug, name) values ($1, $2) returning id",
+        slug,
+        name
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(duplicate)
+}
+
+pub async fn insert_organisation(
+    conn: &mut PgConnection,
+    slug: &str,
+    name: &str,
+    region_id: Uuid,
+) -> Result<Uuid, CreateError> {
+    sqlx::query_scalar!(
+        "insert into organisations (slug, name, region_id) values ($1, $2, $3) returning id",
+        slug,
+        name,
+        region_id
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(duplicate)
+}
+
+pub async fn cycles(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Cycle>> {
+    sqlx::query_as!(
+        Cycle,
+        "select id, label, starts_on, opens_on, deadline from cycles order by starts_on desc"
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn insert_cycle(
+    conn: &mut PgConnection,
+    label: &str,
+    starts_on: Date,
+    opens_on: Date,
+    deadline: Date,
+) -> Result<Uuid, CreateError> {
+    sqlx::query_scalar!(
+        "insert into cycles (label, starts_on, opens_on, deadline) values ($1, $2, $3, $4) returning id",
+        label,
+        starts_on,
+        opens_on,
+        deadline
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(duplicate)
+}
+
+pub async fn region_id(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!("select id from regions where slug = $1", slug)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn organisation_id(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!("select id from organisations where slug = $1", slug)
+        .fetch_optional(conn)
+        .await
+}

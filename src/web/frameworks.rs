@@ -8,10 +8,12 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::app::AppState;
+use crate::auth::Principal;
 use crate::domain::Score;
 use crate::error::{AppError, AppResult};
 use crate::framework::{Block, Framework, Item, ItemKind, Level, Rating, Section, blocks};
 use crate::scoring::Band;
+use crate::web::chrome::Chrome;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,11 +24,13 @@ pub fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "frameworks/index.html")]
 struct IndexPage<'a> {
+    chrome: Chrome,
     frameworks: &'a [Framework],
 }
 
-async fn index(State(state): State<AppState>) -> AppResult<Html<String>> {
+async fn index(State(state): State<AppState>, who: Option<Principal>) -> AppResult<Html<String>> {
     let page = IndexPage {
+        chrome: Chrome::new(who.as_ref(), "/frameworks"),
         frameworks: state.frameworks.all(),
     };
     Ok(Html(page.render()?))
@@ -53,6 +57,7 @@ struct SectionView<'a> {
 #[derive(Template)]
 #[template(path = "frameworks/show.html")]
 struct ShowPage<'a> {
+    chrome: Chrome,
     fw: &'a Framework,
     intro: Vec<Block>,
     rating_heading: &'static str,
@@ -102,13 +107,18 @@ fn section_view<'a>(fw: &Framework, section: &'a Section) -> SectionView<'a> {
     }
 }
 
-async fn show(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Response> {
+async fn show(
+    State(state): State<AppState>,
+    who: Option<Principal>,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
     if let Some(code) = code.strip_suffix(".json") {
         let fw = state.frameworks.get(code).ok_or(AppError::NotFound)?;
         return Ok(Json(fw).into_response());
     }
     let fw = state.frameworks.get(&code).ok_or(AppError::NotFound)?;
     let page = ShowPage {
+        chrome: Chrome::new(who.as_ref(), &format!("/frameworks/{code}")),
         fw,
         intro: fw.introduction.as_deref().map(blocks).unwrap_or_default(),
         rating_heading: if fw.scored {

@@ -1,8 +1,16 @@
 //! The web layer: one module per area, each with its handlers, forms, pages and `router()`.
 
+pub mod account;
+pub mod admin;
+pub mod audit_view;
+pub mod chrome;
+pub mod forms;
 pub mod frameworks;
+pub mod guard;
 pub mod health;
 pub mod home;
+pub mod invite_form;
+pub mod people;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -17,6 +25,9 @@ pub fn routes() -> Router<AppState> {
         .merge(home::router())
         .merge(health::router())
         .merge(frameworks::router())
+        .merge(account::router())
+        .merge(admin::router())
+        .merge(people::router())
         .fallback(not_found)
 }
 

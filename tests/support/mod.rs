@@ -34,6 +34,7 @@ pub async fn state(pool: PgPool) -> AppState {
         db: pool,
         frameworks: Arc::new(frameworks),
         static_dir: root().join("static"),
+        settings: Arc::new(prevent_assure::app::Settings::default()),
     }
 }
 
@@ -95,4 +96,93 @@ pub fn texts(html: &scraper::Html, selector: &str) -> Vec<String> {
         .map(|e| e.text().collect::<Vec<_>>().join(" "))
         .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect()
+}
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "lantern-orchard-47-quietly";
+
+/// State with the demo places and people loaded (demo password: `demo::DEMO_PASSWORD`).
+pub async fn demo_state(pool: PgPool) -> AppState {
+    let state = state(pool).await;
+    prevent_assure::demo::load(&state.db)
+        .await
+        .expect("the demo data loads");
+    state
+}
+
+/// The router as the server runs it, with the client address the server would see.
+pub fn router_from(state: AppState, ip: [u8; 4]) -> Router {
+    app::router(state).layer(axum::extract::connect_info::MockConnectInfo(
+        std::net::SocketAddr::from((ip, 40000)),
+    ))
+}
+
+/// A browser-like client: keeps the session cookie, and sends forms as a page of the site would.
+pub struct Client {
+    pub router: Router,
+    pub cookie: Option<String>,
+}
+
+impl Client {
+    pub fn new(router: Router) -> Client {
+        Client {
+            router,
+            cookie: None,
+        }
+    }
+
+    fn request(&self, method: &str, uri: &str) -> axum::http::request::Builder {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "localhost");
+        if let Some(cookie) = &self.cookie {
+            builder = builder.header(header::COOKIE, cookie.as_str());
+        }
+        builder
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Reply {
+        let request = self
+            .request("GET", uri)
+            .body(Body::empty())
+            .expect("a request");
+        self.send(request).await
+    }
+
+    /// Posts a form from a page of this site.
+    pub async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Reply {
+        let body = serde_urlencoded::to_string(form).expect("a form");
+        let request = self
+            .request("POST", uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, "http://localhost")
+            .body(Body::from(body))
+            .expect("a request");
+        self.send(request).await
+    }
+
+    pub async fn send(&mut self, request: Request<Body>) -> Reply {
+        let reply = send(&self.router, request).await;
+        if let Some(set) = reply.header("set-cookie") {
+            let pair = set.split(';').next().unwrap_or_default().to_owned();
+            self.cookie = if set.contains("Max-Age=0") {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        reply
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
+        self.post("/login", &[("email", email), ("password", password)])
+            .await
+    }
+}
+
+/// Where a redirect points.
+pub fn location(reply: &Reply) -> &str {
+    reply.header("location").unwrap_or("")
 }

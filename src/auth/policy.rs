@@ -1,0 +1,169 @@
+//! The one access policy. Every handler asks it, with the signed-in person, the action and the
+//! object; nothing else decides who may do what.
+
+use uuid::Uuid;
+
+use super::{Principal, Role};
+
+/// What someone wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// The administration pages: regions, councils, users, cycles, the outbox.
+    Administer,
+    /// Read a council's part of the audit trail.
+    ViewAudit,
+    /// See a council's people and invite colleagues.
+    ManagePeople,
+    /// Invite someone with this role to this council.
+    Invite(Role),
+    /// See a council's pages.
+    ViewOrganisation,
+    /// See a region's councils.
+    ViewRegion,
+}
+
+/// What they want to do it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// The service as a whole.
+    Service,
+    /// A council, with its region (advisers' scope).
+    Organisation {
+        id: Uuid,
+        region_id: Uuid,
+    },
+    Region(Uuid),
+}
+
+/// Whether `who` may do `action` to `object`.
+pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
+    if who.is_admin() {
+        return true;
+    }
+    match (action, object) {
+        (Action::ViewAudit | Action::ManagePeople, Object::Organisation { id, .. }) => {
+            who.has_role_in(Role::Lead, id)
+        }
+        (Action::Invite(role), Object::Organisation { id, .. }) => {
+            role.is_council_role() && who.has_role_in(Role::Lead, id)
+        }
+        (Action::ViewOrganisation, Object::Organisation { id, region_id }) => {
+            who.belongs_to(id) || who.advises(region_id)
+        }
+        (Action::ViewRegion, Object::Region(region_id)) => who.advises(region_id),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Membership;
+
+    fn person(memberships: Vec<Membership>) -> Principal {
+        Principal {
+            user_id: Uuid::new_v4(),
+            email: "someone@example.org".into(),
+            display_name: "Someone".into(),
+            memberships,
+            session_hash: vec![],
+        }
+    }
+
+    fn membership(role: Role, organisation: Option<Uuid>, region: Option<Uuid>) -> Membership {
+        Membership {
+            id: Uuid::new_v4(),
+            role,
+            organisation_id: organisation,
+            organisation_slug: None,
+            organisation_name: None,
+            region_id: region,
+            region_slug: None,
+            region_name: None,
+            sections: vec![],
+        }
+    }
+
+    #[test]
+    fn a_lead_manages_their_own_council_and_no_other() {
+        let (mine, theirs, region) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let lead = person(vec![membership(Role::Lead, Some(mine), Some(region))]);
+        let own = Object::Organisation {
+            id: mine,
+            region_id: region,
+        };
+        let other = Object::Organisation {
+            id: theirs,
+            region_id: region,
+        };
+
+        assert!(allows(&lead, Action::ManagePeople, own));
+        assert!(allows(&lead, Action::Invite(Role::Contributor), own));
+        assert!(!allows(&lead, Action::Invite(Role::Adviser), own));
+        assert!(!allows(&lead, Action::Invite(Role::Admin), own));
+        assert!(!allows(&lead, Action::ManagePeople, other));
+        assert!(!allows(&lead, Action::ViewOrganisation, other));
+        assert!(!allows(&lead, Action::Administer, Object::Service));
+    }
+
+    #[test]
+    fn an_adviser_sees_the_councils_of_their_region_only() {
+        let (north, south) = (Uuid::new_v4(), Uuid::new_v4());
+        let adviser = person(vec![membership(Role::Adviser, None, Some(north))]);
+
+        assert!(allows(&adviser, Action::ViewRegion, Object::Region(north)));
+        assert!(!allows(&adviser, Action::ViewRegion, Object::Region(south)));
+        let council = Uuid::new_v4();
+        assert!(allows(
+            &adviser,
+            Action::ViewOrganisation,
+            Object::Organisation {
+                id: council,
+                region_id: north
+            }
+        ));
+        assert!(!allows(
+            &adviser,
+            Action::ViewOrganisation,
+            Object::Organisation {
+                id: council,
+                region_id: south
+            }
+        ));
+        assert!(!allows(
+            &adviser,
+            Action::ManagePeople,
+            Object::Organisation {
+                id: council,
+                region_id: north
+            }
+        ));
+    }
+
+    #[test]
+    fn board_members_and_contributors_do_not_manage_people() {
+        let council = Uuid::new_v4();
+        let region = Uuid::new_v4();
+        let object = Object::Organisation {
+            id: council,
+            region_id: region,
+        };
+        for role in [Role::Board, Role::Contributor, Role::Owner] {
+            let who = person(vec![membership(role, Some(council), Some(region))]);
+            assert!(allows(&who, Action::ViewOrganisation, object), "{role:?}");
+            assert!(!allows(&who, Action::ManagePeople, object), "{role:?}");
+            assert!(!allows(&who, Action::ViewAudit, object), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn an_administrator_may_do_everything() {
+        let admin = person(vec![membership(Role::Admin, None, None)]);
+        assert!(allows(&admin, Action::Administer, Object::Service));
+        assert!(allows(
+            &admin,
+            Action::Invite(Role::Adviser),
+            Object::Service
+        ));
+    }
+}

@@ -1,0 +1,169 @@
+//! The session cookie and the extractors that turn it into the signed-in person.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
+use axum::http::header::{COOKIE, SET_COOKIE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use sqlx::types::ipnetwork::IpNetwork;
+
+use super::{Principal, hash_token, new_token};
+use crate::app::AppState;
+use crate::db;
+use crate::error::AppError;
+
+/// A session ends after 30 minutes without a request…
+pub const IDLE_MINUTES: i32 = 30;
+/// …and 12 hours after sign-in, whatever the activity.
+pub const ABSOLUTE_MINUTES: i32 = 12 * 60;
+
+/// The cookie's name: with the `__Host-` prefix when it is Secure, which pins it to this host.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pa_session"
+    } else {
+        "pa_session"
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The hash of the session id this request carries, if any.
+pub fn presented_hash(headers: &HeaderMap, secure: bool) -> Option<Vec<u8>> {
+    cookie_value(headers, cookie_name(secure)).map(|v| hash_token(&v))
+}
+
+fn set_cookie(value: &str, secure: bool, clear: bool) -> HeaderValue {
+    let mut cookie = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax",
+        cookie_name(secure)
+    );
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    if clear {
+        cookie.push_str("; Max-Age=0");
+    }
+    HeaderValue::from_str(&cookie).expect("a cookie of hex digits is a valid header")
+}
+
+/// Starts a new session for a user (a new id: any earlier one is not reused) and returns the
+/// Set-Cookie header.
+pub async fn start(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    ip: Option<IpNetwork>,
+    headers: &HeaderMap,
+) -> sqlx::Result<(axum::http::HeaderName, HeaderValue)> {
+    let (token, hash) = new_token();
+    let agent = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect::<String>();
+    db::sessions::insert(&state.db, &hash, user_id, ABSOLUTE_MINUTES, ip, &agent).await?;
+    Ok((
+        SET_COOKIE,
+        set_cookie(&token, state.settings.secure_cookies, false),
+    ))
+}
+
+/// The Set-Cookie header that removes the cookie from the browser.
+pub fn clear(state: &AppState) -> (axum::http::HeaderName, HeaderValue) {
+    (
+        SET_COOKIE,
+        set_cookie("", state.settings.secure_cookies, true),
+    )
+}
+
+/// Loads the person behind a session cookie, if it is live and the account is enabled.
+async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, AppError> {
+    let Some(hash) = presented_hash(headers, state.settings.secure_cookies) else {
+        return Ok(None);
+    };
+    let Some(session) = db::sessions::touch(&state.db, &hash, IDLE_MINUTES).await? else {
+        return Ok(None);
+    };
+    let mut conn = state.db.acquire().await?;
+    let Some(user) = db::users::find(&mut conn, session.user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled_at.is_some() {
+        db::sessions::delete_for_user(&state.db, user.id, None).await?;
+        return Ok(None);
+    }
+    let memberships = db::users::memberships(&mut conn, user.id).await?;
+    Ok(Some(Principal {
+        user_id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        memberships,
+        session_hash: hash,
+    }))
+}
+
+/// Anyone not signed in is sent to the sign-in page.
+pub struct SignInFirst;
+
+impl IntoResponse for SignInFirst {
+    fn into_response(self) -> Response {
+        Redirect::to("/login").into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match principal(state, &parts.headers).await {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) => Err(SignInFirst.into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Principal {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        principal(state, &parts.headers)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The address the request came from, when the server knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpNetwork>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ip = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .map(|ConnectInfo(addr)| IpNetwork::from(addr.ip()));
+        Ok(ClientIp(ip))
+    }
+}

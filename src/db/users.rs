@@ -1,0 +1,300 @@
+//! People: users, their memberships, and the sign-in counters that lock an account.
+
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::{Membership, Role};
+
+/// What sign-in needs to know about an account.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub locked_until: Option<OffsetDateTime>,
+    pub disabled: bool,
+}
+
+/// A user as administrators and the people pages see them.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub has_password: bool,
+    pub failed_sign_ins: i32,
+    pub locked_until: Option<OffsetDateTime>,
+    pub disabled_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn credentials(pool: &PgPool, email: &str) -> sqlx::Result<Option<Credentials>> {
+    sqlx::query_as!(
+        Credentials,
+        r#"select id, email, password_hash, locked_until, disabled_at is not null as "disabled!"
+           from users where lower(email) = lower($1)"#,
+        email
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"select id, email, display_name, password_hash is not null as "has_password!",
+                  failed_sign_ins, locked_until, disabled_at, created_at
+           from users where id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"select id, email, display_name, password_hash is not null as "has_password!",
+                  failed_sign_ins, locked_until, disabled_at, created_at
+           from users where lower(email) = lower($1)"#,
+        email
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// A page of users, optionally those whose email or name contains `search`, by email.
+pub async fn list(pool: &PgPool, search: &str, limit: i64, offset: i64) -> sqlx::Result<Vec<User>> {
+    sqlx::query_as!(
+        User,
+        r#"select id, email, display_name, password_hash is not null as "has_password!",
+                  failed_sign_ins, locked_until, disabled_at, created_at
+           from users
+           where $1 = '' or strpos(lower(email), lower($1)) > 0 or strpos(lower(display_name), lower($1)) > 0
+           order by lower(email) limit $2 offset $3"#,
+        search,
+        limit,
+        offset
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Creates a user who has not yet chosen a password (they will, from their invitation).
+pub async fn insert_invited(
+    conn: &mut PgConnection,
+    email: &str,
+    display_name: &str,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        "insert into users (email, display_name) values ($1, $2) returning id",
+        email,
+        display_name
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Records a failed sign-in; locks the account once `limit` failures in a row are reached.
+/// Returns whether this failure locked it.
+pub async fn record_failure(
+    pool: &PgPool,
+    id: Uuid,
+    limit: i32,
+    lock_minutes: i32,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"update users set
+             failed_sign_ins = case when failed_sign_ins + 1 >= $2 then 0 else failed_sign_ins + 1 end,
+             locked_until = case when failed_sign_ins + 1 >= $2
+                                 then now() + make_interval(mins => $3) else locked_until end
+           where id = $1
+           returning failed_sign_ins = 0 as "locked!""#,
+        id,
+        limit,
+        lock_minutes
+    )
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn record_success(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set failed_sign_ins = 0, locked_until = null where id = $1",
+        id
+    )
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn unlock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set failed_sign_ins = 0, locked_until = null, updated_at = now() where id = $1",
+        id
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn set_disabled(conn: &mut PgConnection, id: Uuid, disabled: bool) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set disabled_at = case when $2 then coalesce(disabled_at, now()) end,
+                          updated_at = now() where id = $1",
+        id,
+        disabled
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn set_password(conn: &mut PgConnection, id: Uuid, hash: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set password_hash = $2, failed_sign_ins = 0, locked_until = null,
+                          updated_at = now() where id = $1",
+        id,
+        hash
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn set_display_name(conn: &mut PgConnection, id: Uuid, name: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set display_name = $2, updated_at = now() where id = $1",
+        id,
+        name
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn password_hash(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("select password_hash from users where id = $1", id)
+        .fetch_optional(pool)
+        .await
+        .map(Option::flatten)
+}
+
+/// Every membership of a user, with the names of the places they concern.
+pub async fn memberships(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<Membership>> {
+    let rows = sqlx::query!(
+        r#"select m.id, m.role, m.organisation_id, o.slug as "organisation_slug?",
+                  o.name as "organisation_name?", coalesce(m.region_id, o.region_id) as region_id,
+                  r.slug as "region_slug?", r.name as "region_name?", m.sections
+           from memberships m
+           left join organisations o on o.id = m.organisation_id
+           left join regions r on r.id = coalesce(m.region_id, o.region_id)
+           where m.user_id = $1
+           order by m.created_at"#,
+        user_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Membership {
+                id: r.id,
+                role: r.role.parse::<Role>().ok()?,
+                organisation_id: r.organisation_id,
+                organisation_slug: r.organisation_slug,
+                organisation_name: r.organisation_name,
+                region_id: r.region_id,
+                region_slug: r.region_slug,
+                region_name: r.region_name,
+                sections: r.sections.unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+/// Adds a membership; does nothing when the user already holds exactly that one.
+pub async fn add_membership(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    role: Role,
+    organisation_id: Option<Uuid>,
+    region_id: Option<Uuid>,
+    sections: Option<&[i32]>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "insert into memberships (user_id, role, organisation_id, region_id, sections)
+         values ($1, $2, $3, $4, $5)
+         on conflict (user_id, role, organisation_id, region_id) do nothing
+         returning id",
+        user_id,
+        role.code(),
+        organisation_id,
+        region_id,
+        sections as Option<&[i32]>
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn remove_membership(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    membership_id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query!(
+        "delete from memberships where id = $1 and user_id = $2",
+        membership_id,
+        user_id
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// A council's people: each user with their roles there.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub sections: Vec<i32>,
+    pub has_password: bool,
+    pub disabled: bool,
+}
+
+pub async fn members_of(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<Vec<Member>> {
+    sqlx::query_as!(
+        Member,
+        r#"select u.id as user_id, u.email, u.display_name, m.role,
+                  coalesce(m.sections, '{}') as "sections!", u.password_hash is not null as "has_password!",
+                  u.disabled_at is not null as "disabled!"
+           from memberships m join users u on u.id = m.user_id
+           where m.organisation_id = $1
+           order by lower(u.display_name), m.role"#,
+        organisation_id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// For demonstration data: a user with a password, created once.
+pub async fn upsert_with_password(
+    conn: &mut PgConnection,
+    email: &str,
+    name: &str,
+    hash: &str,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        "insert into users (email, display_name, password_hash) values ($1, $2, $3)
+         on conflict ((lower(email))) do update set display_name = excluded.display_name
+         returning id",
+        email,
+        name,
+        hash
+    )
+    .fetch_one(conn)
+    .await
+}

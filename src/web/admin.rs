@@ -1,0 +1,782 @@
+//! Administration: regions, councils, users and their roles, cycles, the audit trail, the outbox.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use sqlx::types::ipnetwork::IpNetwork;
+use time::{Date, Month};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::policy::{Action, Object};
+use crate::auth::session::ClientIp;
+use crate::auth::{Membership, Principal, Role};
+use crate::db;
+use crate::db::places::{CreateError, Cycle, Organisation, Region};
+use crate::error::{AppError, AppResult};
+use crate::web::account::{Invitation, event, invite};
+use crate::web::audit_view::{AuditQuery, PAGE_SIZE, Row};
+use crate::web::chrome::Chrome;
+use crate::web::forms::{Errors, is_slug};
+use crate::web::guard::authorise;
+use crate::web::invite_form::InviteForm;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(index))
+        .route("/admin/regions", get(regions).post(create_region))
+        .route("/admin/councils", get(councils).post(create_council))
+        .route("/admin/users", get(users))
+        .route("/admin/users/new", get(new_user).post(invite_user))
+        .route("/admin/users/{id}", get(user))
+        .route("/admin/users/{id}/unlock", post(unlock))
+        .route("/admin/users/{id}/disable", post(disable))
+        .route("/admin/users/{id}/enable", post(enable))
+        .route(
+            "/admin/users/{id}/memberships/{membership}/remove",
+            post(remove_membership),
+        )
+        .route("/admin/cycles", get(cycles).post(create_cycle))
+        .route("/admin/audit", get(audit))
+        .route("/admin/outbox", get(outbox))
+}
+
+async fn admin_only(state: &AppState, who: &Principal, ip: Option<IpNetwork>) -> AppResult<()> {
+    authorise(state, who, ip, Action::Administer, Object::Service).await
+}
+
+fn render(status: StatusCode, page: impl Template) -> AppResult<Response> {
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+}
+
+async fn index(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    render(
+        StatusCode::OK,
+        IndexPage {
+            chrome: Chrome::new(Some(&who), "/admin"),
+        },
+    )
+}
+
+// ----- Regions and councils ---------------------------------------------------------------
+
+#[derive(Default, Deserialize)]
+struct PlaceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    region: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/regions.html")]
+struct RegionsPage {
+    chrome: Chrome,
+    regions: Vec<Region>,
+    form: PlaceForm,
+    errors: Errors,
+}
+
+async fn regions(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let regions = db::places::regions(&state.db).await?;
+    render(
+        StatusCode::OK,
+        RegionsPage {
+            chrome: Chrome::new(Some(&who), "/admin/regions"),
+            regions,
+            form: PlaceForm::default(),
+            errors: Errors::default(),
+        },
+    )
+}
+
+fn check_place(form: &PlaceForm, errors: &mut Errors) {
+    if form.name.trim().is_empty() {
+        errors.add("name", "Enter the name");
+    } else if form.name.trim().chars().count() > 200 {
+        errors.add("name", "The name must be 200 characters or fewer");
+    }
+    if !is_slug(form.slug.trim()) {
+        errors.add("slug", "Enter the short name used in addresses: lower-case letters, digits and hyphens, like north-vale");
+    }
+}
+
+async fn create_region(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Form(form): Form<PlaceForm>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let mut errors = Errors::default();
+    check_place(&form, &mut errors);
+    if errors.is_empty() {
+        let mut tx = state.db.begin().await?;
+        match db::places::insert_region(&mut tx, form.slug.trim(), form.name.trim()).await {
+            Ok(id) => {
+                let mut e = event(
+                    Some(who.user_id),
+                    &who.email,
+                    ip,
+                    "region.created",
+                    "region",
+                );
+                e.entity_id = Some(id.to_string());
+                e.region_id = Some(id);
+                e.after =
+                    Some(serde_json::json!({ "name": form.name.trim(), "slug": form.slug.trim() }));
+                db::audit::record(&mut *tx, &e).await?;
+                tx.commit().await?;
+                return Ok(Redirect::to("/admin/regions").into_response());
+            }
+            Err(CreateError::Duplicate) => {
+                errors.add("slug", "A region with this short name already exists")
+            }
+            Err(CreateError::Database(e)) => return Err(e.into()),
+        }
+    }
+    let regions = db::places::regions(&state.db).await?;
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        RegionsPage {
+            chrome: Chrome::new(Some(&who), "/admin/regions"),
+            regions,
+            form,
+            errors,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin/councils.html")]
+struct CouncilsPage {
+    chrome: Chrome,
+    councils: Vec<Organisation>,
+    regions: Vec<Region>,
+    form: PlaceForm,
+    errors: Errors,
+}
+
+async fn councils(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let councils = db::places::organisations(&state.db).await?;
+    let regions = db::places::regions(&state.db).await?;
+    render(
+        StatusCode::OK,
+        CouncilsPage {
+            chrome: Chrome::new(Some(&who), "/admin/councils"),
+            councils,
+            regions,
+            form: PlaceForm::default(),
+            errors: Errors::default(),
+        },
+    )
+}
+
+async fn create_council(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Form(form): Form<PlaceForm>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let regions = db::places::regions(&state.db).await?;
+    let mut errors = Errors::default();
+    check_place(&form, &mut errors);
+    let region = form
+        .region
+        .parse::<Uuid>()
+        .ok()
+        .filter(|id| regions.iter().any(|r| r.id == *id));
+    if region.is_none() {
+        errors.add("region", "Choose the council's region");
+    }
+    if let (true, Some(region)) = (errors.is_empty(), region) {
+        let mut tx = state.db.begin().await?;
+        match db::places::insert_organisation(&mut tx, form.slug.trim(), form.name.trim(), region)
+            .await
+        {
+            Ok(id) => {
+                let mut e = event(
+                    Some(who.user_id),
+                    &who.email,
+                    ip,
+                    "organisation.created",
+                    "organisation",
+                );
+                e.entity_id = Some(id.to_string());
+                e.organisation_id = Some(id);
+                e.region_id = Some(region);
+                e.after =
+                    Some(serde_json::json!({ "name": form.name.trim(), "slug": form.slug.trim() }));
+                db::audit::record(&mut *tx, &e).await?;
+                tx.commit().await?;
+                return Ok(Redirect::to("/admin/councils").into_response());
+            }
+            Err(CreateError::Duplicate) => {
+                errors.add("slug", "A council with this short name already exists")
+            }
+            Err(CreateError::Database(e)) => return Err(e.into()),
+        }
+    }
+    let councils = db::places::organisations(&state.db).await?;
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        CouncilsPage {
+            chrome: Chrome::new(Some(&who), "/admin/councils"),
+            councils,
+            regions,
+            form,
+            errors,
+        },
+    )
+}
+
+// ----- Users ------------------------------------------------------------------------------
+
+const USERS_PER_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+struct UsersQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<db::users::User>,
+    q: String,
+    page: i64,
+    more: bool,
+}
+
+impl UsersPage {
+    fn status(&self, u: &db::users::User) -> &'static str {
+        if u.disabled_at.is_some() {
+            "Disabled"
+        } else if u
+            .locked_until
+            .is_some_and(|t| t > time::OffsetDateTime::now_utc())
+        {
+            "Locked"
+        } else if !u.has_password {
+            "Invited"
+        } else {
+            "Active"
+        }
+    }
+}
+
+async fn users(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Query(q): Query<UsersQuery>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let mut users = db::users::list(
+        &state.db,
+        q.q.trim(),
+        USERS_PER_PAGE + 1,
+        (page - 1) * USERS_PER_PAGE,
+    )
+    .await?;
+    let more = users.len() as i64 > USERS_PER_PAGE;
+    users.truncate(USERS_PER_PAGE as usize);
+    render(
+        StatusCode::OK,
+        UsersPage {
+            chrome: Chrome::new(Some(&who), "/admin/users"),
+            users,
+            q: q.q,
+            page,
+            more,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin/new_user.html")]
+struct NewUserPage {
+    chrome: Chrome,
+    roles: Vec<Role>,
+    councils: Vec<Organisation>,
+    regions: Vec<Region>,
+    form: InviteForm,
+    errors: Errors,
+}
+
+async fn new_user_page(
+    state: &AppState,
+    who: &Principal,
+    form: InviteForm,
+    errors: Errors,
+) -> AppResult<NewUserPage> {
+    Ok(NewUserPage {
+        chrome: Chrome::new(Some(who), "/admin/users"),
+        roles: Role::ALL.to_vec(),
+        councils: db::places::organisations(&state.db).await?,
+        regions: db::places::regions(&state.db).await?,
+        form,
+        errors,
+    })
+}
+
+async fn new_user(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    render(
+        StatusCode::OK,
+        new_user_page(&state, &who, InviteForm::default(), Errors::default()).await?,
+    )
+}
+
+async fn invite_user(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    body: String,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let form = InviteForm::from_body(&body);
+    let mut errors = Errors::default();
+    let role = form.check(&Role::ALL, &mut errors);
+    let councils = db::places::organisations(&state.db).await?;
+    let regions = db::places::regions(&state.db).await?;
+    let council = form
+        .organisation_id()
+        .and_then(|id| councils.iter().find(|c| c.id == id));
+    let region = form
+        .region_id()
+        .and_then(|id| regions.iter().find(|r| r.id == id));
+    match role {
+        Some(r) if r.is_council_role() && council.is_none() => {
+            errors.add("organisation", "Choose the council")
+        }
+        Some(Role::Adviser) if region.is_none() => {
+            errors.add("region", "Choose the adviser's region")
+        }
+        _ => {}
+    }
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            new_user_page(&state, &who, form, errors).await?,
+        );
+    };
+    let invitation = Invitation {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role,
+        organisation: council
+            .filter(|_| role.is_council_role())
+            .map(|c| (c.id, c.region_id, c.name.clone())),
+        region: region
+            .filter(|_| role == Role::Adviser)
+            .map(|r| (r.id, r.name.clone())),
+        sections: form.sections.clone(),
+    };
+    let invited = invite(&state.db, &state.settings, Some((&who, ip)), &invitation).await?;
+    Ok(Redirect::to(&format!("/admin/users/{}", invited.user_id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+struct UserPage {
+    chrome: Chrome,
+    user: db::users::User,
+    memberships: Vec<Membership>,
+    locked: bool,
+    sessions: i64,
+}
+
+async fn user(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let mut conn = state.db.acquire().await?;
+    let user = db::users::find(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let memberships = db::users::memberships(&mut conn, id).await?;
+    drop(conn);
+    let sessions = db::sessions::count_for_user(&state.db, id).await?;
+    let locked = user
+        .locked_until
+        .is_some_and(|t| t > time::OffsetDateTime::now_utc());
+    render(
+        StatusCode::OK,
+        UserPage {
+            chrome: Chrome::new(Some(&who), "/admin/users"),
+            user,
+            memberships,
+            locked,
+            sessions,
+        },
+    )
+}
+
+/// Runs a change to a user and records it, then returns to their page.
+async fn change_user(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<IpNetwork>,
+    id: Uuid,
+    action: &'static str,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let before = db::users::find(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match action {
+        "user.unlocked" => db::users::unlock(&mut tx, id).await?,
+        "user.disabled" => {
+            db::users::set_disabled(&mut tx, id, true).await?;
+            db::sessions::delete_for_user(&mut *tx, id, None).await?;
+        }
+        _ => db::users::set_disabled(&mut tx, id, false).await?,
+    }
+    let after = db::users::find(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut e = event(Some(who.user_id), &who.email, ip, action, "user");
+    e.entity_id = Some(id.to_string());
+    let summary = |u: &db::users::User| {
+        serde_json::json!({
+            "email": u.email, "disabled": u.disabled_at.is_some(),
+            "locked_until": u.locked_until.map(|t| t.to_string()), "failed_sign_ins": u.failed_sign_ins,
+        })
+    };
+    e.before = Some(summary(&before));
+    e.after = Some(summary(&after));
+    db::audit::record(&mut *tx, &e).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+async fn unlock(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    change_user(&state, &who, ip, id, "user.unlocked").await
+}
+
+async fn disable(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    change_user(&state, &who, ip, id, "user.disabled").await
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    change_user(&state, &who, ip, id, "user.enabled").await
+}
+
+async fn remove_membership(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, membership)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let mut tx = state.db.begin().await?;
+    let held = db::users::memberships(&mut tx, id).await?;
+    let removed = held
+        .into_iter()
+        .find(|m| m.id == membership)
+        .ok_or(AppError::NotFound)?;
+    db::users::remove_membership(&mut tx, id, membership).await?;
+    let mut e = event(
+        Some(who.user_id),
+        &who.email,
+        ip,
+        "membership.removed",
+        "user",
+    );
+    e.entity_id = Some(id.to_string());
+    e.organisation_id = removed.organisation_id;
+    e.region_id = removed.region_id;
+    e.before =
+        Some(serde_json::json!({ "role": removed.role.code(), "where": removed.describe() }));
+    db::audit::record(&mut *tx, &e).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+// ----- Cycles -----------------------------------------------------------------------------
+
+#[derive(Default, Deserialize)]
+struct CycleForm {
+    #[serde(default)]
+    year: String,
+    #[serde(default, rename = "opens-day")]
+    opens_day: String,
+    #[serde(default, rename = "opens-month")]
+    opens_month: String,
+    #[serde(default, rename = "opens-year")]
+    opens_year: String,
+    #[serde(default, rename = "deadline-day")]
+    deadline_day: String,
+    #[serde(default, rename = "deadline-month")]
+    deadline_month: String,
+    #[serde(default, rename = "deadline-year")]
+    deadline_year: String,
+}
+
+fn date_from(day: &str, month: &str, year: &str) -> Option<Date> {
+    let month = Month::try_from(month.trim().parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(year.trim().parse().ok()?, month, day.trim().parse().ok()?).ok()
+}
+
+/// One GOV.UK date input of the cycle form, as typed.
+struct DateField {
+    prefix: &'static str,
+    error_field: &'static str,
+    legend: &'static str,
+    day: String,
+    month: String,
+    year: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/cycles.html")]
+struct CyclesPage {
+    chrome: Chrome,
+    cycles: Vec<Cycle>,
+    year: String,
+    dates: Vec<DateField>,
+    errors: Errors,
+}
+
+impl CyclesPage {
+    fn new(who: &Principal, cycles: Vec<Cycle>, form: CycleForm, errors: Errors) -> CyclesPage {
+        CyclesPage {
+            chrome: Chrome::new(Some(who), "/admin/cycles"),
+            cycles,
+            year: form.year,
+            dates: vec![
+                DateField {
+                    prefix: "opens",
+                    error_field: "opens-day",
+                    legend: "The assessment opens on",
+                    day: form.opens_day,
+                    month: form.opens_month,
+                    year: form.opens_year,
+                },
+                DateField {
+                    prefix: "deadline",
+                    error_field: "deadline-day",
+                    legend: "Deadline for submission",
+                    day: form.deadline_day,
+                    month: form.deadline_month,
+                    year: form.deadline_year,
+                },
+            ],
+            errors,
+        }
+    }
+}
+
+async fn cycles(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let cycles = db::places::cycles(&state.db).await?;
+    render(
+        StatusCode::OK,
+        CyclesPage::new(&who, cycles, CycleForm::default(), Errors::default()),
+    )
+}
+
+async fn create_cycle(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Form(form): Form<CycleForm>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let mut errors = Errors::default();
+    let year = form
+        .year
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (2015..=2100).contains(y));
+    if year.is_none() {
+        errors.add(
+            "year",
+            "Enter the year the financial year starts, like 2025 for 2025/26",
+        );
+    }
+    let opens = date_from(&form.opens_day, &form.opens_month, &form.opens_year);
+    if opens.is_none() {
+        errors.add(
+            "opens-day",
+            "Enter a real date the assessment opens, like 1 10 2025",
+        );
+    }
+    let deadline = date_from(
+        &form.deadline_day,
+        &form.deadline_month,
+        &form.deadline_year,
+    );
+    if deadline.is_none() {
+        errors.add("deadline-day", "Enter a real deadline, like 31 1 2026");
+    }
+    if let (Some(o), Some(d)) = (opens, deadline) {
+        if d < o {
+            errors.add(
+                "deadline-day",
+                "The deadline must be on or after the opening date",
+            );
+        }
+    }
+    if let (true, Some(year), Some(opens), Some(deadline)) =
+        (errors.is_empty(), year, opens, deadline)
+    {
+        let label = format!("{year}/{:02}", (year + 1) % 100);
+        let starts = Date::from_calendar_date(year, Month::April, 1)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let mut tx = state.db.begin().await?;
+        match db::places::insert_cycle(&mut tx, &label, starts, opens, deadline).await {
+            Ok(id) => {
+                let mut e = event(Some(who.user_id), &who.email, ip, "cycle.created", "cycle");
+                e.entity_id = Some(id.to_string());
+                e.after = Some(
+                    serde_json::json!({ "label": label, "opens_on": opens.to_string(), "deadline": deadline.to_string() }),
+                );
+                db::audit::record(&mut *tx, &e).await?;
+                tx.commit().await?;
+                return Ok(Redirect::to("/admin/cycles").into_response());
+            }
+            Err(CreateError::Duplicate) => {
+                errors.add("year", format!("The cycle {label} already exists"))
+            }
+            Err(CreateError::Database(e)) => return Err(e.into()),
+        }
+    }
+    let cycles = db::places::cycles(&state.db).await?;
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        CyclesPage::new(&who, cycles, form, errors),
+    )
+}
+
+// ----- The audit trail and the outbox -----------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    query: AuditQuery,
+    actions: Vec<String>,
+    rows: Vec<Row>,
+    errors: Errors,
+    page: i64,
+    more: bool,
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let (filter, problems) = query.filter(None);
+    let mut errors = Errors::default();
+    for (field, message) in problems {
+        errors.add(field, message);
+    }
+    let page = query.page();
+    let mut events =
+        db::audit::list(&state.db, &filter, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE).await?;
+    let more = events.len() as i64 > PAGE_SIZE;
+    events.truncate(PAGE_SIZE as usize);
+    let actions = db::audit::actions(&state.db).await?;
+    render(
+        StatusCode::OK,
+        AuditPage {
+            chrome: Chrome::new(Some(&who), "/admin/audit"),
+            query,
+            actions,
+            rows: events.into_iter().map(Row::from).collect(),
+            errors,
+            page,
+            more,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin/outbox.html")]
+struct OutboxPage {
+    chrome: Chrome,
+    mail: Vec<db::outbox::Mail>,
+}
+
+async fn outbox(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let mail = db::outbox::latest(&state.db, 100).await?;
+    render(
+        StatusCode::OK,
+        OutboxPage {
+            chrome: Chrome::new(Some(&who), "/admin/outbox"),
+            mail,
+        },
+    )
+}

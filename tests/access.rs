@@ -1,0 +1,211 @@
+//! Nobody sees what is not theirs: every route, every role, and people of another council or
+//! region. Anonymous visitors are sent to sign in.
+
+mod support;
+
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::{Client, location, router_from};
+
+/// Who is asking: (label, email or None for anonymous).
+const PEOPLE: [(&str, Option<&str>); 9] = [
+    ("anonymous", None),
+    ("Ashbridge lead", Some("lead@ashbridge.example")),
+    (
+        "Ashbridge contributor",
+        Some("contributor@ashbridge.example"),
+    ),
+    ("Ashbridge board member", Some("board@ashbridge.example")),
+    ("Ashbridge action owner", Some("owner@ashbridge.example")),
+    ("lead of another council", Some("lead@brackenfield.example")),
+    (
+        "adviser of Ashbridge's region",
+        Some("adviser.north-vale@homeoffice.example"),
+    ),
+    (
+        "adviser of another region",
+        Some("adviser.south-weald@homeoffice.example"),
+    ),
+    ("administrator", Some("admin@prevent-assure.example")),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    SignIn,
+    Allowed,
+    Refused,
+}
+
+/// What each person may reach: index as PEOPLE.
+fn expected(route: &str, person: usize) -> Expect {
+    use Expect::*;
+    if person == 0 {
+        return SignIn;
+    }
+    let admin = person == 8;
+    if route.starts_with("/admin") {
+        return if admin { Allowed } else { Refused };
+    }
+    if route.starts_with("/orgs/ashbridge") {
+        return if admin || person == 1 {
+            Allowed
+        } else {
+            Refused
+        };
+    }
+    Allowed // /account
+}
+
+async fn sign_in(router: &axum::Router, email: Option<&str>) -> Client {
+    let mut client = Client::new(router.clone());
+    if let Some(email) = email {
+        let reply = client.sign_in(email, DEMO_PASSWORD).await;
+        assert_eq!(reply.status, 303, "{email} signs in");
+    }
+    client
+}
+
+async fn ids(pool: &PgPool) -> (uuid::Uuid, uuid::Uuid) {
+    let (user, membership): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select u.id, m.id from users u join memberships m on m.user_id = u.id where u.email = 'lead@ashbridge.example'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("the Ashbridge lead");
+    (user, membership)
+}
+
+#[sqlx::test]
+async fn every_page_answers_each_role_as_the_policy_says(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 1, 0, 1]);
+    let (lead_id, _) = ids(&pool).await;
+    let routes = [
+        "/account".to_owned(),
+        "/admin".to_owned(),
+        "/admin/regions".to_owned(),
+        "/admin/councils".to_owned(),
+        "/admin/users".to_owned(),
+        "/admin/users/new".to_owned(),
+        format!("/admin/users/{lead_id}"),
+        "/admin/cycles".to_owned(),
+        "/admin/audit".to_owned(),
+        "/admin/outbox".to_owned(),
+        "/orgs/ashbridge/people".to_owned(),
+        "/orgs/ashbridge/audit".to_owned(),
+    ];
+    for (index, (who, email)) in PEOPLE.iter().enumerate() {
+        let mut client = sign_in(&router, *email).await;
+        for route in &routes {
+            let reply = client.get(route).await;
+            match expected(route, index) {
+                Expect::SignIn => {
+                    assert_eq!(
+                        (reply.status.as_u16(), location(&reply)),
+                        (303, "/login"),
+                        "{who} GET {route}"
+                    )
+                }
+                Expect::Allowed => assert_eq!(reply.status, 200, "{who} GET {route}"),
+                Expect::Refused => {
+                    assert_eq!(reply.status, 403, "{who} GET {route}");
+                    // Nothing of Ashbridge's people or trail leaks into the refusal.
+                    assert!(
+                        !reply.body.contains("lead@ashbridge.example"),
+                        "{who} GET {route}"
+                    );
+                    assert!(!reply.body.contains("Priya Shah"), "{who} GET {route}");
+                }
+            }
+        }
+    }
+    let refusals: i64 =
+        sqlx::query_scalar("select count(*) from audit_events where action = 'permission.refused'")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert!(refusals > 50, "{refusals}");
+}
+
+#[sqlx::test]
+async fn every_form_refuses_people_it_is_not_for_and_changes_nothing(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 1, 0, 2]);
+    let (lead_id, membership_id) = ids(&pool).await;
+    let invite = [
+        ("email", "someone.new@ashbridge.example"),
+        ("name", "Someone New"),
+        ("role", "board"),
+    ];
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/admin/regions".into(),
+            vec![("name", "East Fen"), ("slug", "east-fen")],
+        ),
+        (
+            "/admin/councils".into(),
+            vec![
+                ("name", "Hollow Council"),
+                ("slug", "hollow"),
+                ("region", ""),
+            ],
+        ),
+        ("/admin/users/new".into(), invite.to_vec()),
+        (format!("/admin/users/{lead_id}/disable"), vec![]),
+        (format!("/admin/users/{lead_id}/unlock"), vec![]),
+        (format!("/admin/users/{lead_id}/enable"), vec![]),
+        (
+            format!("/admin/users/{lead_id}/memberships/{membership_id}/remove"),
+            vec![],
+        ),
+        ("/admin/cycles".into(), vec![("year", "2030")]),
+        ("/orgs/ashbridge/people".into(), invite.to_vec()),
+    ];
+    for (index, (who, email)) in PEOPLE.iter().enumerate() {
+        if index == 8 {
+            continue; // the administrator may; shown elsewhere
+        }
+        let mut client = sign_in(&router, *email).await;
+        for (route, form) in &forms {
+            if index == 1 && route.starts_with("/orgs/ashbridge") {
+                continue; // the lead may invite to their own council
+            }
+            let reply = client.post(route, form).await;
+            if index == 0 {
+                assert_eq!(location(&reply), "/login", "{who} POST {route}");
+            } else {
+                assert_eq!(reply.status, 403, "{who} POST {route}");
+            }
+        }
+    }
+    let (regions, users, disabled, memberships): (i64, i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from regions), (select count(*) from users),
+                (select count(*) from users where disabled_at is not null), (select count(*) from memberships)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("counts");
+    assert_eq!((regions, users, disabled, memberships), (2, 13, 0, 13));
+}
+
+#[sqlx::test]
+async fn a_lead_cannot_give_roles_beyond_their_council(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 1, 0, 3]);
+    let mut lead = sign_in(&router, Some("lead@ashbridge.example")).await;
+
+    let reply = lead
+        .post(
+            "/orgs/ashbridge/people",
+            &[
+                ("email", "x@homeoffice.example"),
+                ("name", "X"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+
+    assert_eq!(reply.status, 422);
+    let admins: i64 = sqlx::query_scalar("select count(*) from memberships where role = 'admin'")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(admins, 1);
+}

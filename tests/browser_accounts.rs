@@ -1,0 +1,200 @@
+//! The invitation and password-reset flows in headless Chromium, with axe-core on every page.
+
+mod support;
+
+use fantoccini::Locator;
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::browser::Browser;
+
+async fn fill(browser: &Browser, selector: &str, text: &str) {
+    let field = browser
+        .client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    field.clear().await.expect("cleared");
+    field.send_keys(text).await.expect("typed");
+}
+
+async fn click(browser: &Browser, selector: &str) {
+    browser
+        .client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .click()
+        .await
+        .expect("clicked");
+}
+
+async fn heading(browser: &Browser) -> String {
+    browser
+        .client
+        .find(Locator::Css("h1"))
+        .await
+        .expect("a heading")
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn sign_in(browser: &Browser, email: &str, password: &str) {
+    browser.goto("/login").await;
+    fill(browser, "#email", email).await;
+    fill(browser, "#password", password).await;
+    click(browser, "main form button[type=submit]").await;
+}
+
+#[sqlx::test]
+async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: PgPool) {
+    let browser = Browser::start(support::demo_state(pool).await).await;
+
+    browser.goto("/login").await;
+    browser.assert_accessible().await;
+    browser.screenshot("login").await;
+    sign_in(&browser, "admin@prevent-assure.example", DEMO_PASSWORD).await;
+    assert_eq!(heading(&browser).await, "Welcome, Alex Morgan");
+    browser.assert_accessible().await;
+
+    browser.goto("/admin/users/new").await;
+    browser.assert_accessible().await;
+    // Submitting nothing shows every problem, accessibly.
+    click(&browser, "main form button[type=submit]").await;
+    let problems = browser
+        .client
+        .find_all(Locator::Css(".govuk-error-summary__list li"))
+        .await
+        .expect("errors");
+    assert_eq!(problems.len(), 3);
+    browser.assert_accessible().await;
+    browser.screenshot("admin-invite-errors").await;
+
+    fill(&browser, "#email", "new.lead@greyhaven.example").await;
+    fill(&browser, "#name", "Morgan Lee").await;
+    click(&browser, "#role").await;
+    browser
+        .client
+        .find(Locator::Css("#organisation"))
+        .await
+        .expect("council choice")
+        .select_by_label("Greyhaven City Council")
+        .await
+        .expect("chosen");
+    click(&browser, "main form button[type=submit]").await;
+    assert_eq!(heading(&browser).await, "Morgan Lee");
+    browser.assert_accessible().await;
+
+    browser.goto("/admin/outbox").await;
+    browser.assert_accessible().await;
+    browser.screenshot("admin-outbox").await;
+    let body = browser
+        .client
+        .find(Locator::Css(".app-mail__body"))
+        .await
+        .expect("the mail")
+        .text()
+        .await
+        .expect("text");
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/invitations/"))
+        .expect("an invitation link")
+        .to_owned();
+    let path = link[link.find("/invitations/").expect("path")..].to_owned();
+
+    click(&browser, ".app-header__signout button").await;
+    assert_eq!(heading(&browser).await, "Sign in to Prevent Assure");
+
+    browser.goto(&path).await;
+    assert_eq!(heading(&browser).await, "Accept your invitation");
+    browser.assert_accessible().await;
+    browser.screenshot("invitation").await;
+    fill(&browser, "#password", "greyhaven-river-boats-3").await;
+    fill(&browser, "#confirm", "greyhaven-river-boats-3").await;
+    click(&browser, "main form button[type=submit]").await;
+
+    assert_eq!(heading(&browser).await, "Welcome, Morgan Lee");
+    let roles = browser
+        .client
+        .find(Locator::Css("main ul"))
+        .await
+        .expect("roles")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        roles.contains("Prevent lead, Greyhaven City Council"),
+        "{roles}"
+    );
+    browser.goto("/orgs/greyhaven/people").await;
+    browser.assert_accessible().await;
+    browser.screenshot("council-people").await;
+    browser.goto("/account").await;
+    browser.assert_accessible().await;
+    browser.screenshot("account").await;
+    browser.close().await;
+}
+
+#[sqlx::test]
+async fn a_lead_resets_a_forgotten_password_from_the_emailed_link(pool: PgPool) {
+    let state = support::demo_state(pool.clone()).await;
+    let browser = Browser::start(state).await;
+
+    browser.goto("/login").await;
+    click(&browser, "a[href='/password-reset']").await;
+    assert_eq!(heading(&browser).await, "Reset your password");
+    browser.assert_accessible().await;
+    fill(&browser, "#email", "lead@ashbridge.example").await;
+    click(&browser, "main form button[type=submit]").await;
+    assert_eq!(heading(&browser).await, "Check your email");
+    browser.assert_accessible().await;
+
+    let body: String =
+        sqlx::query_scalar("select body from outbox where to_address = 'lead@ashbridge.example'")
+            .fetch_one(&pool)
+            .await
+            .expect("the reset mail");
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/password-reset/"))
+        .expect("a link");
+    browser
+        .goto(&link[link.find("/password-reset/").expect("path")..])
+        .await;
+    assert_eq!(heading(&browser).await, "Choose a new password");
+    browser.assert_accessible().await;
+
+    fill(&browser, "#password", "short").await;
+    fill(&browser, "#confirm", "short").await;
+    click(&browser, "main form button[type=submit]").await;
+    browser.assert_accessible().await;
+    browser.screenshot("reset-error").await;
+
+    fill(&browser, "#password", "ashbridge-canal-walk-22").await;
+    fill(&browser, "#confirm", "ashbridge-canal-walk-22").await;
+    click(&browser, "main form button[type=submit]").await;
+    assert_eq!(heading(&browser).await, "Sign in to Prevent Assure");
+    let banner = browser
+        .client
+        .find(Locator::Css(".govuk-notification-banner"))
+        .await
+        .expect("banner")
+        .text()
+        .await
+        .expect("text");
+    assert!(banner.contains("Your password has been changed"));
+    browser.assert_accessible().await;
+
+    sign_in(
+        &browser,
+        "lead@ashbridge.example",
+        "ashbridge-canal-walk-22",
+    )
+    .await;
+    assert_eq!(heading(&browser).await, "Welcome, Priya Shah");
+    browser.goto("/orgs/ashbridge/audit").await;
+    browser.assert_accessible().await;
+    browser.screenshot("council-audit").await;
+    browser.close().await;
+}
