@@ -39,6 +39,8 @@ pub struct Settings {
     /// Failed sign-ins in a row that lock an account, and for how long.
     pub lock_after: i32,
     pub lock_minutes: i32,
+    /// The RAG colour of each band.
+    pub rags: crate::scoring::RagMapping,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             sign_in_limit_per_ip: 100,
             lock_after: 10,
             lock_minutes: 15,
+            rags: crate::scoring::RagMapping::default(),
         }
     }
 }

@@ -39,8 +39,16 @@ pub const REGIONS: &[DemoRegion] = &[
     },
 ];
 
-/// The demo cycles: financial years starting in these years.
-pub const CYCLE_YEARS: &[i32] = &[2022, 2023, 2024];
+/// The demo cycles: this financial year and the two before it (a financial year starts on
+/// 1 April), so the current one is always there to start.
+pub fn cycle_years(today: Date) -> [i32; 3] {
+    let this = if today.month() >= Month::April {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    [this - 2, this - 1, this]
+}
 
 fn date(year: i32, month: Month, day: u8) -> anyhow::Result<Date> {
     Date::from_calendar_date(year, month, day).context("building a demo date")
@@ -140,7 +148,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
                 .with_context(|| format!("creating council {org_slug}"))?;
         }
     }
-    for &year in CYCLE_YEARS {
+    for year in cycle_years(time::OffsetDateTime::now_utc().date()) {
         let label = format!("{year}/{:02}", (year + 1) % 100);
         places::upsert_cycle(
             &mut tx,

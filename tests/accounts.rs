@@ -504,3 +504,41 @@ async fn the_administrator_audit_trail_filters_by_who_and_what(pool: PgPool) {
         ["Enter the date as year-month-day, like 2026-04-01"]
     );
 }
+
+#[sqlx::test]
+async fn a_lock_ends_by_itself_after_its_time(pool: PgPool) {
+    let mut browser = client(pool.clone()).await;
+    for _ in 0..10 {
+        browser.sign_in(LEAD, "wrong password, wrong").await;
+    }
+    assert_eq!(browser.sign_in(LEAD, DEMO_PASSWORD).await.status, 422);
+
+    // Fifteen minutes later…
+    sqlx::query("update users set locked_until = now() - interval '1 second' where email = $1")
+        .bind(LEAD)
+        .execute(&pool)
+        .await
+        .expect("time passes");
+
+    assert_eq!(browser.sign_in(LEAD, DEMO_PASSWORD).await.status, 303);
+}
+
+#[sqlx::test]
+async fn an_unknown_email_gets_the_same_answer_as_a_wrong_password(pool: PgPool) {
+    let mut browser = client(pool.clone()).await;
+
+    let unknown = browser
+        .sign_in("nobody@nowhere.example", DEMO_PASSWORD)
+        .await;
+    let wrong = browser.sign_in(LEAD, "wrong password, wrong").await;
+
+    assert_eq!(unknown.status, wrong.status);
+    assert_eq!(
+        texts(&unknown.html(), ".govuk-error-summary__list a"),
+        texts(&wrong.html(), ".govuk-error-summary__list a")
+    );
+    assert_eq!(
+        audit_count(&pool, "sign_in.failed", "nobody@nowhere.example").await,
+        1
+    );
+}

@@ -28,15 +28,20 @@ async fn click(browser: &Browser, selector: &str) {
         .expect("clicked");
 }
 
-async fn heading(browser: &Browser) -> String {
-    browser
-        .client
-        .find(Locator::Css("h1"))
-        .await
-        .expect("a heading")
-        .text()
-        .await
-        .expect("text")
+/// Waits (up to ten seconds) for the page's heading to read `expected`: a click on a submit
+/// button can return before the next page has loaded.
+async fn expect_heading(browser: &Browser, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(h1) = browser.client.find(Locator::Css("h1")).await {
+            last = h1.text().await.unwrap_or_default();
+            if last == expected {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("expected the heading {expected:?}, found {last:?}");
 }
 
 async fn sign_in(browser: &Browser, email: &str, password: &str) {
@@ -54,13 +59,19 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
     browser.assert_accessible().await;
     browser.screenshot("login").await;
     sign_in(&browser, "admin@prevent-assure.example", DEMO_PASSWORD).await;
-    assert_eq!(heading(&browser).await, "Welcome, Alex Morgan");
+    expect_heading(&browser, "Welcome, Alex Morgan").await;
     browser.assert_accessible().await;
 
     browser.goto("/admin/users/new").await;
     browser.assert_accessible().await;
     // Submitting nothing shows every problem, accessibly.
     click(&browser, "main form button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css(".govuk-error-summary"))
+        .await
+        .expect("the errors");
     let problems = browser
         .client
         .find_all(Locator::Css(".govuk-error-summary__list li"))
@@ -82,7 +93,7 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
         .await
         .expect("chosen");
     click(&browser, "main form button[type=submit]").await;
-    assert_eq!(heading(&browser).await, "Morgan Lee");
+    expect_heading(&browser, "Morgan Lee").await;
     browser.assert_accessible().await;
 
     browser.goto("/admin/outbox").await;
@@ -104,17 +115,17 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
     let path = link[link.find("/invitations/").expect("path")..].to_owned();
 
     click(&browser, ".app-header__signout button").await;
-    assert_eq!(heading(&browser).await, "Sign in to Prevent Assure");
+    expect_heading(&browser, "Sign in to Prevent Assure").await;
 
     browser.goto(&path).await;
-    assert_eq!(heading(&browser).await, "Accept your invitation");
+    expect_heading(&browser, "Accept your invitation").await;
     browser.assert_accessible().await;
     browser.screenshot("invitation").await;
     fill(&browser, "#password", "greyhaven-river-boats-3").await;
     fill(&browser, "#confirm", "greyhaven-river-boats-3").await;
     click(&browser, "main form button[type=submit]").await;
 
-    assert_eq!(heading(&browser).await, "Welcome, Morgan Lee");
+    expect_heading(&browser, "Welcome, Morgan Lee").await;
     let roles = browser
         .client
         .find(Locator::Css("main ul"))
@@ -143,11 +154,11 @@ async fn a_lead_resets_a_forgotten_password_from_the_emailed_link(pool: PgPool) 
 
     browser.goto("/login").await;
     click(&browser, "a[href='/password-reset']").await;
-    assert_eq!(heading(&browser).await, "Reset your password");
+    expect_heading(&browser, "Reset your password").await;
     browser.assert_accessible().await;
     fill(&browser, "#email", "lead@ashbridge.example").await;
     click(&browser, "main form button[type=submit]").await;
-    assert_eq!(heading(&browser).await, "Check your email");
+    expect_heading(&browser, "Check your email").await;
     browser.assert_accessible().await;
 
     let body: String =
@@ -162,22 +173,29 @@ async fn a_lead_resets_a_forgotten_password_from_the_emailed_link(pool: PgPool) 
     browser
         .goto(&link[link.find("/password-reset/").expect("path")..])
         .await;
-    assert_eq!(heading(&browser).await, "Choose a new password");
+    expect_heading(&browser, "Choose a new password").await;
     browser.assert_accessible().await;
 
     fill(&browser, "#password", "short").await;
     fill(&browser, "#confirm", "short").await;
     click(&browser, "main form button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css(".govuk-error-summary"))
+        .await
+        .expect("the errors");
     browser.assert_accessible().await;
     browser.screenshot("reset-error").await;
 
     fill(&browser, "#password", "ashbridge-canal-walk-22").await;
     fill(&browser, "#confirm", "ashbridge-canal-walk-22").await;
     click(&browser, "main form button[type=submit]").await;
-    assert_eq!(heading(&browser).await, "Sign in to Prevent Assure");
+    expect_heading(&browser, "Sign in to Prevent Assure").await;
     let banner = browser
         .client
-        .find(Locator::Css(".govuk-notification-banner"))
+        .wait()
+        .for_element(Locator::Css(".govuk-notification-banner"))
         .await
         .expect("banner")
         .text()
@@ -192,7 +210,7 @@ async fn a_lead_resets_a_forgotten_password_from_the_emailed_link(pool: PgPool) 
         "ashbridge-canal-walk-22",
     )
     .await;
-    assert_eq!(heading(&browser).await, "Welcome, Priya Shah");
+    expect_heading(&browser, "Welcome, Priya Shah").await;
     browser.goto("/orgs/ashbridge/audit").await;
     browser.assert_accessible().await;
     browser.screenshot("council-audit").await;

@@ -20,6 +20,14 @@ pub enum Action {
     ViewOrganisation,
     /// See a region's councils.
     ViewRegion,
+    /// Start a council's assessment for a cycle.
+    StartAssessment,
+    /// See an assessment's pages.
+    ViewAssessment,
+    /// Change one benchmark (by number) of a draft assessment.
+    EditBenchmark(i32),
+    /// Submit a draft assessment.
+    SubmitAssessment,
 }
 
 /// What they want to do it to.
@@ -33,14 +41,61 @@ pub enum Object {
         region_id: Uuid,
     },
     Region(Uuid),
+    /// An assessment: its council, that council's region, and whether it is still a draft.
+    Assessment {
+        organisation_id: Uuid,
+        region_id: Uuid,
+        draft: bool,
+    },
 }
 
 /// Whether `who` may do `action` to `object`.
 pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
+    // A council's own answers are its own to give: nobody else edits or submits them.
+    match (action, object) {
+        (
+            Action::EditBenchmark(n),
+            Object::Assessment {
+                organisation_id,
+                draft,
+                ..
+            },
+        ) => {
+            return draft
+                && (who.has_role_in(Role::Lead, organisation_id)
+                    || who.memberships.iter().any(|m| {
+                        m.role == Role::Contributor
+                            && m.organisation_id == Some(organisation_id)
+                            && m.sections.contains(&n)
+                    }));
+        }
+        (
+            Action::SubmitAssessment,
+            Object::Assessment {
+                organisation_id,
+                draft,
+                ..
+            },
+        ) => {
+            return draft && who.has_role_in(Role::Lead, organisation_id);
+        }
+        (Action::StartAssessment, Object::Organisation { id, .. }) => {
+            return who.has_role_in(Role::Lead, id);
+        }
+        _ => {}
+    }
     if who.is_admin() {
         return true;
     }
     match (action, object) {
+        (
+            Action::ViewAssessment,
+            Object::Assessment {
+                organisation_id,
+                region_id,
+                ..
+            },
+        ) => who.belongs_to(organisation_id) || who.advises(region_id),
         (Action::ViewAudit | Action::ManagePeople, Object::Organisation { id, .. }) => {
             who.has_role_in(Role::Lead, id)
         }
@@ -154,6 +209,43 @@ mod tests {
             assert!(!allows(&who, Action::ManagePeople, object), "{role:?}");
             assert!(!allows(&who, Action::ViewAudit, object), "{role:?}");
         }
+    }
+
+    #[test]
+    fn contributors_edit_only_their_benchmarks_and_only_while_it_is_a_draft() {
+        let (council, region) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut m = membership(Role::Contributor, Some(council), Some(region));
+        m.sections = vec![7];
+        let contributor = person(vec![m]);
+        let draft = Object::Assessment {
+            organisation_id: council,
+            region_id: region,
+            draft: true,
+        };
+        let submitted = Object::Assessment {
+            organisation_id: council,
+            region_id: region,
+            draft: false,
+        };
+
+        assert!(allows(&contributor, Action::EditBenchmark(7), draft));
+        assert!(!allows(&contributor, Action::EditBenchmark(2), draft));
+        assert!(!allows(&contributor, Action::EditBenchmark(7), submitted));
+        assert!(!allows(&contributor, Action::SubmitAssessment, draft));
+        assert!(allows(&contributor, Action::ViewAssessment, draft));
+    }
+
+    #[test]
+    fn an_administrator_sees_every_assessment_but_does_not_answer_for_a_council() {
+        let admin = person(vec![membership(Role::Admin, None, None)]);
+        let draft = Object::Assessment {
+            organisation_id: Uuid::new_v4(),
+            region_id: Uuid::new_v4(),
+            draft: true,
+        };
+        assert!(allows(&admin, Action::ViewAssessment, draft));
+        assert!(!allows(&admin, Action::EditBenchmark(1), draft));
+        assert!(!allows(&admin, Action::SubmitAssessment, draft));
     }
 
     #[test]

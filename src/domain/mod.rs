@@ -131,9 +131,20 @@ impl FromStr for Rag {
     }
 }
 
+/// A date as people write it: "31 January 2027".
+pub fn long_date(date: time::Date) -> String {
+    format!("{} {} {}", date.day(), date.month(), date.year())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        let date = time::Date::from_calendar_date(2027, time::Month::January, 31).expect("a date");
+        assert_eq!(long_date(date), "31 January 2027");
+    }
 
     #[test]
     fn a_score_is_one_to_five() {

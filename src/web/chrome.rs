@@ -28,6 +28,7 @@ impl Chrome {
     pub fn new(who: Option<&Principal>, path: &str) -> Chrome {
         let mut links = vec![("/frameworks".to_owned(), "Frameworks".to_owned())];
         if let Some(who) = who {
+            links.push(("/assessments".to_owned(), "Assessments".to_owned()));
             for m in who.led_councils() {
                 if let (Some(slug), Some(name)) = (&m.organisation_slug, &m.organisation_name) {
                     links.push((format!("/orgs/{slug}/people"), format!("People at {name}")));

@@ -4,7 +4,7 @@
 #[derive(Debug, Clone)]
 pub struct FieldError {
     /// The id of the field, for the summary's link.
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
@@ -13,9 +13,9 @@ pub struct FieldError {
 pub struct Errors(pub Vec<FieldError>);
 
 impl Errors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError {
-            field,
+            field: field.into(),
             message: message.into(),
         });
     }

@@ -32,6 +32,11 @@ pub async fn authorise(
         Object::Organisation { id, region_id } => (Some(id), Some(region_id)),
         Object::Region(id) => (None, Some(id)),
         Object::Service => (None, None),
+        Object::Assessment {
+            organisation_id,
+            region_id,
+            ..
+        } => (Some(organisation_id), Some(region_id)),
     };
     e.organisation_id = organisation_id;
     e.region_id = region_id;

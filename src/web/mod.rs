@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod assessments;
 pub mod audit_view;
 pub mod chrome;
 pub mod forms;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(health::router())
         .merge(frameworks::router())
         .merge(account::router())
+        .merge(assessments::router())
         .merge(admin::router())
         .merge(people::router())
         .fallback(not_found)

@@ -22,8 +22,30 @@ pub const WCAG_22_AA: [&str; 6] = [
 pub struct Browser {
     pub client: Client,
     pub base: String,
+    driver_url: String,
     _driver: Child,
     _server: oneshot::Sender<()>,
+}
+
+/// Chromium's options: headless, and with JavaScript off when asked.
+fn capabilities(javascript: bool) -> serde_json::Map<String, Value> {
+    let profile =
+        std::env::temp_dir().join(format!("prevent-assure-chrome-{}", uuid::Uuid::new_v4()));
+    let mut options = json!({
+        "binary": "/usr/bin/chromium",
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--window-size=1280,1024", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync",
+            format!("--user-data-dir={}", profile.display()),
+        ]
+    });
+    if !javascript {
+        options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    caps
 }
 
 fn free_port() -> u16 {
@@ -74,33 +96,37 @@ async fn start_driver() -> (Child, String) {
 impl Browser {
     /// Serves `state` on a free port and opens a headless Chromium session.
     pub async fn start(state: AppState) -> Browser {
+        Browser::start_with(state, true).await
+    }
+
+    /// As `start`, with JavaScript on or off.
+    pub async fn start_with(state: AppState, javascript: bool) -> Browser {
         let (addr, server) = start_server(state).await;
         let (driver, driver_url) = start_driver().await;
-        let profile =
-            std::env::temp_dir().join(format!("prevent-assure-chrome-{}", uuid::Uuid::new_v4()));
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--window-size=1280,1024", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    format!("--user-data-dir={}", profile.display()),
-                ]
-            }),
-        );
         let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
+            .capabilities(capabilities(javascript))
             .connect(&driver_url)
             .await
             .expect("a Chromium session through chromedriver");
         Browser {
             client,
             base: format!("http://{addr}"),
+            driver_url,
             _driver: driver,
             _server: server,
+        }
+    }
+
+    /// A second, separate browser (its own cookies) on the same server: another person.
+    pub async fn another(&self) -> Browser2 {
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities(true))
+            .connect(&self.driver_url)
+            .await
+            .expect("a second Chromium session");
+        Browser2 {
+            client,
+            base: self.base.clone(),
         }
     }
 
@@ -204,5 +230,20 @@ impl Browser {
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// A second person's browser on the same server as a `Browser`.
+pub struct Browser2 {
+    pub client: Client,
+    pub base: String,
+}
+
+impl Browser2 {
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("opening {path}: {e}"));
     }
 }

@@ -1,0 +1,446 @@
+//! Assessments: starting one (blank or from last cycle's), the task list's progress, one
+//! benchmark's answers and result, saving them under a version check, and submitting.
+
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// What every assessment page needs to know about the assessment.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub organisation_slug: String,
+    pub organisation_name: String,
+    pub region_id: Uuid,
+    pub cycle_label: String,
+    pub deadline: Date,
+    pub framework_code: String,
+    pub state: String,
+    pub submitted_at: Option<OffsetDateTime>,
+    pub submitted_by: Option<String>,
+    pub started_from_label: Option<String>,
+}
+
+pub async fn head(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Head>> {
+    sqlx::query_as!(
+        Head,
+        r#"select a.id, a.organisation_id, o.slug as organisation_slug, o.name as organisation_name,
+                  o.region_id, c.label as cycle_label, c.deadline, f.code as framework_code, a.state,
+                  a.submitted_at, u.display_name as "submitted_by?", pc.label as "started_from_label?"
+           from assessments a
+           join organisations o on o.id = a.organisation_id
+           join cycles c on c.id = a.cycle_id
+           join frameworks f on f.id = a.framework_id
+           left join users u on u.id = a.submitted_by
+           left join assessments p on p.id = a.started_from
+           left join cycles pc on pc.id = p.cycle_id
+           where a.id = $1"#,
+        id
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// An assessment in a list.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: Uuid,
+    pub organisation_name: String,
+    pub cycle_label: String,
+    pub state: String,
+}
+
+/// The assessments of the given councils and regions (or all, for administrators), newest first.
+pub async fn visible(
+    pool: &PgPool,
+    all: bool,
+    organisations: &[Uuid],
+    regions: &[Uuid],
+) -> sqlx::Result<Vec<Listed>> {
+    sqlx::query_as!(
+        Listed,
+        r#"select a.id, o.name as organisation_name, c.label as cycle_label, a.state
+           from assessments a
+           join organisations o on o.id = a.organisation_id
+           join cycles c on c.id = a.cycle_id
+           where $1 or a.organisation_id = any($2) or o.region_id = any($3)
+           order by c.starts_on desc, o.name
+           limit 500"#,
+        all,
+        organisations,
+        regions
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The cycle a council should be working on: the latest that has opened.
+pub async fn current_cycle(pool: &PgPool, today: Date) -> sqlx::Result<Option<(Uuid, String)>> {
+    let row = sqlx::query!(
+        "select id, label from cycles where opens_on <= $1 order by starts_on desc limit 1",
+        today
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.id, r.label)))
+}
+
+/// The council's assessment on a framework for a cycle, if started.
+pub async fn find(
+    pool: &PgPool,
+    organisation: Uuid,
+    cycle: Uuid,
+    framework_code: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "select a.id from assessments a join frameworks f on f.id = a.framework_id
+         where a.organisation_id = $1 and a.cycle_id = $2 and f.code = $3",
+        organisation,
+        cycle,
+        framework_code
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Starts an assessment: an answer for every question and a result for every benchmark. From
+/// the previous cycle's, the evidence is copied (marked as needing review, statuses cleared) and
+/// the open actions are carried forward. Returns the new id.
+pub async fn start(
+    conn: &mut PgConnection,
+    organisation: Uuid,
+    cycle: Uuid,
+    framework_code: &str,
+    from_previous: bool,
+    by: Uuid,
+) -> sqlx::Result<Uuid> {
+    let previous = if from_previous {
+        sqlx::query_scalar!(
+            "select a.id from assessments a
+             join frameworks f on f.id = a.framework_id
+             join cycles c on c.id = a.cycle_id
+             where a.organisation_id = $1 and f.code = $2
+               and c.starts_on < (select starts_on from cycles where id = $3)
+             order by c.starts_on desc limit 1",
+            organisation,
+            framework_code,
+            cycle
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        None
+    };
+    let id = sqlx::query_scalar!(
+        "insert into assessments (organisation_id, cycle_id, framework_id, started_from, created_by)
+         select $1, $2, f.id, $4, $5 from frameworks f where f.code = $3
+         returning id",
+        organisation,
+        cycle,
+        framework_code,
+        previous,
+        by
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    // Answers: the previous evidence by question code (editions may differ), needing review.
+    sqlx::query!(
+        "insert into answers (assessment_id, item_id, evidence, prompt_evidence, evidence_per_prompt, needs_review)
+         select $1, i.id, coalesce(p.evidence, ''), coalesce(p.prompt_evidence, '{}'),
+                coalesce(p.evidence_per_prompt, false), p.item_code is not null
+         from assessments a
+         join sections s on s.framework_id = a.framework_id
+         join items i on i.section_id = s.id
+         left join (select pi.code as item_code, pa.evidence, pa.prompt_evidence, pa.evidence_per_prompt
+                    from answers pa join items pi on pi.id = pa.item_id
+                    where pa.assessment_id = $2) p on p.item_code = i.code
+         where a.id = $1",
+        id,
+        previous
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into section_results (assessment_id, section_id)
+         select $1, s.id from assessments a join sections s on s.framework_id = a.framework_id
+         where a.id = $1",
+        id
+    )
+    .execute(&mut *conn)
+    .await?;
+    if let Some(previous) = previous {
+        sqlx::query!(
+            "insert into actions (organisation_id, assessment_id, section_id, item_id, source, description,
+                                  owner_text, owner_user_id, target_text, due_on, status, rag, carried_from, created_by)
+             select a.organisation_id, $1, ns.id, ni.id,
+                    case when ni.id is null and a.source = 'question' then 'benchmark' else a.source end,
+                    a.description, a.owner_text, a.owner_user_id, a.target_text, a.due_on, a.status, a.rag, a.id, $3
+             from actions a
+             left join sections os on os.id = a.section_id
+             left join items oi on oi.id = a.item_id
+             left join sections ns on ns.framework_id = (select framework_id from assessments where id = $1)
+                                  and ns.number = os.number
+             left join items ni on ni.section_id = ns.id and ni.code = oi.code
+             where a.assessment_id = $2 and a.status in ('open', 'in_progress')",
+            id,
+            previous,
+            by
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// One benchmark's progress on the task list.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub number: i32,
+    pub answered: i64,
+    pub questions: i64,
+    pub needs_review: i64,
+    pub proposed_score: Option<i16>,
+    pub proposed_not_scored: bool,
+    pub justification: String,
+    pub version: i32,
+}
+
+/// Every benchmark's progress, in one statement.
+pub async fn progress(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<Progress>> {
+    sqlx::query_as!(
+        Progress,
+        r#"select s.number,
+                  count(an.id) filter (where an.rating_id is not null) as "answered!",
+                  count(an.id) as "questions!",
+                  count(an.id) filter (where an.needs_review) as "needs_review!",
+                  r.proposed_score, r.proposed_not_scored, r.justification, r.version
+           from section_results r
+           join sections s on s.id = r.section_id
+           left join items i on i.section_id = s.id
+           left join answers an on an.item_id = i.id and an.assessment_id = r.assessment_id
+           where r.assessment_id = $1
+           group by s.number, r.id
+           order by s.number"#,
+        id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A question's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    pub code: String,
+    pub status: Option<String>,
+    pub evidence: String,
+    pub prompt_evidence: Vec<String>,
+    pub needs_review: bool,
+}
+
+/// A benchmark's result as the council records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Result {
+    pub rag: Option<String>,
+    pub proposed_score: Option<i16>,
+    pub proposed_not_scored: bool,
+    pub justification: String,
+    pub comments: String,
+    pub version: i32,
+    pub updated_by: Option<String>,
+    pub updated_at: OffsetDateTime,
+}
+
+/// What the benchmark page shows and saves.
+#[derive(Debug, Clone)]
+pub struct Benchmark {
+    pub result: Result,
+    pub answers: Vec<Answer>,
+    pub criteria_met: Vec<String>,
+}
+
+pub async fn benchmark(pool: &PgPool, id: Uuid, number: i32) -> sqlx::Result<Option<Benchmark>> {
+    let Some(result) = sqlx::query_as!(
+        Result,
+        r#"select r.rag, r.proposed_score, r.proposed_not_scored, r.justification, r.comments, r.version,
+                  u.display_name as "updated_by?", r.updated_at
+           from section_results r join sections s on s.id = r.section_id
+           left join users u on u.id = r.updated_by
+           where r.assessment_id = $1 and s.number = $2"#,
+        id,
+        number
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let answers = sqlx::query_as!(
+        Answer,
+        r#"select i.code, rt.code as "status?", an.evidence, an.prompt_evidence, an.needs_review
+           from answers an
+           join items i on i.id = an.item_id
+           join sections s on s.id = i.section_id
+           left join ratings rt on rt.id = an.rating_id
+           where an.assessment_id = $1 and s.number = $2
+           order by i.position"#,
+        id,
+        number
+    )
+    .fetch_all(pool)
+    .await?;
+    let criteria_met = sqlx::query_scalar!(
+        "select c.code from criteria_met m
+         join criteria c on c.id = m.criterion_id
+         join section_results r on r.id = m.section_result_id
+         join sections s on s.id = r.section_id
+         where r.assessment_id = $1 and s.number = $2
+         order by c.code",
+        id,
+        number
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(Benchmark {
+        result,
+        answers,
+        criteria_met,
+    }))
+}
+
+/// What a save writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Save {
+    pub answers: Vec<Answer>,
+    pub criteria_met: Vec<String>,
+    pub rag: Option<String>,
+    pub proposed_score: Option<i16>,
+    pub proposed_not_scored: bool,
+    pub justification: String,
+    pub comments: String,
+}
+
+/// Someone saved the benchmark since the page was loaded.
+#[derive(Debug)]
+pub struct Conflict;
+
+/// Saves a benchmark if its version is still `expected`, bumping the version. All or nothing
+/// (the caller's transaction); every answer in one statement.
+pub async fn save_benchmark(
+    conn: &mut PgConnection,
+    id: Uuid,
+    number: i32,
+    expected: i32,
+    save: &Save,
+    by: Uuid,
+) -> sqlx::Result<std::result::Result<i32, Conflict>> {
+    let Some((result_id, version)) = sqlx::query!(
+        "update section_results r set rag = $4, proposed_score = $5, proposed_not_scored = $6,
+                justification = $7, comments = $8, version = version + 1, updated_by = $9, updated_at = now()
+         from sections s
+         where s.id = r.section_id and r.assessment_id = $1 and s.number = $2 and r.version = $3
+         returning r.id, r.version",
+        id,
+        number,
+        expected,
+        save.rag,
+        save.proposed_score,
+        save.proposed_not_scored,
+        save.justification,
+        save.comments,
+        by
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| (r.id, r.version)) else {
+        return Ok(Err(Conflict));
+    };
+    let answers = serde_json::to_value(&save.answers).unwrap_or_default();
+    sqlx::query!(
+        r#"update answers an set
+             rating_id = (select rt.id from ratings rt join assessments a on a.framework_id = rt.framework_id
+                          where a.id = $1 and rt.code = v.status),
+             evidence = v.evidence, prompt_evidence = v.prompt_evidence,
+             evidence_per_prompt = cardinality(array_remove(v.prompt_evidence, '')) > 0,
+             needs_review = v.needs_review, updated_by = $4, updated_at = now()
+           from jsonb_to_recordset($3) as v(code text, status text, evidence text, prompt_evidence text[], needs_review boolean),
+                items i join sections s on s.id = i.section_id
+           where an.assessment_id = $1 and an.item_id = i.id and i.code = v.code and s.number = $2"#,
+        id,
+        number,
+        answers,
+        by
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "delete from criteria_met where section_result_id = $1",
+        result_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into criteria_met (section_result_id, criterion_id)
+         select $1, c.id from criteria c
+         join levels l on l.id = c.level_id
+         join section_results r on r.section_id = l.section_id
+         where r.id = $1 and c.code = any($2)",
+        result_id,
+        &save.criteria_met
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "update assessments set updated_at = now() where id = $1",
+        id
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(Ok(version))
+}
+
+/// Submits a draft; false when it was not a draft.
+pub async fn submit(conn: &mut PgConnection, id: Uuid, by: Uuid) -> sqlx::Result<bool> {
+    sqlx::query!(
+        "update assessments set state = 'submitted', submitted_by = $2, submitted_at = now(), updated_at = now()
+         where id = $1 and state = 'draft'",
+        id,
+        by
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Every answer of the assessment, for the check page.
+pub async fn all_answers(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<Answer>> {
+    sqlx::query_as!(
+        Answer,
+        r#"select i.code, rt.code as "status?", an.evidence, an.prompt_evidence, an.needs_review
+           from answers an
+           join items i on i.id = an.item_id
+           join sections s on s.id = i.section_id
+           left join ratings rt on rt.id = an.rating_id
+           where an.assessment_id = $1
+           order by s.number, i.position"#,
+        id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Criteria met per benchmark, for the check page's suggested scores.
+pub async fn all_criteria_met(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(i32, String)>> {
+    let rows = sqlx::query!(
+        "select s.number, c.code from criteria_met m
+         join criteria c on c.id = m.criterion_id
+         join section_results r on r.id = m.section_result_id
+         join sections s on s.id = r.section_id
+         where r.assessment_id = $1",
+        id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.number, r.code)).collect())
+}

@@ -1,0 +1,1022 @@
+//! The self-assessment: the list, starting one, the task list, a benchmark's page, check and submit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use sqlx::types::ipnetwork::IpNetwork;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::policy::{self, Action, Object};
+use crate::auth::session::ClientIp;
+use crate::auth::{Principal, Role};
+use crate::db;
+use crate::db::assessments::{Answer, Benchmark, Head, Save};
+use crate::domain::{Score, Status};
+use crate::error::{AppError, AppResult};
+use crate::framework::{Block, Framework, Item, ItemKind, Section, blocks};
+use crate::scoring::{self, Record, Suggestion};
+use crate::web::account::event;
+use crate::web::chrome::Chrome;
+use crate::web::forms::Errors;
+use crate::web::guard::authorise;
+
+/// The framework every council assessment uses.
+pub const FRAMEWORK: &str = "prevent-la-2018";
+/// The longest evidence text kept for one question or prompt.
+pub const MAX_EVIDENCE: usize = 20_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/assessments", get(list).post(start))
+        .route("/assessments/{id}", get(task_list))
+        .route(
+            "/assessments/{id}/benchmarks/{n}",
+            get(benchmark).post(save),
+        )
+        .route("/assessments/{id}/check", get(check))
+        .route("/assessments/{id}/submit", post(submit))
+}
+
+fn object(head: &Head) -> Object {
+    Object::Assessment {
+        organisation_id: head.organisation_id,
+        region_id: head.region_id,
+        draft: head.state == "draft",
+    }
+}
+
+/// The assessment, if this person may see it; another council's is not found (404), so its
+/// existence is not given away.
+async fn visible_head(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<IpNetwork>,
+    id: Uuid,
+) -> AppResult<Head> {
+    let head = db::assessments::head(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match authorise(state, who, ip, Action::ViewAssessment, object(&head)).await {
+        Ok(()) => Ok(head),
+        Err(AppError::Forbidden) => Err(AppError::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+fn framework(state: &AppState) -> AppResult<&Framework> {
+    state.frameworks.get(FRAMEWORK).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("the framework {FRAMEWORK} is not loaded"))
+    })
+}
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "draft" => "Draft",
+        "submitted" => "Submitted",
+        "in_review" => "In review",
+        "agreed" => "Agreed",
+        "published" => "Published",
+        _ => "Unknown",
+    }
+}
+
+// ----- The list, and starting one -----------------------------------------------------------
+
+struct Startable {
+    slug: String,
+    name: String,
+    cycle: String,
+}
+
+#[derive(Template)]
+#[template(path = "assessments/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    assessments: Vec<db::assessments::Listed>,
+    startable: Vec<Startable>,
+}
+
+impl ListPage {
+    fn state_label(&self, state: &str) -> &'static str {
+        state_label(state)
+    }
+}
+
+async fn list(State(state): State<AppState>, who: Principal) -> AppResult<Response> {
+    let organisations: Vec<Uuid> = who
+        .memberships
+        .iter()
+        .filter_map(|m| m.organisation_id)
+        .collect();
+    let regions: Vec<Uuid> = who
+        .memberships
+        .iter()
+        .filter(|m| m.role == Role::Adviser)
+        .filter_map(|m| m.region_id)
+        .collect();
+    let assessments =
+        db::assessments::visible(&state.db, who.is_admin(), &organisations, &regions).await?;
+    let mut startable = Vec::new();
+    if let Some((cycle_id, label)) =
+        db::assessments::current_cycle(&state.db, OffsetDateTime::now_utc().date()).await?
+    {
+        for m in who.led_councils() {
+            let (Some(org), Some(slug), Some(name)) = (
+                m.organisation_id,
+                &m.organisation_slug,
+                &m.organisation_name,
+            ) else {
+                continue;
+            };
+            if db::assessments::find(&state.db, org, cycle_id, FRAMEWORK)
+                .await?
+                .is_none()
+            {
+                startable.push(Startable {
+                    slug: slug.clone(),
+                    name: name.clone(),
+                    cycle: label.clone(),
+                });
+            }
+        }
+    }
+    let page = ListPage {
+        chrome: Chrome::new(Some(&who), "/assessments"),
+        assessments,
+        startable,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+struct StartForm {
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    from: String,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    axum::Form(form): axum::Form<StartForm>,
+) -> AppResult<Response> {
+    let org = db::places::organisation_by_slug(&state.db, &form.organisation)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise(
+        &state,
+        &who,
+        ip,
+        Action::StartAssessment,
+        Object::Organisation {
+            id: org.id,
+            region_id: org.region_id,
+        },
+    )
+    .await?;
+    let (cycle, label) =
+        db::assessments::current_cycle(&state.db, OffsetDateTime::now_utc().date())
+            .await?
+            .ok_or(AppError::NotFound)?;
+    if let Some(existing) = db::assessments::find(&state.db, org.id, cycle, FRAMEWORK).await? {
+        return Ok(Redirect::to(&format!("/assessments/{existing}")).into_response());
+    }
+    let from_previous = form.from == "previous";
+    let mut tx = state.db.begin().await?;
+    let id = db::assessments::start(
+        &mut tx,
+        org.id,
+        cycle,
+        FRAMEWORK,
+        from_previous,
+        who.user_id,
+    )
+    .await?;
+    let mut e = event(
+        Some(who.user_id),
+        &who.email,
+        ip,
+        "assessment.started",
+        "assessment",
+    );
+    e.entity_id = Some(id.to_string());
+    e.organisation_id = Some(org.id);
+    e.region_id = Some(org.region_id);
+    e.after = Some(serde_json::json!({ "cycle": label, "from_previous": from_previous }));
+    db::audit::record(&mut *tx, &e).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
+}
+
+// ----- The task list --------------------------------------------------------------------------
+
+struct Task {
+    number: u32,
+    title: String,
+    hint: String,
+    status: &'static str,
+    tag: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "assessments/task_list.html")]
+struct TaskListPage {
+    chrome: Chrome,
+    head: Head,
+    state_label: &'static str,
+    tasks: Vec<Task>,
+    completed: usize,
+    may_submit: bool,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn task_list(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    Query(done): Query<Done>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    let fw = framework(&state)?;
+    let progress = db::assessments::progress(&state.db, id).await?;
+    let tasks: Vec<Task> = fw
+        .sections
+        .iter()
+        .map(|section| {
+            let p = progress.iter().find(|p| p.number as u32 == section.number);
+            let (answered, questions, review, proposed, not_scored) =
+                p.map_or((0, 0, 0, None, false), |p| {
+                    (
+                        p.answered,
+                        p.questions,
+                        p.needs_review,
+                        p.proposed_score,
+                        p.proposed_not_scored,
+                    )
+                });
+            let score = match (proposed, not_scored) {
+                (Some(s), _) => format!("proposed score {s}"),
+                (None, true) => "proposed not scored".to_owned(),
+                _ => "no score proposed".to_owned(),
+            };
+            let mut hint = format!("{answered} of {questions} questions answered, {score}");
+            if review > 0 {
+                hint.push_str(&format!(", {review} carried forward to review"));
+            }
+            let scored = proposed.is_some() || not_scored;
+            let (status, tag) = if review > 0 {
+                ("Needs review", "govuk-tag--yellow")
+            } else if answered == questions && scored {
+                ("Completed", "")
+            } else if answered == 0 && !scored {
+                ("Not yet started", "govuk-tag--grey")
+            } else {
+                ("In progress", "govuk-tag--light-blue")
+            };
+            Task {
+                number: section.number,
+                title: section.title.clone(),
+                hint,
+                status,
+                tag,
+            }
+        })
+        .collect();
+    let completed = tasks.iter().filter(|t| t.status == "Completed").count();
+    let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
+    let page = TaskListPage {
+        chrome: Chrome::new(Some(&who), "/assessments"),
+        state_label: state_label(&head.state),
+        head,
+        tasks,
+        completed,
+        may_submit,
+        notice: match done.done.as_deref() {
+            Some("submitted") => {
+                Some("The self-assessment has been submitted to your regional adviser.")
+            }
+            _ => None,
+        },
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ----- A benchmark's page ----------------------------------------------------------------------
+
+/// What was typed (or stored) for the benchmark, before checking.
+#[derive(Debug, Clone, Default)]
+struct Typed {
+    statuses: BTreeMap<String, String>,
+    evidence: BTreeMap<String, String>,
+    prompts: BTreeMap<(String, usize), String>,
+    criteria: BTreeSet<String>,
+    rag: String,
+    proposed: String,
+    justification: String,
+    comments: String,
+    version: i32,
+}
+
+impl Typed {
+    fn from_stored(b: &Benchmark) -> Typed {
+        let mut t = Typed {
+            criteria: b.criteria_met.iter().cloned().collect(),
+            rag: b.result.rag.clone().unwrap_or_default(),
+            proposed: match (b.result.proposed_score, b.result.proposed_not_scored) {
+                (Some(s), _) => s.to_string(),
+                (None, true) => "not_scored".to_owned(),
+                _ => String::new(),
+            },
+            justification: b.result.justification.clone(),
+            comments: b.result.comments.clone(),
+            version: b.result.version,
+            ..Typed::default()
+        };
+        for a in &b.answers {
+            if let Some(s) = &a.status {
+                t.statuses.insert(a.code.clone(), s.clone());
+            }
+            t.evidence.insert(a.code.clone(), a.evidence.clone());
+            for (i, p) in a.prompt_evidence.iter().enumerate() {
+                t.prompts.insert((a.code.clone(), i), p.clone());
+            }
+        }
+        t
+    }
+
+    fn from_body(body: &str) -> Typed {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(body).unwrap_or_default();
+        let mut t = Typed::default();
+        for (key, value) in pairs {
+            if let Some(code) = key.strip_prefix("status-") {
+                t.statuses.insert(code.to_owned(), value);
+            } else if let Some(code) = key.strip_prefix("evidence-") {
+                t.evidence
+                    .insert(code.to_owned(), value.replace("\r\n", "\n"));
+            } else if let Some(rest) = key.strip_prefix("prompt-") {
+                if let Some((code, index)) = rest.rsplit_once('-') {
+                    if let Ok(index) = index.parse::<usize>() {
+                        t.prompts
+                            .insert((code.to_owned(), index), value.replace("\r\n", "\n"));
+                    }
+                }
+            } else {
+                match key.as_str() {
+                    "criteria" => {
+                        t.criteria.insert(value);
+                    }
+                    "rag" => t.rag = value,
+                    "proposed" => t.proposed = value,
+                    "justification" => t.justification = value.replace("\r\n", "\n"),
+                    "comments" => t.comments = value.replace("\r\n", "\n"),
+                    "version" => t.version = value.parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+        }
+        t
+    }
+
+    /// The scoring module's view of what was typed (unknown statuses count as not started).
+    fn record(&self, section: &Section) -> Record {
+        Record {
+            criteria_met: self.criteria.clone(),
+            statuses: self
+                .statuses
+                .iter()
+                .filter_map(|(code, s)| s.parse::<Status>().ok().map(|s| (code.clone(), s)))
+                .collect(),
+            not_scored: self.proposed == "not_scored" && section.may_be_not_scored,
+        }
+    }
+
+    fn proposed_score(&self) -> Option<Score> {
+        self.proposed.parse::<u8>().ok().and_then(Score::new)
+    }
+}
+
+/// The field id of a question's part: "q1-1", "q1-1-prompt-0".
+fn field_id(code: &str) -> String {
+    format!("q{}", code.replace('.', "-"))
+}
+
+struct PromptView {
+    text: String,
+    name: String,
+    id: String,
+    value: String,
+}
+
+struct QuestionView<'a> {
+    item: &'a Item,
+    id: String,
+    kind: &'static str,
+    expectation: bool,
+    status: String,
+    evidence: String,
+    prompts: Vec<PromptView>,
+    needs_review: bool,
+    theirs: Option<Answer>,
+}
+
+struct CriterionView {
+    id: String,
+    html_id: String,
+    text: String,
+    checked: bool,
+}
+
+struct LevelView {
+    score: u8,
+    descriptor: String,
+    criteria: Vec<CriterionView>,
+}
+
+struct Theirs {
+    by: String,
+    at: String,
+    result: db::assessments::Result,
+    criteria: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "assessments/benchmark.html")]
+struct BenchmarkPage<'a> {
+    chrome: Chrome,
+    head: Head,
+    section: &'a Section,
+    guidance: Vec<Block>,
+    questions: Vec<QuestionView<'a>>,
+    levels: Vec<LevelView>,
+    statuses: Vec<Status>,
+    suggestion: Suggestion,
+    suggested_label: String,
+    typed: Typed,
+    editable: bool,
+    errors: Errors,
+    theirs: Option<Theirs>,
+    saved: bool,
+}
+
+/// What a benchmark page is made from, besides what is stored.
+struct Draft<'a> {
+    head: Head,
+    section: &'a Section,
+    typed: Typed,
+    editable: bool,
+    errors: Errors,
+    theirs: Option<Theirs>,
+}
+
+fn page<'a>(
+    who: &Principal,
+    draft: Draft<'a>,
+    stored: &Benchmark,
+    rags: &scoring::RagMapping,
+) -> BenchmarkPage<'a> {
+    let Draft {
+        head,
+        section,
+        typed,
+        editable,
+        errors,
+        theirs,
+    } = draft;
+    let questions = section
+        .items
+        .iter()
+        .map(|item| {
+            let stored_answer = stored.answers.iter().find(|a| a.code == item.code);
+            let id = field_id(&item.code);
+            QuestionView {
+                item,
+                kind: item.kind.map_or("", ItemKind::label),
+                expectation: item.kind == Some(ItemKind::Expectation),
+                status: typed.statuses.get(&item.code).cloned().unwrap_or_default(),
+                evidence: typed.evidence.get(&item.code).cloned().unwrap_or_default(),
+                prompts: item
+                    .prompts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, text)| PromptView {
+                        text: text.clone(),
+                        name: format!("prompt-{}-{i}", item.code),
+                        id: format!("{id}-prompt-{i}"),
+                        value: typed
+                            .prompts
+                            .get(&(item.code.clone(), i))
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+                needs_review: stored_answer.is_some_and(|a| a.needs_review),
+                theirs: theirs.as_ref().and_then(|_| stored_answer.cloned()),
+                id,
+            }
+        })
+        .collect();
+    let levels = section
+        .levels
+        .iter()
+        .filter(|l| l.score >= 2)
+        .map(|l| LevelView {
+            score: l.score,
+            descriptor: l.descriptor.clone(),
+            criteria: l
+                .criteria
+                .iter()
+                .map(|c| CriterionView {
+                    id: c.id.clone(),
+                    html_id: format!("criterion-{}", c.id.replace('.', "-")),
+                    text: c.text.clone(),
+                    checked: typed.criteria.contains(&c.id),
+                })
+                .collect(),
+        })
+        .collect();
+    let suggestion = scoring::suggest(section, &typed.record(section), rags);
+    let suggested_label = match suggestion.score {
+        Some(s) => format!(
+            "{s} ({})",
+            suggestion.band.map_or("", |b| b.label()).to_lowercase()
+        ),
+        None => "Not scored".to_owned(),
+    };
+    BenchmarkPage {
+        chrome: Chrome::new(Some(who), "/assessments"),
+        head,
+        section,
+        guidance: section.guidance.as_deref().map(blocks).unwrap_or_default(),
+        questions,
+        levels,
+        statuses: Status::ALL.to_vec(),
+        suggestion,
+        suggested_label,
+        typed,
+        editable,
+        errors,
+        theirs,
+        saved: false,
+    }
+}
+
+async fn benchmark(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, n)): Path<(Uuid, u32)>,
+    Query(done): Query<Done>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    let fw = framework(&state)?;
+    let section = fw.section(n).ok_or(AppError::NotFound)?;
+    let stored = db::assessments::benchmark(&state.db, id, n as i32)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let editable = policy::allows(&who, Action::EditBenchmark(n as i32), object(&head));
+    let typed = Typed::from_stored(&stored);
+    let mut view = page(
+        &who,
+        Draft {
+            head,
+            section,
+            typed,
+            editable,
+            errors: Errors::default(),
+            theirs: None,
+        },
+        &stored,
+        &state.settings.rags,
+    );
+    view.saved = done.done.as_deref() == Some("saved");
+    Ok(Html(view.render()?).into_response())
+}
+
+/// Checks what was typed; returns what to save, or the errors.
+fn check_typed(
+    section: &Section,
+    typed: &Typed,
+    rags: &scoring::RagMapping,
+) -> Result<Save, Errors> {
+    let mut errors = Errors::default();
+    let mut answers = Vec::with_capacity(section.items.len());
+    for item in &section.items {
+        let id = field_id(&item.code);
+        let status = match typed.statuses.get(&item.code).map(String::as_str) {
+            None | Some("") => None,
+            Some(s) => match s.parse::<Status>() {
+                Ok(s) => Some(s.code().to_owned()),
+                Err(_) => {
+                    errors.add(
+                        format!("{id}-status"),
+                        format!("Choose a status for question {} from the list", item.code),
+                    );
+                    None
+                }
+            },
+        };
+        let evidence = typed.evidence.get(&item.code).cloned().unwrap_or_default();
+        if evidence.chars().count() > MAX_EVIDENCE {
+            errors.add(
+                format!("{id}-evidence"),
+                format!(
+                    "The evidence for question {} must be {MAX_EVIDENCE} characters or fewer",
+                    item.code
+                ),
+            );
+        }
+        let prompt_evidence: Vec<String> = (0..item.prompts.len())
+            .map(|i| {
+                typed
+                    .prompts
+                    .get(&(item.code.clone(), i))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        for (i, p) in prompt_evidence.iter().enumerate() {
+            if p.chars().count() > MAX_EVIDENCE {
+                errors.add(format!("{id}-prompt-{i}"), format!("The evidence for prompt {} of question {} must be {MAX_EVIDENCE} characters or fewer", i + 1, item.code));
+            }
+        }
+        answers.push(Answer {
+            code: item.code.clone(),
+            status: status.clone(),
+            evidence,
+            prompt_evidence,
+            needs_review: false,
+        });
+    }
+    let known: BTreeSet<&str> = section
+        .levels
+        .iter()
+        .flat_map(|l| l.criteria.iter().map(|c| c.id.as_str()))
+        .collect();
+    if typed.criteria.iter().any(|c| !known.contains(c.as_str())) {
+        errors.add("criteria", "Choose criteria from the list");
+    }
+    let rag = match typed.rag.as_str() {
+        "" => None,
+        r @ ("red" | "amber" | "green") => Some(r.to_owned()),
+        _ => {
+            errors.add("rag", "Choose red, amber or green");
+            None
+        }
+    };
+    let (proposed_score, proposed_not_scored) = match typed.proposed.as_str() {
+        "" => (None, false),
+        "not_scored" if section.may_be_not_scored => (None, true),
+        "not_scored" => {
+            errors.add(
+                "proposed",
+                format!(
+                    "Benchmark {} is always scored: choose a score from 1 to 5",
+                    section.number
+                ),
+            );
+            (None, false)
+        }
+        other => match typed.proposed_score() {
+            Some(s) => (Some(i16::from(s.get())), false),
+            None => {
+                errors.add(
+                    "proposed",
+                    format!("Choose a score from 1 to 5, not {other:?}"),
+                );
+                (None, false)
+            }
+        },
+    };
+    let suggestion = scoring::suggest(section, &typed.record(section), rags);
+    let proposed = if proposed_not_scored {
+        None
+    } else {
+        typed.proposed_score()
+    };
+    let has_proposal = proposed_score.is_some() || proposed_not_scored;
+    if has_proposal
+        && scoring::justification_required(suggestion.score, proposed)
+        && typed.justification.trim().is_empty()
+    {
+        errors.add(
+            "justification",
+            "Explain why the proposed score differs from the suggested score",
+        );
+    }
+    for (field, text, label) in [
+        ("justification", &typed.justification, "The justification"),
+        ("comments", &typed.comments, "The comments"),
+    ] {
+        if text.chars().count() > MAX_EVIDENCE {
+            errors.add(
+                field,
+                format!("{label} must be {MAX_EVIDENCE} characters or fewer"),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Save {
+        answers,
+        criteria_met: typed.criteria.iter().cloned().collect(),
+        rag,
+        proposed_score,
+        proposed_not_scored,
+        justification: typed.justification.trim().to_owned(),
+        comments: typed.comments.trim().to_owned(),
+    })
+}
+
+async fn save(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, n)): Path<(Uuid, u32)>,
+    body: String,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    authorise(
+        &state,
+        &who,
+        ip,
+        Action::EditBenchmark(n as i32),
+        object(&head),
+    )
+    .await?;
+    let fw = framework(&state)?;
+    let section = fw.section(n).ok_or(AppError::NotFound)?;
+    let typed = Typed::from_body(&body);
+    let rags = &state.settings.rags;
+    let save = match check_typed(section, &typed, rags) {
+        Ok(save) => save,
+        Err(errors) => {
+            let stored = db::assessments::benchmark(&state.db, id, n as i32)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let view = page(
+                &who,
+                Draft {
+                    head,
+                    section,
+                    typed,
+                    editable: true,
+                    errors,
+                    theirs: None,
+                },
+                &stored,
+                rags,
+            );
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render()?)).into_response());
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    match db::assessments::save_benchmark(&mut tx, id, n as i32, typed.version, &save, who.user_id)
+        .await?
+    {
+        Ok(version) => {
+            let mut e = event(
+                Some(who.user_id),
+                &who.email,
+                ip,
+                "benchmark.saved",
+                "assessment",
+            );
+            e.entity_id = Some(format!("{id}/benchmarks/{n}"));
+            e.organisation_id = Some(head.organisation_id);
+            e.region_id = Some(head.region_id);
+            // Statuses and scores, not evidence text.
+            e.after = Some(serde_json::json!({
+                "version": version,
+                "statuses": save.answers.iter().map(|a| (a.code.clone(), a.status.clone())).collect::<BTreeMap<_, _>>(),
+                "criteria_met": save.criteria_met, "rag": save.rag,
+                "proposed_score": save.proposed_score, "proposed_not_scored": save.proposed_not_scored,
+            }));
+            db::audit::record(&mut *tx, &e).await?;
+            tx.commit().await?;
+            Ok(
+                Redirect::to(&format!("/assessments/{id}/benchmarks/{n}?done=saved"))
+                    .into_response(),
+            )
+        }
+        Err(db::assessments::Conflict) => {
+            tx.rollback().await?;
+            // Someone saved in between: show their version beside this person's typing, which
+            // is kept in the form; saving again (at their version) keeps what is in the form.
+            let stored = db::assessments::benchmark(&state.db, id, n as i32)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let mut typed = typed;
+            typed.version = stored.result.version;
+            let theirs = Theirs {
+                by: stored
+                    .result
+                    .updated_by
+                    .clone()
+                    .unwrap_or_else(|| "Someone".to_owned()),
+                at: stored
+                    .result
+                    .updated_at
+                    .time()
+                    .to_string()
+                    .chars()
+                    .take(5)
+                    .collect(),
+                result: stored.result.clone(),
+                criteria: stored.criteria_met.clone(),
+            };
+            let mut errors = Errors::default();
+            errors.add("conflict", format!("{} saved this benchmark at {} (UTC) while you were editing it. Nothing has been lost: your changes are in the form, with their version beside them. Keep what you want and save again.", theirs.by, theirs.at));
+            let view = page(
+                &who,
+                Draft {
+                    head,
+                    section,
+                    typed,
+                    editable: true,
+                    errors,
+                    theirs: Some(theirs),
+                },
+                &stored,
+                rags,
+            );
+            Ok((StatusCode::CONFLICT, Html(view.render()?)).into_response())
+        }
+    }
+}
+
+// ----- Check answers and submit ----------------------------------------------------------------
+
+struct Gap {
+    text: String,
+    href: String,
+}
+
+struct Row {
+    number: u32,
+    title: String,
+    answered: String,
+    proposed: String,
+    suggested: String,
+}
+
+#[derive(Template)]
+#[template(path = "assessments/check.html")]
+struct CheckPage {
+    chrome: Chrome,
+    head: Head,
+    gaps: Vec<Gap>,
+    rows: Vec<Row>,
+    may_submit: bool,
+}
+
+async fn gaps_and_rows(state: &AppState, head: &Head) -> AppResult<(Vec<Gap>, Vec<Row>)> {
+    let fw = framework(state)?;
+    let progress = db::assessments::progress(&state.db, head.id).await?;
+    let answers = db::assessments::all_answers(&state.db, head.id).await?;
+    let criteria = db::assessments::all_criteria_met(&state.db, head.id).await?;
+    let (mut gaps, mut rows) = (Vec::new(), Vec::new());
+    for section in &fw.sections {
+        let n = section.number;
+        let href = |anchor: &str| format!("/assessments/{}/benchmarks/{n}#{anchor}", head.id);
+        let mut record = Record {
+            not_scored: false,
+            ..Record::default()
+        };
+        for item in &section.items {
+            let answer = answers.iter().find(|a| a.code == item.code);
+            let status = answer.and_then(|a| a.status.as_deref());
+            match status.and_then(|s| s.parse::<Status>().ok()) {
+                Some(s) => {
+                    record.statuses.insert(item.code.clone(), s);
+                }
+                None => gaps.push(Gap {
+                    text: format!("Question {} has no status", item.code),
+                    href: href(&format!("{}-status", field_id(&item.code))),
+                }),
+            }
+            if answer.is_some_and(|a| a.needs_review) && status.is_none() {
+                gaps.push(Gap {
+                    text: format!(
+                        "Question {} was carried forward and needs review",
+                        item.code
+                    ),
+                    href: href(&field_id(&item.code)),
+                });
+            }
+        }
+        record.criteria_met = criteria
+            .iter()
+            .filter(|(num, _)| *num as u32 == n)
+            .map(|(_, c)| c.clone())
+            .collect();
+        let p = progress.iter().find(|p| p.number as u32 == n);
+        let proposed = p
+            .and_then(|p| p.proposed_score)
+            .and_then(|s| u8::try_from(s).ok())
+            .and_then(Score::new);
+        let not_scored = p.is_some_and(|p| p.proposed_not_scored);
+        record.not_scored = not_scored;
+        let suggestion = scoring::suggest(section, &record, &state.settings.rags);
+        if proposed.is_none() && !not_scored {
+            gaps.push(Gap {
+                text: format!("Benchmark {n} has no proposed score"),
+                href: href("proposed"),
+            });
+        } else if scoring::justification_required(suggestion.score, proposed)
+            && p.is_none_or(|p| p.justification.trim().is_empty())
+        {
+            gaps.push(Gap { text: format!("Benchmark {n}: the proposed score differs from the suggestion and needs a justification"), href: href("justification") });
+        }
+        rows.push(Row {
+            number: n,
+            title: section.title.clone(),
+            answered: p.map_or_else(String::new, |p| {
+                format!("{} of {}", p.answered, p.questions)
+            }),
+            proposed: match (proposed, not_scored) {
+                (Some(s), _) => s.to_string(),
+                (None, true) => "Not scored".to_owned(),
+                _ => "None".to_owned(),
+            },
+            suggested: suggestion
+                .score
+                .map_or_else(|| "Not scored".to_owned(), |s| s.to_string()),
+        });
+    }
+    Ok((gaps, rows))
+}
+
+async fn check(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    let (gaps, rows) = gaps_and_rows(&state, &head).await?;
+    let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
+    let page = CheckPage {
+        chrome: Chrome::new(Some(&who), "/assessments"),
+        head,
+        gaps,
+        rows,
+        may_submit,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    authorise(&state, &who, ip, Action::SubmitAssessment, object(&head)).await?;
+    let (gaps, rows) = gaps_and_rows(&state, &head).await?;
+    if !gaps.is_empty() {
+        let page = CheckPage {
+            chrome: Chrome::new(Some(&who), "/assessments"),
+            head,
+            gaps,
+            rows,
+            may_submit: true,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    let mut tx = state.db.begin().await?;
+    if db::assessments::submit(&mut tx, id, who.user_id).await? {
+        let mut e = event(
+            Some(who.user_id),
+            &who.email,
+            ip,
+            "assessment.submitted",
+            "assessment",
+        );
+        e.entity_id = Some(id.to_string());
+        e.organisation_id = Some(head.organisation_id);
+        e.region_id = Some(head.region_id);
+        e.before = Some(serde_json::json!({ "state": "draft" }));
+        e.after = Some(serde_json::json!({ "state": "submitted" }));
+        db::audit::record(&mut *tx, &e).await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/assessments/{id}?done=submitted")).into_response())
+}

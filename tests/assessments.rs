@@ -1,0 +1,539 @@
+//! The self-assessment through the router: starting, filling a benchmark, conflicts, carrying
+//! forward, who may change what, checking and submitting.
+
+mod support;
+
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::{Client, location, router_from, texts};
+
+const LEAD: &str = "lead@ashbridge.example";
+
+async fn signed_in(router: &axum::Router, email: &str) -> Client {
+    let mut client = Client::new(router.clone());
+    assert_eq!(
+        client.sign_in(email, DEMO_PASSWORD).await.status,
+        303,
+        "{email}"
+    );
+    client
+}
+
+/// Starts Ashbridge's assessment for the current cycle as its lead; returns its address.
+async fn started(lead: &mut Client, from: &str) -> String {
+    let reply = lead
+        .post(
+            "/assessments",
+            &[("organisation", "ashbridge"), ("from", from)],
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    location(&reply).to_owned()
+}
+
+fn value(html: &scraper::Html, selector: &str) -> Option<String> {
+    let s = scraper::Selector::parse(selector).expect("selector");
+    html.select(&s).next().map(|e| match e.value().name() {
+        "textarea" => e.text().collect(),
+        _ => e.value().attr("value").unwrap_or_default().to_owned(),
+    })
+}
+
+fn checked(html: &scraper::Html, selector: &str) -> bool {
+    let s = scraper::Selector::parse(selector).expect("selector");
+    html.select(&s)
+        .next()
+        .is_some_and(|e| e.value().attr("checked").is_some())
+}
+
+/// A full answer to benchmark 1 as a form.
+fn benchmark_1(version: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("version", version.to_owned()),
+        ("status-1.1", "achieving".into()),
+        ("status-1.2", "developing".into()),
+        ("status-1.3", "achieving".into()),
+        (
+            "prompt-1.1-0",
+            "Risks are identified through the CTLP and the partnership risk register.".into(),
+        ),
+        (
+            "prompt-1.1-3",
+            "Each CTLP recommendation has a line in the action plan.".into(),
+        ),
+        (
+            "evidence-1.2",
+            "CTLP authors hold a partner workshop each autumn.".into(),
+        ),
+        ("criteria", "b1.l2.partner-assessments".into()),
+        ("criteria", "b1.l2.ctlp-understanding".into()),
+        ("criteria", "b1.l3.informed-activity".into()),
+        ("criteria", "b1.l3.ctlp-and-local".into()),
+        ("rag", "amber".into()),
+        ("proposed", "3".into()),
+        ("justification", "".into()),
+        ("comments", "Reviewed at the March board.".into()),
+    ]
+}
+
+async fn post(client: &mut Client, uri: &str, form: &[(&str, String)]) -> support::Reply {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    client.post(uri, &pairs).await
+}
+
+#[sqlx::test]
+async fn a_lead_starts_an_assessment_and_sees_every_benchmark_on_the_task_list(pool: PgPool) {
+    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 1]);
+    let mut lead = signed_in(&router, LEAD).await;
+
+    let address = started(&mut lead, "blank").await;
+    let page = lead.get(&address).await;
+
+    assert_eq!(page.status, 200);
+    let html = page.html();
+    let tasks = texts(&html, ".govuk-task-list__link");
+    assert_eq!(tasks.len(), 10);
+    assert_eq!(tasks[0], "Benchmark 1: Risk Assessment");
+    assert!(
+        texts(&html, ".govuk-task-list__status")
+            .iter()
+            .all(|s| s == "Not yet started")
+    );
+    assert_eq!(
+        texts(&html, ".govuk-task-list__hint")[6],
+        "0 of 9 questions answered, no score proposed"
+    );
+}
+
+#[sqlx::test]
+async fn a_saved_benchmark_comes_back_exactly_and_its_suggestion_is_the_scoring_modules(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 2]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+    let page = format!("{address}/benchmarks/1");
+    let version = value(&lead.get(&page).await.html(), "input[name=version]").expect("a version");
+
+    let reply = post(&mut lead, &page, &benchmark_1(&version)).await;
+    assert_eq!(
+        location(&reply),
+        format!("{page}?done=saved"),
+        "{}",
+        reply.body
+    );
+
+    let html = lead.get(&page).await.html();
+    assert!(checked(&html, "#q1-1-status-achieving"));
+    assert!(checked(&html, "#q1-2-status-developing"));
+    assert_eq!(
+        value(&html, "#q1-1-prompt-0").as_deref(),
+        Some("Risks are identified through the CTLP and the partnership risk register.")
+    );
+    assert_eq!(
+        value(&html, "#q1-1-prompt-3").as_deref(),
+        Some("Each CTLP recommendation has a line in the action plan.")
+    );
+    assert_eq!(
+        value(&html, "#q1-2-evidence").as_deref(),
+        Some("CTLP authors hold a partner workshop each autumn.")
+    );
+    assert!(checked(&html, "#criterion-b1-l3-ctlp-and-local"));
+    assert!(
+        !checked(&html, "#criterion-b1-l4-corresponds-to-threat")
+            && !checked(&html, "#criterion-b1-l5-integrates-risks")
+    );
+    assert!(checked(&html, "#rag-amber") && checked(&html, "#proposed-3"));
+    assert_eq!(
+        value(&html, "#comments").as_deref(),
+        Some("Reviewed at the March board.")
+    );
+
+    // The same input to the scoring command gives the same suggestion and explanation.
+    let input = serde_json::json!({"framework": "prevent-la-2018", "benchmarks": [{"number": 1,
+        "criteria_met": ["b1.l2.partner-assessments", "b1.l2.ctlp-understanding", "b1.l3.informed-activity", "b1.l3.ctlp-and-local"],
+        "statuses": {"1.1": "achieving", "1.2": "developing", "1.3": "achieving"}}]});
+    let answer = prevent_assure::scoring::request::answer(
+        &prevent_assure::framework::Catalogue::new(
+            prevent_assure::framework::load_dir(&support::frameworks_dir()).expect("frameworks"),
+        ),
+        &prevent_assure::scoring::request::parse(&input.to_string()).expect("input"),
+        &prevent_assure::scoring::RagMapping::default(),
+    )
+    .expect("an answer");
+    let shown = texts(&html, ".app-suggestion__score")[0].clone();
+    assert_eq!(
+        shown,
+        format!(
+            "{} (meeting the duty)",
+            answer.benchmarks[0].suggested.expect("a score")
+        )
+    );
+    assert_eq!(
+        texts(&html, ".app-suggestion__explanation")[0],
+        answer.benchmarks[0].explanation
+    );
+}
+
+#[sqlx::test]
+async fn a_proposal_that_differs_from_the_suggestion_needs_a_justification_and_keeps_the_typing(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 3]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+    let page = format!("{address}/benchmarks/1");
+    let version = value(&lead.get(&page).await.html(), "input[name=version]").expect("a version");
+    let mut form = benchmark_1(&version);
+    form.retain(|(k, _)| *k != "proposed");
+    form.push(("proposed", "5".into()));
+
+    let reply = post(&mut lead, &page, &form).await;
+
+    assert_eq!(reply.status, 422);
+    let html = reply.html();
+    assert_eq!(
+        texts(&html, ".govuk-error-summary__list a"),
+        ["Explain why the proposed score differs from the suggested score"]
+    );
+    assert_eq!(
+        value(&html, "#q1-2-evidence").as_deref(),
+        Some("CTLP authors hold a partner workshop each autumn.")
+    );
+    assert!(checked(&html, "#proposed-5"));
+}
+
+#[sqlx::test]
+async fn the_second_of_two_people_saving_is_told_and_nothing_either_typed_is_lost(pool: PgPool) {
+    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 4]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+    let page = format!("{address}/benchmarks/1");
+    let mut colleague = signed_in(&router, LEAD).await;
+    let version = value(&lead.get(&page).await.html(), "input[name=version]").expect("a version");
+    assert_eq!(
+        value(&colleague.get(&page).await.html(), "input[name=version]"),
+        Some(version.clone())
+    );
+
+    // The first saves their evidence for 1.2.
+    let first = benchmark_1(&version);
+    assert_eq!(post(&mut lead, &page, &first).await.status, 303);
+
+    // The second, from the same old version, wrote something else.
+    let mut second = benchmark_1(&version);
+    second.retain(|(k, _)| *k != "evidence-1.2");
+    second.push((
+        "evidence-1.2",
+        "Our officers sit on the CTLP working group.".into(),
+    ));
+    let conflict = post(&mut colleague, &page, &second).await;
+
+    assert_eq!(conflict.status, 409);
+    let html = conflict.html();
+    assert!(texts(&html, ".govuk-error-summary__list a")[0].contains("saved this benchmark"));
+    // Their typing is in the form; the first person's saved version is beside it.
+    assert_eq!(
+        value(&html, "#q1-2-evidence").as_deref(),
+        Some("Our officers sit on the CTLP working group.")
+    );
+    assert!(
+        texts(&html, ".app-theirs")
+            .iter()
+            .any(|t| t.contains("CTLP authors hold a partner workshop each autumn."))
+    );
+
+    // Resolving: keep both, and save at the new version.
+    let new_version = value(&html, "input[name=version]").expect("the new version");
+    assert_ne!(new_version, version);
+    let mut resolved = second.clone();
+    resolved.retain(|(k, _)| *k != "evidence-1.2" && *k != "version");
+    resolved.push(("version", new_version));
+    resolved.push(("evidence-1.2", "CTLP authors hold a partner workshop each autumn. Our officers sit on the CTLP working group.".into()));
+    assert_eq!(post(&mut colleague, &page, &resolved).await.status, 303);
+    let saved = lead.get(&page).await.html();
+    assert_eq!(
+        value(&saved, "#q1-2-evidence").as_deref(),
+        Some(
+            "CTLP authors hold a partner workshop each autumn. Our officers sit on the CTLP working group."
+        )
+    );
+}
+
+#[sqlx::test]
+async fn starting_from_last_cycle_carries_evidence_and_open_actions_marked_for_review(
+    pool: PgPool,
+) {
+    let state = support::demo_state(pool.clone()).await;
+    let router = router_from(state, [10, 2, 0, 5]);
+    // Last cycle's assessment, with evidence and two actions (one open, one done).
+    let (org, lead_id, last_cycle): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select o.id, u.id, c.id from organisations o, users u,
+                (select id from cycles order by starts_on desc offset 1 limit 1) c
+         where o.slug = 'ashbridge' and u.email = 'lead@ashbridge.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("ids");
+    let mut conn = pool.acquire().await.expect("a connection");
+    let last = prevent_assure::db::assessments::start(
+        &mut conn,
+        org,
+        last_cycle,
+        "prevent-la-2018",
+        false,
+        lead_id,
+    )
+    .await
+    .expect("started");
+    sqlx::query("update answers set evidence = 'The 2025 risk assessment was shared with all partners.', rating_id = (select r.id from ratings r join assessments a on a.framework_id = r.framework_id where a.id = $1 and r.code = 'achieving') where assessment_id = $1 and item_id = (select i.id from items i join sections s on s.id = i.section_id where s.number = 1 and i.code = '1.1' and s.framework_id = (select framework_id from assessments where id = $1))")
+        .bind(last)
+        .execute(&pool)
+        .await
+        .expect("evidence");
+    sqlx::query("insert into actions (organisation_id, assessment_id, section_id, source, description, owner_text, target_text, due_on, status)
+                 select $1, $2, s.id, 'benchmark', d, 'CSP Manager', 'Q4 2025/26', '2026-03-31', st
+                 from sections s, (values ('Refresh the risk assessment', 'open'), ('Brief the chief executive', 'done')) v(d, st)
+                 where s.number = 1 and s.framework_id = (select framework_id from assessments where id = $2)")
+        .bind(org)
+        .bind(last)
+        .execute(&pool)
+        .await
+        .expect("actions");
+
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "previous").await;
+
+    let html = lead.get(&format!("{address}/benchmarks/1")).await.html();
+    assert_eq!(
+        value(&html, "#q1-1-evidence").as_deref(),
+        Some("The 2025 risk assessment was shared with all partners.")
+    );
+    assert!(
+        !checked(&html, "#q1-1-status-achieving"),
+        "statuses are to be confirmed again"
+    );
+    assert_eq!(
+        texts(&html, ".govuk-tag--yellow").len(),
+        3,
+        "every question of benchmark 1 needs review"
+    );
+    let task_list = lead.get(&address).await.html();
+    assert!(
+        texts(&task_list, ".govuk-task-list__status")
+            .iter()
+            .all(|s| s == "Needs review")
+    );
+    let carried: Vec<(String, String)> = sqlx::query_as(
+        "select description, status from actions where assessment_id = $1::uuid and carried_from is not null",
+    )
+    .bind(address.trim_start_matches("/assessments/"))
+    .fetch_all(&pool)
+    .await
+    .expect("carried actions");
+    assert_eq!(
+        carried,
+        [("Refresh the risk assessment".to_owned(), "open".to_owned())]
+    );
+}
+
+#[sqlx::test]
+async fn a_contributor_edits_only_their_benchmarks_and_a_board_member_nothing(pool: PgPool) {
+    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 6]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+    let mut contributor = signed_in(&router, "contributor@ashbridge.example").await; // benchmarks 5 and 7
+    let mut board = signed_in(&router, "board@ashbridge.example").await;
+
+    let seven = contributor
+        .get(&format!("{address}/benchmarks/7"))
+        .await
+        .html();
+    assert!(
+        value(&seven, "input[name=version]").is_some(),
+        "benchmark 7 is editable"
+    );
+    let two = contributor.get(&format!("{address}/benchmarks/2")).await;
+    assert_eq!(two.status, 200);
+    assert!(
+        value(&two.html(), "input[name=version]").is_none(),
+        "benchmark 2 is read only"
+    );
+    let refused = post(
+        &mut contributor,
+        &format!("{address}/benchmarks/2"),
+        &[
+            ("version", "1".into()),
+            ("status-2.1", "achieving".into()),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+
+    for n in [1, 5, 7] {
+        let page = board.get(&format!("{address}/benchmarks/{n}")).await;
+        assert_eq!(page.status, 200);
+        assert!(value(&page.html(), "input[name=version]").is_none());
+        let refused = post(
+            &mut board,
+            &format!("{address}/benchmarks/{n}"),
+            &[("version", "1".into())],
+        )
+        .await;
+        assert_eq!(refused.status, 403);
+    }
+    assert_eq!(
+        board.post(&format!("{address}/submit"), &[]).await.status,
+        403
+    );
+    assert_eq!(
+        contributor
+            .post(&format!("{address}/submit"), &[])
+            .await
+            .status,
+        403
+    );
+}
+
+#[sqlx::test]
+async fn another_councils_people_get_nothing_at_any_address_of_the_assessment(pool: PgPool) {
+    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 7]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+    let version = value(
+        &lead.get(&format!("{address}/benchmarks/1")).await.html(),
+        "input[name=version]",
+    )
+    .expect("version");
+    post(
+        &mut lead,
+        &format!("{address}/benchmarks/1"),
+        &benchmark_1(&version),
+    )
+    .await;
+
+    for email in [
+        "lead@brackenfield.example",
+        "adviser.south-weald@homeoffice.example",
+    ] {
+        let mut other = signed_in(&router, email).await;
+        for path in [
+            address.clone(),
+            format!("{address}/benchmarks/1"),
+            format!("{address}/check"),
+        ] {
+            let reply = other.get(&path).await;
+            assert_eq!(reply.status, 404, "{email} GET {path}");
+            assert!(
+                !reply.body.contains("CTLP authors hold a partner workshop"),
+                "{email} GET {path}"
+            );
+        }
+        let refused = post(
+            &mut other,
+            &format!("{address}/benchmarks/1"),
+            &benchmark_1("2"),
+        )
+        .await;
+        assert_eq!(refused.status, 404, "{email}");
+        assert_eq!(
+            other.post(&format!("{address}/submit"), &[]).await.status,
+            404,
+            "{email}"
+        );
+        let list = other.get("/assessments").await;
+        assert!(!list.body.contains(&address), "{email} sees it listed");
+    }
+    // The adviser of Ashbridge's region may read it.
+    let mut adviser = signed_in(&router, "adviser.north-vale@homeoffice.example").await;
+    assert_eq!(
+        adviser.get(&format!("{address}/benchmarks/1")).await.status,
+        200
+    );
+    assert_eq!(
+        post(
+            &mut adviser,
+            &format!("{address}/benchmarks/1"),
+            &benchmark_1("2")
+        )
+        .await
+        .status,
+        403
+    );
+}
+
+#[sqlx::test]
+async fn the_check_page_lists_every_gap_and_submitting_makes_it_read_only(pool: PgPool) {
+    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 8]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+
+    let check = lead.get(&format!("{address}/check")).await.html();
+    let gaps = texts(&check, ".govuk-error-summary__list a");
+    assert_eq!(
+        gaps.iter().filter(|g| g.ends_with("has no status")).count(),
+        38
+    );
+    assert_eq!(
+        gaps.iter()
+            .filter(|g| g.ends_with("has no proposed score"))
+            .count(),
+        10
+    );
+    assert_eq!(
+        lead.post(&format!("{address}/submit"), &[]).await.status,
+        422
+    );
+
+    // Fill every benchmark: every question developing, the suggested score proposed.
+    let fw = prevent_assure::framework::load_file(
+        &support::frameworks_dir().join("prevent-la-2018.toml"),
+    )
+    .expect("framework");
+    for section in &fw.sections {
+        let page = format!("{address}/benchmarks/{}", section.number);
+        let version = value(&lead.get(&page).await.html(), "input[name=version]").expect("version");
+        let mut form: Vec<(String, String)> = vec![("version".into(), version)];
+        for item in &section.items {
+            form.push((format!("status-{}", item.code), "developing".into()));
+        }
+        form.push(("proposed".into(), "2".into()));
+        // Level 2 met, so the suggestion is 2 (developing everywhere caps nothing).
+        for c in &section.levels[1].criteria {
+            form.push(("criteria".into(), c.id.clone()));
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let reply = lead.post(&page, &pairs).await;
+        assert_eq!(
+            reply.status, 303,
+            "benchmark {}: {}",
+            section.number, reply.body
+        );
+    }
+    let check = lead.get(&format!("{address}/check")).await.html();
+    assert!(texts(&check, ".govuk-error-summary__list a").is_empty());
+
+    let submitted = lead.post(&format!("{address}/submit"), &[]).await;
+    assert_eq!(location(&submitted), format!("{address}?done=submitted"));
+    let task_list = lead.get(&address).await.html();
+    assert_eq!(
+        texts(&task_list, ".govuk-summary-list__value .govuk-tag"),
+        ["Submitted"]
+    );
+    let page = lead.get(&format!("{address}/benchmarks/1")).await;
+    assert!(value(&page.html(), "input[name=version]").is_none());
+    assert_eq!(
+        post(
+            &mut lead,
+            &format!("{address}/benchmarks/1"),
+            &benchmark_1("2")
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        lead.post(&format!("{address}/submit"), &[]).await.status,
+        403
+    );
+}

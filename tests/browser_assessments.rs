@@ -1,0 +1,304 @@
+//! The self-assessment in headless Chromium: filling a benchmark, two people saving at once,
+//! JavaScript off, and axe-core on the task list, a benchmark page and the check page.
+
+mod support;
+
+use fantoccini::{Client, Locator};
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::browser::Browser;
+
+async fn fill(client: &Client, selector: &str, text: &str) {
+    let field = client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    field.clear().await.expect("cleared");
+    field.send_keys(text).await.expect("typed");
+}
+
+async fn click(client: &Client, selector: &str) {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .click()
+        .await
+        .expect("clicked");
+}
+
+/// The text of an element, waiting for it (a click on a submit button returns before the next
+/// page has loaded).
+async fn text(client: &Client, selector: &str) -> String {
+    client
+        .wait()
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn value(client: &Client, selector: &str) -> String {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .prop("value")
+        .await
+        .expect("a value")
+        .unwrap_or_default()
+}
+
+async fn is_checked(client: &Client, selector: &str) -> bool {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .is_selected()
+        .await
+        .expect("state")
+}
+
+async fn sign_in(client: &Client, base: &str, email: &str) {
+    client
+        .goto(&format!("{base}/login"))
+        .await
+        .expect("login page");
+    fill(client, "#email", email).await;
+    fill(client, "#password", DEMO_PASSWORD).await;
+    click(client, "main form button[type=submit]").await;
+}
+
+/// Signs in as Ashbridge's lead and starts a blank assessment; returns its address. (axe needs
+/// JavaScript, so it runs only when the browser has it.)
+async fn start(browser: &Browser, javascript: bool) -> String {
+    sign_in(&browser.client, &browser.base, "lead@ashbridge.example").await;
+    browser.goto("/assessments").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    click(&browser.client, "#from-ashbridge-blank").await;
+    click(&browser.client, "main form button[type=submit]").await;
+    // The click returns before the task list has loaded: wait for its address.
+    for _ in 0..100 {
+        let path = browser
+            .client
+            .current_url()
+            .await
+            .expect("a url")
+            .path()
+            .to_owned();
+        if path.len() > "/assessments/".len() {
+            return path;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the assessment did not start");
+}
+
+#[sqlx::test]
+async fn a_lead_fills_benchmark_1_and_finds_it_all_after_saving_and_reloading(pool: PgPool) {
+    let browser = Browser::start(support::demo_state(pool).await).await;
+    let address = start(&browser, true).await;
+    assert!(
+        text(&browser.client, "h1")
+            .await
+            .starts_with("Prevent duty self-assessment")
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("task-list").await;
+
+    browser.goto(&format!("{address}/benchmarks/1")).await;
+    browser.assert_accessible().await;
+    let c = &browser.client;
+    click(c, "#q1-1-status-achieving").await;
+    click(c, "#q1-2-status-developing").await;
+    click(c, "#q1-3-status-achieving").await;
+    fill(
+        c,
+        "#q1-1-prompt-0",
+        "Risks are identified through the CTLP and the partnership risk register.",
+    )
+    .await;
+    fill(
+        c,
+        "#q1-1-prompt-3",
+        "Each CTLP recommendation has a line in the action plan.",
+    )
+    .await;
+    for criterion in [
+        "b1-l2-partner-assessments",
+        "b1-l2-ctlp-understanding",
+        "b1-l3-informed-activity",
+        "b1-l3-ctlp-and-local",
+    ] {
+        click(c, &format!("#criterion-{criterion}")).await;
+    }
+    click(c, "#rag-amber").await;
+    click(c, "#proposed-3").await;
+    click(c, "main form button[type=submit]").await;
+
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("Benchmark 1 has been saved")
+    );
+    c.refresh().await.expect("reloaded");
+    assert!(
+        is_checked(c, "#q1-1-status-achieving").await
+            && is_checked(c, "#q1-2-status-developing").await
+    );
+    assert_eq!(
+        value(c, "#q1-1-prompt-0").await,
+        "Risks are identified through the CTLP and the partnership risk register."
+    );
+    assert_eq!(
+        value(c, "#q1-1-prompt-3").await,
+        "Each CTLP recommendation has a line in the action plan."
+    );
+    assert!(is_checked(c, "#criterion-b1-l3-ctlp-and-local").await);
+    assert!(is_checked(c, "#rag-amber").await && is_checked(c, "#proposed-3").await);
+
+    // What the page suggests is what `prevent-assure score` says for the same input.
+    let input = serde_json::json!({"framework": "prevent-la-2018", "benchmarks": [{"number": 1,
+        "criteria_met": ["b1.l2.partner-assessments", "b1.l2.ctlp-understanding", "b1.l3.informed-activity", "b1.l3.ctlp-and-local"],
+        "statuses": {"1.1": "achieving", "1.2": "developing", "1.3": "achieving"}}]});
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_prevent-assure"))
+        .arg("score")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the score command runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("written");
+    let output = child.wait_with_output().expect("finished");
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        text(c, ".app-suggestion__score").await,
+        format!(
+            "{} (meeting the duty)",
+            answer["benchmarks"][0]["suggested"]
+        )
+    );
+    assert_eq!(
+        text(c, ".app-suggestion__explanation").await,
+        answer["benchmarks"][0]["explanation"]
+            .as_str()
+            .expect("text")
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("benchmark-1").await;
+    browser
+        .screenshot_of("#suggestion", "benchmark-1-suggestion")
+        .await;
+
+    browser.goto(&format!("{address}/check")).await;
+    browser.assert_accessible().await;
+    browser.screenshot("check").await;
+    browser.close().await;
+}
+
+#[sqlx::test]
+async fn two_people_save_the_same_benchmark_and_the_second_keeps_both_versions(pool: PgPool) {
+    let browser = Browser::start(support::demo_state(pool).await).await;
+    let address = start(&browser, true).await;
+    let other = browser.another().await;
+    sign_in(&other.client, &other.base, "lead@ashbridge.example").await;
+    let page = format!("{address}/benchmarks/2");
+    browser.goto(&page).await;
+    other.goto(&page).await;
+
+    fill(
+        &browser.client,
+        "#q2-1-evidence",
+        "The board meets quarterly, chaired by the director of communities.",
+    )
+    .await;
+    click(&browser.client, "main form button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css(".govuk-notification-banner"))
+        .await
+        .expect("the first save");
+    fill(
+        &other.client,
+        "#q2-1-evidence",
+        "Terms of reference were refreshed in May.",
+    )
+    .await;
+    click(&other.client, "main form button[type=submit]").await;
+
+    let summary = text(&other.client, ".govuk-error-summary").await;
+    assert!(summary.contains("saved this benchmark"), "{summary}");
+    assert_eq!(
+        value(&other.client, "#q2-1-evidence").await,
+        "Terms of reference were refreshed in May."
+    );
+    assert!(
+        text(&other.client, "#q2-1 .app-theirs")
+            .await
+            .contains("The board meets quarterly")
+    );
+
+    fill(&other.client, "#q2-1-evidence", "The board meets quarterly, chaired by the director of communities. Terms of reference were refreshed in May.").await;
+    click(&other.client, "main form button[type=submit]").await;
+    assert!(
+        text(&other.client, ".govuk-notification-banner")
+            .await
+            .contains("has been saved")
+    );
+    browser.client.refresh().await.expect("reloaded");
+    assert_eq!(
+        value(&browser.client, "#q2-1-evidence").await,
+        "The board meets quarterly, chaired by the director of communities. Terms of reference were refreshed in May."
+    );
+    let _ = other.client.close().await;
+    browser.close().await;
+}
+
+#[sqlx::test]
+async fn the_assessment_works_with_javascript_turned_off(pool: PgPool) {
+    let browser = Browser::start_with(support::demo_state(pool).await, false).await;
+    let address = start(&browser, false).await;
+    browser.goto(&format!("{address}/benchmarks/5")).await;
+    let c = &browser.client;
+    // The page's own script marks the body when it runs; with JavaScript off it has not.
+    let body_class = c
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .attr("class")
+        .await
+        .expect("class")
+        .unwrap_or_default();
+    assert!(
+        !body_class.contains("govuk-frontend-supported"),
+        "JavaScript is off: {body_class}"
+    );
+    click(c, "#q5-1-status-developing").await;
+    fill(c, "#q5-1-evidence", "The panel meets monthly.").await;
+    click(c, "#proposed-not-scored").await;
+    click(c, "main form button[type=submit]").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("Benchmark 5 has been saved")
+    );
+    assert_eq!(value(c, "#q5-1-evidence").await, "The panel meets monthly.");
+    assert!(is_checked(c, "#proposed-not-scored").await);
+    browser.goto(&address).await;
+    assert!(
+        text(c, ".govuk-task-list")
+            .await
+            .contains("proposed not scored")
+    );
+    browser.close().await;
+}
