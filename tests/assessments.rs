@@ -362,10 +362,7 @@ async fn a_contributor_edits_only_their_benchmarks_and_a_board_member_nothing(po
     let refused = post(
         &mut contributor,
         &format!("{address}/benchmarks/2"),
-        &[
-            ("version", "1".into()),
-            ("status-2.1", "achieving".into()),
-        ],
+        &[("version", "1".into()), ("status-2.1", "achieving".into())],
     )
     .await;
     assert_eq!(refused.status, 403);
@@ -535,5 +532,167 @@ async fn the_check_page_lists_every_gap_and_submitting_makes_it_read_only(pool: 
     assert_eq!(
         lead.post(&format!("{address}/submit"), &[]).await.status,
         403
+    );
+}
+
+#[sqlx::test]
+async fn actions_keep_the_target_as_written_refuse_unreadable_ones_and_take_progress_notes(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 2, 0, 9]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+    let actions = format!("{address}/benchmarks/1/actions");
+
+    let refused = lead
+        .post(
+            &actions,
+            &[
+                ("question", "1.1"),
+                ("description", "Refresh the local risk assessment"),
+                ("owner", "CSP Manager"),
+                ("target", "end of spring"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    let html = refused.html();
+    assert_eq!(
+        texts(&html, ".govuk-error-summary__list a"),
+        [
+            "Enter the target as a date like 31/3/2023, a month like April 2023 or Apr 23, or a quarter like Q4 2022/23"
+        ]
+    );
+    assert_eq!(
+        value(&html, "#action-description").as_deref(),
+        Some("Refresh the local risk assessment")
+    );
+    assert_eq!(
+        value(&html, "#action-target").as_deref(),
+        Some("end of spring")
+    );
+
+    let added = lead
+        .post(
+            &actions,
+            &[
+                ("question", "1.1"),
+                ("description", "Refresh the local risk assessment"),
+                ("owner", "CSP Manager"),
+                ("target", "Q4 2022/23"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303);
+    lead.post(
+        &actions,
+        &[
+            ("question", ""),
+            ("description", "Brief the new portfolio holder"),
+            ("owner", ""),
+            ("target", ""),
+        ],
+    )
+    .await;
+
+    let page = lead.get(&format!("{address}/benchmarks/1")).await.html();
+    let cards = texts(&page, "#actions .govuk-summary-card");
+    assert_eq!(cards.len(), 2);
+    assert!(
+        cards[0].contains("CSP Manager")
+            && cards[0].contains("Q4 2022/23 (by 31 March 2023)")
+            && cards[0].contains("Question 1.1"),
+        "{}",
+        cards[0]
+    );
+    let (id, version): (uuid::Uuid, i32) = sqlx::query_as(
+        "select id, version from actions where description = 'Refresh the local risk assessment'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the action");
+
+    assert_eq!(
+        lead.post(
+            &format!("{address}/actions/{id}/notes"),
+            &[("note", "DRAFTED")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        lead.post(&format!("{address}/actions/{id}/notes"), &[("note", "  ")])
+            .await
+            .status,
+        422
+    );
+    let v = version.to_string();
+    assert_eq!(
+        lead.post(
+            &format!("{address}/actions/{id}/status"),
+            &[("status", "in_progress"), ("rag", "amber"), ("version", &v)]
+        )
+        .await
+        .status,
+        303
+    );
+    // The same old version again: someone changed it in between.
+    let stale = lead
+        .post(
+            &format!("{address}/actions/{id}/status"),
+            &[("status", "done"), ("rag", "green"), ("version", &v)],
+        )
+        .await;
+    assert_eq!(stale.status, 422);
+    assert!(
+        texts(&stale.html(), ".govuk-error-summary__list a")[0]
+            .starts_with("Someone changed this action")
+    );
+
+    let page = lead.get(&format!("{address}/benchmarks/1")).await.html();
+    let card = &texts(&page, "#actions .govuk-summary-card")[0];
+    assert!(
+        card.contains("In progress, RAG amber") && card.contains("DRAFTED"),
+        "{card}"
+    );
+
+    // The check page names the action with neither owner nor target.
+    let gaps = texts(
+        &lead.get(&format!("{address}/check")).await.html(),
+        ".govuk-error-summary__list a",
+    );
+    assert!(
+        gaps.contains(
+            &"Benchmark 1: the action “Brief the new portfolio holder” has no owner or target"
+                .to_owned()
+        ),
+        "{gaps:?}"
+    );
+
+    // A contributor without benchmark 1 can do none of it.
+    let mut contributor = signed_in(&router, "contributor@ashbridge.example").await;
+    assert_eq!(
+        contributor
+            .post(&actions, &[("description", "x")])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        contributor
+            .post(&format!("{address}/actions/{id}/notes"), &[("note", "x")])
+            .await
+            .status,
+        403
+    );
+    // Another council's lead cannot even find it.
+    let mut other = signed_in(&router, "lead@brackenfield.example").await;
+    assert_eq!(
+        other
+            .post(&format!("{address}/actions/{id}/notes"), &[("note", "x")])
+            .await
+            .status,
+        404
     );
 }

@@ -193,8 +193,39 @@ async fn a_lead_fills_benchmark_1_and_finds_it_all_after_saving_and_reloading(po
             .as_str()
             .expect("text")
     );
+    // An action on question 1.1, owned by a role, with a target as councils write it.
+    c.find(Locator::Css("#action-question"))
+        .await
+        .expect("the question")
+        .select_by_value("1.1")
+        .await
+        .expect("chosen");
+    fill(
+        c,
+        "#action-description",
+        "Refresh the local risk assessment with partners",
+    )
+    .await;
+    fill(c, "#action-owner", "CSP Manager").await;
+    fill(c, "#action-target", "Q4 2022/23").await;
+    click(c, "#actions form button[type=submit]:not([formaction])").await;
+    let card = text(c, "#actions .govuk-summary-card").await;
+    assert!(
+        card.contains("CSP Manager") && card.contains("Q4 2022/23"),
+        "{card}"
+    );
+    c.refresh().await.expect("reloaded");
+    let card = text(c, "#actions .govuk-summary-card").await;
+    assert!(
+        card.contains("Question 1.1") && card.contains("by 31 March 2023"),
+        "{card}"
+    );
+    assert!(is_checked(c, "#q1-1-status-achieving").await);
     browser.assert_accessible().await;
     browser.screenshot("benchmark-1").await;
+    browser
+        .screenshot_of("#actions", "benchmark-1-actions")
+        .await;
     browser
         .screenshot_of("#suggestion", "benchmark-1-suggestion")
         .await;

@@ -1,5 +1,6 @@
 //! The database: one file per aggregate. SQL lives here and nowhere else; no web types.
 
+pub mod actions;
 pub mod assessments;
 pub mod audit;
 pub mod frameworks;

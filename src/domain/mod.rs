@@ -1,5 +1,7 @@
 //! Checked types shared by every layer: a score is 1 to 5, a status is one of three, and so on.
 
+pub mod target;
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -41,6 +41,12 @@ pub fn router() -> Router<AppState> {
             "/assessments/{id}/benchmarks/{n}",
             get(benchmark).post(save),
         )
+        .route("/assessments/{id}/benchmarks/{n}/actions", post(add_action))
+        .route(
+            "/assessments/{id}/actions/{action}/status",
+            post(change_action),
+        )
+        .route("/assessments/{id}/actions/{action}/notes", post(add_note))
         .route("/assessments/{id}/check", get(check))
         .route("/assessments/{id}/submit", post(submit))
 }
@@ -472,6 +478,64 @@ struct BenchmarkPage<'a> {
     errors: Errors,
     theirs: Option<Theirs>,
     saved: bool,
+    actions: Vec<ActionView>,
+    action_form: ActionForm,
+    /// (action id, typed note) when a note could not be added.
+    note: Option<(Uuid, String)>,
+}
+
+/// An action on the benchmark page.
+struct ActionView {
+    action: db::actions::Action,
+    status_label: &'static str,
+    due: String,
+    note_on: String,
+}
+
+impl<'a> BenchmarkPage<'a> {
+    fn actions_of(&self, code: &str) -> Vec<&ActionView> {
+        self.actions
+            .iter()
+            .filter(|a| a.action.item_code.as_deref() == Some(code))
+            .collect()
+    }
+
+    fn typed_note(&self, id: &Uuid) -> &str {
+        match &self.note {
+            Some((note_for, text)) if note_for == id => text,
+            _ => "",
+        }
+    }
+}
+
+/// The statuses of an action.
+pub const ACTION_STATUSES: [(&str, &str); 4] = [
+    ("open", "Open"),
+    ("in_progress", "In progress"),
+    ("done", "Done"),
+    ("cancelled", "Cancelled"),
+];
+
+fn action_status_label(code: &str) -> &'static str {
+    ACTION_STATUSES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("Unknown", |(_, l)| l)
+}
+
+/// The new-action form, as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    question: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    rag: String,
 }
 
 /// What a benchmark page is made from, besides what is stored.
@@ -573,7 +637,35 @@ fn page<'a>(
         errors,
         theirs,
         saved: false,
+        actions: Vec::new(),
+        action_form: ActionForm::default(),
+        note: None,
     }
+}
+
+async fn with_actions<'a>(
+    state: &AppState,
+    id: Uuid,
+    n: u32,
+    mut view: BenchmarkPage<'a>,
+) -> AppResult<BenchmarkPage<'a>> {
+    view.actions = db::actions::for_benchmark(&state.db, id, n as i32)
+        .await?
+        .into_iter()
+        .map(|action| ActionView {
+            status_label: action_status_label(&action.status),
+            due: action
+                .due_on
+                .map(crate::domain::long_date)
+                .unwrap_or_default(),
+            note_on: action
+                .latest_note_on
+                .map(crate::domain::long_date)
+                .unwrap_or_default(),
+            action,
+        })
+        .collect();
+    Ok(view)
 }
 
 async fn benchmark(
@@ -605,6 +697,7 @@ async fn benchmark(
         &state.settings.rags,
     );
     view.saved = done.done.as_deref() == Some("saved");
+    let view = with_actions(&state, id, n, view).await?;
     Ok(Html(view.render()?).into_response())
 }
 
@@ -783,6 +876,7 @@ async fn save(
                 &stored,
                 rags,
             );
+            let view = with_actions(&state, id, n, view).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render()?)).into_response());
         }
     };
@@ -856,9 +950,280 @@ async fn save(
                 &stored,
                 rags,
             );
+            let view = with_actions(&state, id, n, view).await?;
             Ok((StatusCode::CONFLICT, Html(view.render()?)).into_response())
         }
     }
+}
+
+// ----- Actions ---------------------------------------------------------------------------------
+
+/// Re-shows a benchmark page with what was stored, an action form or note as typed, and errors.
+async fn benchmark_again(
+    state: &AppState,
+    who: &Principal,
+    head: Head,
+    n: u32,
+    errors: Errors,
+    action_form: ActionForm,
+    note: Option<(Uuid, String)>,
+) -> AppResult<Response> {
+    let fw = framework(state)?;
+    let section = fw.section(n).ok_or(AppError::NotFound)?;
+    let id = head.id;
+    let stored = db::assessments::benchmark(&state.db, id, n as i32)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let typed = Typed::from_stored(&stored);
+    let draft = Draft {
+        head,
+        section,
+        typed,
+        editable: true,
+        errors,
+        theirs: None,
+    };
+    let mut view = page(who, draft, &stored, &state.settings.rags);
+    view.action_form = action_form;
+    view.note = note;
+    let view = with_actions(state, id, n, view).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render()?)).into_response())
+}
+
+fn cycle_start_year(head: &Head) -> i32 {
+    head.cycle_label
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2000)
+}
+
+async fn add_action(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, n)): Path<(Uuid, u32)>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    authorise(
+        &state,
+        &who,
+        ip,
+        Action::EditBenchmark(n as i32),
+        object(&head),
+    )
+    .await?;
+    let section = framework(&state)?.section(n).ok_or(AppError::NotFound)?;
+    let mut errors = Errors::default();
+    let question = match form.question.as_str() {
+        "" => None,
+        code if section.items.iter().any(|i| i.code == code) => Some(code.to_owned()),
+        _ => {
+            errors.add(
+                "action-question",
+                "Choose the question the action is for, or the benchmark",
+            );
+            None
+        }
+    };
+    let description = form.description.trim();
+    if description.is_empty() {
+        errors.add("action-description", "Describe the action");
+    } else if description.chars().count() > 2000 {
+        errors.add(
+            "action-description",
+            "The description must be 2000 characters or fewer",
+        );
+    }
+    if form.owner.trim().chars().count() > 200 {
+        errors.add("action-owner", "The owner must be 200 characters or fewer");
+    }
+    let target = if form.target.trim().is_empty() {
+        None
+    } else {
+        match crate::domain::target::parse(&form.target, cycle_start_year(&head)) {
+            Ok(t) => Some(t),
+            Err(message) => {
+                errors.add("action-target", message);
+                None
+            }
+        }
+    };
+    let rag = match form.rag.as_str() {
+        "" => None,
+        r @ ("red" | "amber" | "green") => Some(r.to_owned()),
+        _ => {
+            errors.add("action-rag", "Choose red, amber or green");
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return benchmark_again(&state, &who, head, n, errors, form, None).await;
+    }
+    let new = db::actions::NewAction {
+        organisation: head.organisation_id,
+        assessment: id,
+        section_number: n as i32,
+        item_code: question,
+        description: description.to_owned(),
+        owner_text: form.owner.trim().to_owned(),
+        target_text: target.as_ref().map(|t| t.text.clone()).unwrap_or_default(),
+        due_on: target.map(|t| t.due),
+        status: "open".to_owned(),
+        rag,
+    };
+    let mut tx = state.db.begin().await?;
+    let action = db::actions::insert(&mut tx, &new, who.user_id).await?;
+    let mut e = event(
+        Some(who.user_id),
+        &who.email,
+        ip,
+        "action.created",
+        "action",
+    );
+    e.entity_id = Some(action.to_string());
+    e.organisation_id = Some(head.organisation_id);
+    e.region_id = Some(head.region_id);
+    e.after = Some(serde_json::json!({
+        "benchmark": n, "question": new.item_code, "owner": new.owner_text,
+        "target": new.target_text, "due_on": new.due_on.map(|d| d.to_string()),
+    }));
+    db::audit::record(&mut *tx, &e).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/assessments/{id}/benchmarks/{n}?done=saved#actions"
+    ))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    rag: String,
+    #[serde(default)]
+    version: i32,
+}
+
+async fn change_action(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, action)): Path<(Uuid, Uuid)>,
+    axum::Form(form): axum::Form<StatusForm>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    let n = db::actions::benchmark_of(&state.db, id, action)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise(&state, &who, ip, Action::EditBenchmark(n), object(&head)).await?;
+    let mut errors = Errors::default();
+    if !ACTION_STATUSES.iter().any(|(c, _)| *c == form.status) {
+        errors.add(
+            format!("action-{action}-status"),
+            "Choose the action's status",
+        );
+    }
+    let rag = match form.rag.as_str() {
+        "" => None,
+        r @ ("red" | "amber" | "green") => Some(r),
+        _ => {
+            errors.add(
+                format!("action-{action}-status"),
+                "Choose red, amber or green",
+            );
+            None
+        }
+    };
+    if errors.is_empty() {
+        let mut tx = state.db.begin().await?;
+        if db::actions::update_status(&mut tx, id, action, form.version, &form.status, rag).await? {
+            let mut e = event(
+                Some(who.user_id),
+                &who.email,
+                ip,
+                "action.updated",
+                "action",
+            );
+            e.entity_id = Some(action.to_string());
+            e.organisation_id = Some(head.organisation_id);
+            e.region_id = Some(head.region_id);
+            e.after = Some(serde_json::json!({ "status": form.status, "rag": rag }));
+            db::audit::record(&mut *tx, &e).await?;
+            tx.commit().await?;
+            return Ok(Redirect::to(&format!(
+                "/assessments/{id}/benchmarks/{n}?done=saved#action-{action}"
+            ))
+            .into_response());
+        }
+        errors.add(
+            format!("action-{action}-status"),
+            "Someone changed this action while you were looking at it. Its current status is shown; choose again if you still want to change it",
+        );
+    }
+    benchmark_again(
+        &state,
+        &who,
+        head,
+        n as u32,
+        errors,
+        ActionForm::default(),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, action)): Path<(Uuid, Uuid)>,
+    axum::Form(form): axum::Form<NoteForm>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    let n = db::actions::benchmark_of(&state.db, id, action)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise(&state, &who, ip, Action::EditBenchmark(n), object(&head)).await?;
+    let note = form.note.trim();
+    let field = format!("action-{action}-note");
+    let mut errors = Errors::default();
+    if note.is_empty() {
+        errors.add(field, "Write the progress note");
+    } else if note.chars().count() > 2000 {
+        errors.add(field, "A progress note must be 2000 characters or fewer");
+    }
+    if !errors.is_empty() {
+        return benchmark_again(
+            &state,
+            &who,
+            head,
+            n as u32,
+            errors,
+            ActionForm::default(),
+            Some((action, form.note)),
+        )
+        .await;
+    }
+    let mut tx = state.db.begin().await?;
+    db::actions::add_note(&mut tx, id, action, note, who.user_id).await?;
+    let mut e = event(Some(who.user_id), &who.email, ip, "action.noted", "action");
+    e.entity_id = Some(action.to_string());
+    e.organisation_id = Some(head.organisation_id);
+    e.region_id = Some(head.region_id);
+    db::audit::record(&mut *tx, &e).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/assessments/{id}/benchmarks/{n}?done=saved#action-{action}"
+    ))
+    .into_response())
 }
 
 // ----- Check answers and submit ----------------------------------------------------------------
@@ -958,6 +1323,19 @@ async fn gaps_and_rows(state: &AppState, head: &Head) -> AppResult<(Vec<Gap>, Ve
             suggested: suggestion
                 .score
                 .map_or_else(|| "Not scored".to_owned(), |s| s.to_string()),
+        });
+    }
+    for (n, description, no_owner, no_target) in db::actions::incomplete(&state.db, head.id).await?
+    {
+        let short: String = description.chars().take(60).collect();
+        let missing = match (no_owner, no_target) {
+            (true, true) => "owner or target",
+            (true, false) => "owner",
+            _ => "target",
+        };
+        gaps.push(Gap {
+            text: format!("Benchmark {n}: the action “{short}” has no {missing}"),
+            href: format!("/assessments/{}/benchmarks/{n}#actions", head.id),
         });
     }
     Ok((gaps, rows))
