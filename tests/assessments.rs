@@ -696,3 +696,126 @@ async fn actions_keep_the_target_as_written_refuse_unreadable_ones_and_take_prog
         404
     );
 }
+
+/// A multipart upload as a browser sends it.
+fn upload_request(
+    client: &Client,
+    uri: &str,
+    question: &str,
+    name: &str,
+    content: &[u8],
+) -> axum::http::Request<axum::body::Body> {
+    let boundary = "----prevent-assure-test";
+    let mut body = Vec::new();
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\n{question}\r\n").as_bytes());
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(content);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut request = axum::http::Request::post(uri)
+        .header("host", "localhost")
+        .header("sec-fetch-site", "same-origin")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+    if let Some(cookie) = &client.cookie {
+        request = request.header("cookie", cookie.as_str());
+    }
+    request
+        .body(axum::body::Body::from(body))
+        .expect("a request")
+}
+
+#[sqlx::test]
+async fn attachments_are_recognised_by_content_downloaded_safely_and_kept_to_their_council(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 10]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+    let upload = format!("{address}/benchmarks/1/attachments");
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n".to_vec();
+
+    // A PDF with an odd name is taken; an executable calling itself a PDF is not.
+    let request = upload_request(&lead, &upload, "1.1", "Board minutes (March).pdf", &pdf);
+    assert_eq!(lead.send(request).await.status, 303);
+    let request = upload_request(
+        &lead,
+        &upload,
+        "",
+        "policy.pdf",
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff",
+    );
+    let refused = lead.send(request).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        texts(&refused.html(), ".govuk-error-summary__list a"),
+        [
+            "The file must be a PDF, a Word, Excel, PowerPoint or OpenDocument file, an image (PNG, JPEG, GIF) or plain text"
+        ]
+    );
+    let request = upload_request(&lead, &upload, "", "empty.txt", b"");
+    assert_eq!(lead.send(request).await.status, 422);
+    let too_big = vec![b'a'; 20 * 1024 * 1024 + 10];
+    let request = upload_request(&lead, &upload, "", "huge.txt", &too_big);
+    let refused = lead.send(request).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        texts(&refused.html(), ".govuk-error-summary__list a"),
+        ["The file must be 20 MB or smaller"]
+    );
+
+    let page = lead.get(&format!("{address}/benchmarks/1")).await.html();
+    let links: Vec<String> = {
+        let s = scraper::Selector::parse(".app-attachment a").expect("selector");
+        page.select(&s)
+            .filter_map(|a| a.value().attr("href").map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        texts(&page, ".app-attachment a"),
+        ["Board minutes (March).pdf"]
+    );
+
+    let download = lead.get(&links[0]).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.header("content-type"), Some("application/pdf"));
+    assert_eq!(download.header("x-content-type-options"), Some("nosniff"));
+    let disposition = download
+        .header("content-disposition")
+        .expect("a disposition");
+    assert!(
+        disposition.starts_with("attachment; filename=\"Board minutes (March).pdf\""),
+        "{disposition}"
+    );
+    assert_eq!(download.body.as_bytes(), pdf.as_slice());
+
+    // A board member may read it but not delete it; another council gets nothing.
+    let mut board = signed_in(&router, "board@ashbridge.example").await;
+    assert_eq!(board.get(&links[0]).await.status, 200);
+    assert_eq!(
+        board
+            .post(&format!("{}/delete", links[0]), &[])
+            .await
+            .status,
+        403
+    );
+    let request = upload_request(&board, &upload, "", "notes.txt", b"Notes");
+    assert_eq!(board.send(request).await.status, 403);
+    let mut other = signed_in(&router, "lead@brackenfield.example").await;
+    assert_eq!(other.get(&links[0]).await.status, 404);
+    assert_eq!(
+        other
+            .post(&format!("{}/delete", links[0]), &[])
+            .await
+            .status,
+        404
+    );
+
+    assert_eq!(
+        lead.post(&format!("{}/delete", links[0]), &[]).await.status,
+        303
+    );
+    assert_eq!(lead.get(&links[0]).await.status, 404);
+}

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod assessments;
+pub mod attachments;
 pub mod audit;
 pub mod frameworks;
 pub mod outbox;

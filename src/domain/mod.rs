@@ -1,5 +1,6 @@
 //! Checked types shared by every layer: a score is 1 to 5, a status is one of three, and so on.
 
+pub mod files;
 pub mod target;
 
 use std::fmt;

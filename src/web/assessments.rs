@@ -47,6 +47,17 @@ pub fn router() -> Router<AppState> {
             post(change_action),
         )
         .route("/assessments/{id}/actions/{action}/notes", post(add_note))
+        .route(
+            "/assessments/{id}/benchmarks/{n}/attachments",
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::domain::files::MAX_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/assessments/{id}/attachments/{file}", get(download))
+        .route(
+            "/assessments/{id}/attachments/{file}/delete",
+            post(delete_attachment),
+        )
         .route("/assessments/{id}/check", get(check))
         .route("/assessments/{id}/submit", post(submit))
 }
@@ -482,6 +493,23 @@ struct BenchmarkPage<'a> {
     action_form: ActionForm,
     /// (action id, typed note) when a note could not be added.
     note: Option<(Uuid, String)>,
+    attachments: Vec<AttachmentView>,
+}
+
+/// An attachment on the benchmark page.
+struct AttachmentView {
+    file: db::attachments::Listed,
+    size: String,
+}
+
+/// "340 KB", "2.5 MB".
+fn human_size(bytes: i32) -> String {
+    let bytes = f64::from(bytes);
+    if bytes < 1024.0 * 1024.0 {
+        format!("{} KB", (bytes / 1024.0).ceil())
+    } else {
+        format!("{:.1} MB", bytes / (1024.0 * 1024.0))
+    }
 }
 
 /// An action on the benchmark page.
@@ -640,6 +668,7 @@ fn page<'a>(
         actions: Vec::new(),
         action_form: ActionForm::default(),
         note: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -663,6 +692,14 @@ async fn with_actions<'a>(
                 .map(crate::domain::long_date)
                 .unwrap_or_default(),
             action,
+        })
+        .collect();
+    view.attachments = db::attachments::for_benchmark(&state.db, id, n as i32)
+        .await?
+        .into_iter()
+        .map(|file| AttachmentView {
+            size: human_size(file.size_bytes),
+            file,
         })
         .collect();
     Ok(view)
@@ -1222,6 +1259,200 @@ async fn add_note(
     tx.commit().await?;
     Ok(Redirect::to(&format!(
         "/assessments/{id}/benchmarks/{n}?done=saved#action-{action}"
+    ))
+    .into_response())
+}
+
+// ----- Attachments -----------------------------------------------------------------------------
+
+async fn upload(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, n)): Path<(Uuid, u32)>,
+    mut multipart: axum::extract::Multipart,
+) -> AppResult<Response> {
+    use crate::domain::files;
+    let head = visible_head(&state, &who, ip, id).await?;
+    authorise(
+        &state,
+        &who,
+        ip,
+        Action::EditBenchmark(n as i32),
+        object(&head),
+    )
+    .await?;
+    let section = framework(&state)?.section(n).ok_or(AppError::NotFound)?;
+    let mut errors = Errors::default();
+    let (mut question, mut file) = (String::new(), None::<(String, Vec<u8>)>);
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("question") => question = field.text().await.unwrap_or_default(),
+                Some("file") => {
+                    let name = files::clean_name(field.file_name().unwrap_or_default());
+                    match field.bytes().await {
+                        Ok(bytes) => file = Some((name, bytes.to_vec())),
+                        Err(_) => {
+                            errors.add("attachment-file", "The file must be 20 MB or smaller");
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => {
+                errors.add("attachment-file", "The file must be 20 MB or smaller");
+                break;
+            }
+        }
+    }
+    let question = match question.as_str() {
+        "" => None,
+        code if section.items.iter().any(|i| i.code == code) => Some(code.to_owned()),
+        _ => {
+            errors.add(
+                "attachment-question",
+                "Choose the question the file is for, or the benchmark",
+            );
+            None
+        }
+    };
+    let kind = match &file {
+        _ if !errors.is_empty() => None,
+        None => {
+            errors.add("attachment-file", "Select a file");
+            None
+        }
+        Some((_, content)) if content.is_empty() => {
+            errors.add("attachment-file", "The selected file is empty");
+            None
+        }
+        Some((_, content)) if content.len() > files::MAX_BYTES => {
+            errors.add("attachment-file", "The file must be 20 MB or smaller");
+            None
+        }
+        Some((_, content)) => match files::recognise(content) {
+            Some(kind) => Some(kind),
+            None => {
+                errors.add("attachment-file", "The file must be a PDF, a Word, Excel, PowerPoint or OpenDocument file, an image (PNG, JPEG, GIF) or plain text");
+                None
+            }
+        },
+    };
+    let (Some(kind), Some((name, content))) = (kind, file) else {
+        return benchmark_again(&state, &who, head, n, errors, ActionForm::default(), None).await;
+    };
+    let new = db::attachments::NewAttachment {
+        assessment: id,
+        section_number: n as i32,
+        item_code: question.as_deref(),
+        filename: &name,
+        content_type: kind,
+        content: &content,
+    };
+    let mut tx = state.db.begin().await?;
+    let file_id = db::attachments::insert(&mut tx, &new, who.user_id).await?;
+    let mut e = event(
+        Some(who.user_id),
+        &who.email,
+        ip,
+        "attachment.added",
+        "attachment",
+    );
+    e.entity_id = Some(file_id.to_string());
+    e.organisation_id = Some(head.organisation_id);
+    e.region_id = Some(head.region_id);
+    e.after = Some(
+        serde_json::json!({ "benchmark": n, "question": question, "filename": name, "type": kind, "bytes": content.len() }),
+    );
+    db::audit::record(&mut *tx, &e).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/assessments/{id}/benchmarks/{n}?done=saved#attachments"
+    ))
+    .into_response())
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…`: the original name, safely.
+fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .filter(|c| *c != '"' && *c != '\\')
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+async fn download(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, file)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    visible_head(&state, &who, ip, id).await?;
+    let file = db::attachments::download(&state.db, id, file)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, file.content_type.clone()),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            content_disposition(&file.filename),
+        ),
+        (
+            axum::http::header::CACHE_CONTROL,
+            "private, no-store".to_owned(),
+        ),
+    ];
+    Ok((headers, file.content).into_response())
+}
+
+async fn delete_attachment(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, file)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    let (n, name) = db::attachments::describe(&state.db, id, file)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise(&state, &who, ip, Action::EditBenchmark(n), object(&head)).await?;
+    let mut tx = state.db.begin().await?;
+    if db::attachments::delete(&mut tx, id, file).await? {
+        let mut e = event(
+            Some(who.user_id),
+            &who.email,
+            ip,
+            "attachment.deleted",
+            "attachment",
+        );
+        e.entity_id = Some(file.to_string());
+        e.organisation_id = Some(head.organisation_id);
+        e.region_id = Some(head.region_id);
+        e.before = Some(serde_json::json!({ "benchmark": n, "filename": name }));
+        db::audit::record(&mut *tx, &e).await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/assessments/{id}/benchmarks/{n}?done=saved#attachments"
     ))
     .into_response())
 }
