@@ -657,6 +657,43 @@ async fn actions_keep_the_target_as_written_refuse_unreadable_ones_and_take_prog
         "{card}"
     );
 
+    // An owner may be linked to a person of the council, and only of this council.
+    let (jo, stranger): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select (select id from users where email = 'owner@ashbridge.example'), (select id from users where email = 'lead@brackenfield.example')",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("people");
+    let (jo, stranger) = (jo.to_string(), stranger.to_string());
+    let linked = lead
+        .post(
+            &actions,
+            &[
+                ("description", "Train the housing team"),
+                ("owner", "Housing Manager"),
+                ("owner_user", &jo),
+                ("target", "Apr 27"),
+            ],
+        )
+        .await;
+    assert_eq!(linked.status, 303);
+    let refused = lead
+        .post(
+            &actions,
+            &[
+                ("description", "Train the housing team"),
+                ("owner", "Housing Manager"),
+                ("owner_user", &stranger),
+                ("target", "Apr 27"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    let page = lead.get(&format!("{address}/benchmarks/1")).await.html();
+    assert!(
+        texts(&page, "#actions .govuk-summary-card")[2].contains("Housing Manager (Jo Whitfield)")
+    );
+
     // The check page names the action with neither owner nor target.
     let gaps = texts(
         &lead.get(&format!("{address}/check")).await.html(),

@@ -11,6 +11,7 @@ pub struct Action {
     pub item_code: Option<String>,
     pub description: String,
     pub owner_text: String,
+    pub owner_name: Option<String>,
     pub target_text: String,
     pub due_on: Option<Date>,
     pub status: String,
@@ -30,12 +31,14 @@ pub async fn for_benchmark(
 ) -> sqlx::Result<Vec<Action>> {
     sqlx::query_as!(
         Action,
-        r#"select a.id, i.code as "item_code?", a.description, a.owner_text, a.target_text, a.due_on,
+        r#"select a.id, i.code as "item_code?", a.description, a.owner_text, u.display_name as "owner_name?",
+                  a.target_text, a.due_on,
                   a.status, a.rag, a.carried_from is not null as "carried!", a.version,
                   n.body as "latest_note?", n.noted_on as "latest_note_on?", coalesce(n.total, 0) as "notes!"
            from actions a
            join sections s on s.id = a.section_id
            left join items i on i.id = a.item_id
+           left join users u on u.id = a.owner_user_id
            left join lateral (
                select body, noted_on, count(*) over () as total from action_notes
                where action_id = a.id order by noted_on desc, created_at desc limit 1
@@ -59,6 +62,8 @@ pub struct NewAction {
     pub item_code: Option<String>,
     pub description: String,
     pub owner_text: String,
+    /// A person of the council who owns it, when the owner is one.
+    pub owner_user: Option<Uuid>,
     pub target_text: String,
     pub due_on: Option<Date>,
     pub status: String,
@@ -68,9 +73,10 @@ pub struct NewAction {
 pub async fn insert(conn: &mut PgConnection, new: &NewAction, by: Uuid) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         "insert into actions (organisation_id, assessment_id, section_id, item_id, source, description,
-                              owner_text, target_text, due_on, status, rag, created_by)
+                              owner_text, target_text, due_on, status, rag, created_by, owner_user_id)
          select $1, a.id, s.id, i.id, case when $4::text is null then 'benchmark' else 'question' end,
-                $5, $6, $7, $8, $9, $10, $11
+                $5, $6, $7, $8, $9, $10, $11,
+                (select m.user_id from memberships m where m.user_id = $12 and m.organisation_id = $1 limit 1)
          from assessments a
          join sections s on s.framework_id = a.framework_id and s.number = $3
          left join items i on i.section_id = s.id and i.code = $4
@@ -86,7 +92,8 @@ pub async fn insert(conn: &mut PgConnection, new: &NewAction, by: Uuid) -> sqlx:
         new.due_on,
         new.status,
         new.rag,
-        by
+        by,
+        new.owner_user
     )
     .fetch_one(conn)
     .await

@@ -494,6 +494,8 @@ struct BenchmarkPage<'a> {
     /// (action id, typed note) when a note could not be added.
     note: Option<(Uuid, String)>,
     attachments: Vec<AttachmentView>,
+    /// The council's people, who may be named as an action's owner (for editors only).
+    people: Vec<(Uuid, String)>,
 }
 
 /// An attachment on the benchmark page.
@@ -564,6 +566,8 @@ struct ActionForm {
     target: String,
     #[serde(default)]
     rag: String,
+    #[serde(default)]
+    owner_user: String,
 }
 
 /// What a benchmark page is made from, besides what is stored.
@@ -669,6 +673,7 @@ fn page<'a>(
         action_form: ActionForm::default(),
         note: None,
         attachments: Vec::new(),
+        people: Vec::new(),
     }
 }
 
@@ -1097,8 +1102,29 @@ async fn add_action(
     if !errors.is_empty() {
         return benchmark_again(&state, &who, head, n, errors, form, None).await;
     }
+    let owner_user = match form.owner_user.as_str() {
+        "" => None,
+        text => match text.parse::<Uuid>() {
+            Ok(id)
+                if db::users::members_of(&state.db, head.organisation_id)
+                    .await?
+                    .iter()
+                    .any(|m| m.user_id == id) =>
+            {
+                Some(id)
+            }
+            _ => {
+                errors.add(
+                    "action-owner-user",
+                    "Choose someone from the council's people, or nobody",
+                );
+                return benchmark_again(&state, &who, head, n, errors, form, None).await;
+            }
+        },
+    };
     let new = db::actions::NewAction {
         organisation: head.organisation_id,
+        owner_user,
         assessment: id,
         section_number: n as i32,
         item_code: question,
