@@ -333,3 +333,33 @@ async fn the_assessment_works_with_javascript_turned_off(pool: PgPool) {
     );
     browser.close().await;
 }
+
+#[sqlx::test]
+async fn the_advisers_queue_review_and_history_pages_are_accessible(pool: PgPool) {
+    let browser = Browser::start(support::demo_state(pool.clone()).await).await;
+    let address = start(&browser, true).await;
+    sqlx::query("update assessments set state = 'submitted', submitted_at = now()")
+        .execute(&pool)
+        .await
+        .expect("submitted");
+    click(&browser.client, ".app-header__signout button").await;
+    text(&browser.client, "#email").await;
+    sign_in(
+        &browser.client,
+        &browser.base,
+        "adviser.north-vale@homeoffice.example",
+    )
+    .await;
+    text(&browser.client, ".app-header__user").await;
+
+    for (path, name) in [
+        ("/regions/north-vale".to_owned(), "region"),
+        (format!("{address}/review"), "review"),
+        (format!("{address}/history"), "history"),
+    ] {
+        browser.goto(&path).await;
+        browser.assert_accessible().await;
+        browser.screenshot(name).await;
+    }
+    browser.close().await;
+}

@@ -28,6 +28,8 @@ pub enum Action {
     EditBenchmark(i32),
     /// Submit a draft assessment.
     SubmitAssessment,
+    /// Review a submitted assessment: start the review, return it to the council.
+    Review,
 }
 
 /// What they want to do it to.
@@ -106,6 +108,7 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
             who.belongs_to(id) || who.advises(region_id)
         }
         (Action::ViewRegion, Object::Region(region_id)) => who.advises(region_id),
+        (Action::Review, Object::Assessment { region_id, .. }) => who.advises(region_id),
         _ => false,
     }
 }
@@ -193,6 +196,19 @@ mod tests {
                 region_id: north
             }
         ));
+        let theirs = Object::Assessment {
+            organisation_id: council,
+            region_id: north,
+            draft: false,
+        };
+        let elsewhere = Object::Assessment {
+            organisation_id: council,
+            region_id: south,
+            draft: false,
+        };
+        assert!(allows(&adviser, Action::Review, theirs));
+        assert!(!allows(&adviser, Action::Review, elsewhere));
+        assert!(!allows(&adviser, Action::EditBenchmark(1), theirs));
     }
 
     #[test]

@@ -444,3 +444,77 @@ pub async fn all_criteria_met(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(i32,
     .await?;
     Ok(rows.into_iter().map(|r| (r.number, r.code)).collect())
 }
+
+/// Moves an assessment from one of `from` to `to`; false when it was in none of them.
+pub async fn transition(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: &[&str],
+    to: &str,
+) -> sqlx::Result<bool> {
+    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
+    sqlx::query!(
+        "update assessments set state = $3, updated_at = now() where id = $1 and state = any($2)",
+        id,
+        &from,
+        to
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// One council of a region, and its assessment in a cycle if started.
+#[derive(Debug, Clone)]
+pub struct RegionRow {
+    pub slug: String,
+    pub name: String,
+    pub assessment: Option<Uuid>,
+    pub state: Option<String>,
+    pub submitted_at: Option<OffsetDateTime>,
+}
+
+/// The councils of a region with their assessment in the cycle, what waits for the adviser
+/// first (submitted, then in review), then by name.
+pub async fn region_queue(
+    pool: &PgPool,
+    region: Uuid,
+    cycle: Uuid,
+) -> sqlx::Result<Vec<RegionRow>> {
+    sqlx::query_as!(
+        RegionRow,
+        r#"select o.slug, o.name, a.id as "assessment?", a.state as "state?", a.submitted_at as "submitted_at?"
+           from organisations o
+           left join assessments a on a.organisation_id = o.id and a.cycle_id = $2
+                and a.framework_id = (select id from frameworks where code = 'prevent-la-2018')
+           where o.region_id = $1
+           order by case a.state when 'submitted' then 0 when 'in_review' then 1 else 2 end,
+                    a.submitted_at nulls last, o.name"#,
+        region,
+        cycle
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A change of state, for the history page.
+#[derive(Debug, Clone)]
+pub struct StateChange {
+    pub occurred_at: OffsetDateTime,
+    pub actor_label: String,
+    pub action: String,
+    pub after: Option<serde_json::Value>,
+}
+
+pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<StateChange>> {
+    sqlx::query_as!(
+        StateChange,
+        "select occurred_at, actor_label, action, after from audit_events
+         where entity_type = 'assessment' and entity_id = $1::uuid::text
+           and action in ('assessment.started', 'assessment.submitted', 'assessment.review_started', 'assessment.returned')
+         order by occurred_at, id",
+        id
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -209,3 +209,13 @@ pub async fn organisation_id(conn: &mut PgConnection, slug: &str) -> sqlx::Resul
         .fetch_optional(conn)
         .await
 }
+
+pub async fn region_by_slug(
+    pool: &sqlx::PgPool,
+    slug: &str,
+) -> sqlx::Result<Option<(Uuid, String)>> {
+    let row = sqlx::query!("select id, name from regions where slug = $1", slug)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|r| (r.id, r.name)))
+}

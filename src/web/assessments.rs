@@ -62,7 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/assessments/{id}/submit", post(submit))
 }
 
-fn object(head: &Head) -> Object {
+pub(crate) fn object(head: &Head) -> Object {
     Object::Assessment {
         organisation_id: head.organisation_id,
         region_id: head.region_id,
@@ -72,7 +72,7 @@ fn object(head: &Head) -> Object {
 
 /// The assessment, if this person may see it; another council's is not found (404), so its
 /// existence is not given away.
-async fn visible_head(
+pub(crate) async fn visible_head(
     state: &AppState,
     who: &Principal,
     ip: Option<IpNetwork>,
@@ -88,13 +88,13 @@ async fn visible_head(
     }
 }
 
-fn framework(state: &AppState) -> AppResult<&Framework> {
+pub(crate) fn framework(state: &AppState) -> AppResult<&Framework> {
     state.frameworks.get(FRAMEWORK).ok_or_else(|| {
         AppError::Internal(anyhow::anyhow!("the framework {FRAMEWORK} is not loaded"))
     })
 }
 
-fn state_label(state: &str) -> &'static str {
+pub(crate) fn state_label(state: &str) -> &'static str {
     match state {
         "draft" => "Draft",
         "submitted" => "Submitted",

@@ -34,6 +34,13 @@ impl Chrome {
                     links.push((format!("/orgs/{slug}/people"), format!("People at {name}")));
                 }
             }
+            for m in &who.memberships {
+                if m.role == crate::auth::Role::Adviser {
+                    if let (Some(slug), Some(name)) = (&m.region_slug, &m.region_name) {
+                        links.push((format!("/regions/{slug}"), name.clone()));
+                    }
+                }
+            }
             if who.is_admin() {
                 links.push(("/admin".to_owned(), "Administration".to_owned()));
             }

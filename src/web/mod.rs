@@ -12,6 +12,7 @@ pub mod health;
 pub mod home;
 pub mod invite_form;
 pub mod people;
+pub mod review;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(assessments::router())
         .merge(admin::router())
         .merge(people::router())
+        .merge(review::router())
         .fallback(not_found)
 }
 
