@@ -361,5 +361,42 @@ async fn the_advisers_queue_review_and_history_pages_are_accessible(pool: PgPool
         browser.assert_accessible().await;
         browser.screenshot(name).await;
     }
+    // In review, with scores and a recommendation; then agreed, with the letter.
+    browser.goto(&format!("{address}/review")).await;
+    click(&browser.client, "form[action$='/review/start'] button").await;
+    text(&browser.client, "#summary-1").await;
+    browser.assert_accessible().await;
+    browser.screenshot("review-in-progress").await;
+    sqlx::query(
+        "update section_results set agreed_score = case when s.number = 5 then null else 3 end,
+                agreed_not_scored = s.number = 5, adviser_summary = 'Evidence of a settled process.'
+         from sections s where s.id = section_results.section_id",
+    )
+    .execute(&pool)
+    .await
+    .expect("scores");
+    sqlx::query("update assessments set state = 'agreed'")
+        .execute(&pool)
+        .await
+        .expect("agreed");
+    browser.goto(&format!("{address}/letter")).await;
+    assert!(
+        text(&browser.client, ".app-letter__summary")
+            .await
+            .contains("is meeting the requirements of the Prevent Duty in all areas")
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("letter").await;
+    // The page as served, to print to PDF by hand and look at the print stylesheet.
+    let source = browser.client.source().await.expect("the page source");
+    let dir = support::root().join("target/screenshots");
+    std::fs::write(
+        dir.join("letter.html"),
+        source.replace(
+            "<head>",
+            &format!("<head><base href=\"{}/\">", browser.base),
+        ),
+    )
+    .expect("saved");
     browser.close().await;
 }

@@ -162,3 +162,206 @@ async fn only_the_regions_adviser_reaches_the_review_controls(pool: PgPool) {
         .expect("state");
     assert_eq!(state, "submitted");
 }
+
+/// The review form with an agreed score for every benchmark (benchmark 5 not scored).
+fn scores(agreed_five: &str) -> Vec<(String, String)> {
+    let mut form = Vec::new();
+    for n in 1..=10 {
+        let agreed = if n == 5 {
+            agreed_five.to_owned()
+        } else {
+            ["3", "4"][n % 2].to_owned()
+        };
+        form.push((
+            format!("summary-{n}"),
+            format!("Benchmark {n}: the evidence shows a settled process."),
+        ));
+        form.push((format!("adviser-{n}"), agreed.clone()));
+        form.push((format!("agreed-{n}"), agreed));
+    }
+    form
+}
+
+async fn post_pairs(client: &mut Client, uri: &str, form: &[(String, String)]) -> support::Reply {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    client.post(uri, &pairs).await
+}
+
+#[sqlx::test]
+async fn an_adviser_agrees_scores_with_at_most_three_recommendations_beside_the_councils_proposals(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 4, 0, 4]);
+    let address = submitted(&router, &pool).await;
+    sqlx::query("update section_results set proposed_score = 2 where assessment_id = $1::uuid")
+        .bind(address.trim_start_matches("/assessments/"))
+        .execute(&pool)
+        .await
+        .expect("proposals");
+    let mut adviser = signed_in(&router, ADVISER).await;
+    adviser.post(&format!("{address}/review/start"), &[]).await;
+
+    // Agreement is refused while a benchmark is undecided.
+    let mut partial = scores("not_scored");
+    partial.retain(|(k, _)| k != "agreed-7");
+    assert_eq!(
+        post_pairs(&mut adviser, &format!("{address}/review"), &partial)
+            .await
+            .status,
+        303
+    );
+    let refused = adviser.post(&format!("{address}/agree"), &[]).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        texts(&refused.html(), ".govuk-error-summary__list a"),
+        [
+            "Record an agreed score (or not scored) for every benchmark before agreeing: benchmark 7 has none"
+        ]
+    );
+    // Not scored only where the framework allows it.
+    let mut wrong = scores("not_scored");
+    wrong.retain(|(k, _)| k != "agreed-2");
+    wrong.push(("agreed-2".into(), "not_scored".into()));
+    assert_eq!(
+        post_pairs(&mut adviser, &format!("{address}/review"), &wrong)
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        post_pairs(
+            &mut adviser,
+            &format!("{address}/review"),
+            &scores("not_scored")
+        )
+        .await
+        .status,
+        303
+    );
+
+    for text in [
+        "Refresh the CTLP briefing for elected members",
+        "Set up a Channel deputy chair",
+        "Publish a Prevent communications plan",
+    ] {
+        assert_eq!(
+            adviser
+                .post(
+                    &format!("{address}/recommendations"),
+                    &[("description", text)]
+                )
+                .await
+                .status,
+            303
+        );
+    }
+    let fourth = adviser
+        .post(
+            &format!("{address}/recommendations"),
+            &[("description", "A fourth")],
+        )
+        .await;
+    assert_eq!(fourth.status, 422);
+    assert_eq!(
+        texts(&fourth.html(), ".govuk-error-summary__list a"),
+        ["A letter has at most three recommended actions. Remove one before adding another"]
+    );
+    assert_eq!(
+        location(&adviser.post(&format!("{address}/agree"), &[]).await),
+        format!("{address}/history")
+    );
+
+    let (proposed, agreed, not_scored): (Vec<Option<i16>>, Vec<Option<i16>>, Vec<bool>) = {
+        let rows: Vec<(Option<i16>, Option<i16>, bool)> = sqlx::query_as(
+            "select r.proposed_score, r.agreed_score, r.agreed_not_scored from section_results r
+             join sections s on s.id = r.section_id where r.assessment_id = $1::uuid order by s.number",
+        )
+        .bind(address.trim_start_matches("/assessments/"))
+        .fetch_all(&pool)
+        .await
+        .expect("results");
+        (
+            rows.iter().map(|r| r.0).collect(),
+            rows.iter().map(|r| r.1).collect(),
+            rows.iter().map(|r| r.2).collect(),
+        )
+    };
+    assert!(
+        proposed.iter().all(|p| *p == Some(2)),
+        "the council's proposals are untouched"
+    );
+    assert_eq!(agreed[0], Some(4));
+    assert_eq!((agreed[4], not_scored[4]), (None, true));
+    let plan: i64 = sqlx::query_scalar(
+        "select count(*) from actions where source = 'recommendation' and owner_text = ''",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(
+        plan, 3,
+        "the recommendations are in the council's plan, owner to be assigned"
+    );
+    let state: String = sqlx::query_scalar("select state from assessments")
+        .fetch_one(&pool)
+        .await
+        .expect("state");
+    assert_eq!(state, "agreed");
+
+    // The letter: the adviser sees it once agreed; the council once published.
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    assert_eq!(lead.get(&format!("{address}/letter")).await.status, 404);
+    let letter = adviser.get(&format!("{address}/letter")).await;
+    assert_eq!(letter.status, 200);
+    let html = letter.html();
+    let annex = texts(&html, ".app-letter__annex tbody tr");
+    assert_eq!(annex.len(), 10);
+    assert!(
+        annex[0]
+            .starts_with("1. Risk Assessment 4 Benchmark 1: the evidence shows a settled process."),
+        "{}",
+        annex[0]
+    );
+    assert!(annex[4].starts_with("5. Channel Panel N/A"), "{}", annex[4]);
+    assert_eq!(
+        texts(&html, ".app-letter__summary")[0],
+        "In terms of your performance, overall, Ashbridge Borough Council is meeting the requirements of the Prevent Duty in most areas and exceeding them in some."
+    );
+    assert_eq!(texts(&html, ".app-letter__recommendations li").len(), 3);
+    let docx = adviser.get(&format!("{address}/letter.docx")).await;
+    assert_eq!(docx.status, 200);
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(docx.bytes.clone())).expect("the .docx is a zip");
+    let mut document = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("word/document.xml").expect("the document"),
+        &mut document,
+    )
+    .expect("read");
+    let rows = document.matches("<w:tr>").count();
+    assert_eq!(rows, 11, "a header row and ten benchmarks");
+    for row in [
+        "1. Risk Assessment",
+        "5. Channel Panel",
+        "10. Communications",
+        "N/A",
+        "Set up a Channel deputy chair",
+        "most areas and exceeding them in some",
+    ] {
+        assert!(document.contains(row), "{row} is in the Word document");
+    }
+
+    assert_eq!(
+        adviser
+            .post(&format!("{address}/publish"), &[])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(lead.get(&format!("{address}/letter")).await.status, 200);
+    let state: String = sqlx::query_scalar("select state from assessments")
+        .fetch_one(&pool)
+        .await
+        .expect("state");
+    assert_eq!(state, "published");
+}

@@ -511,10 +511,191 @@ pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<StateChange>> 
         StateChange,
         "select occurred_at, actor_label, action, after from audit_events
          where entity_type = 'assessment' and entity_id = $1::uuid::text
-           and action in ('assessment.started', 'assessment.submitted', 'assessment.review_started', 'assessment.returned')
+           and action in ('assessment.started', 'assessment.submitted', 'assessment.review_started', 'assessment.returned',
+                        'assessment.agreed', 'assessment.published')
          order by occurred_at, id",
         id
     )
     .fetch_all(pool)
     .await
+}
+
+/// One benchmark as the adviser reviews it.
+#[derive(Debug, Clone)]
+pub struct ReviewRow {
+    pub number: i32,
+    pub proposed_score: Option<i16>,
+    pub proposed_not_scored: bool,
+    pub justification: String,
+    pub adviser_score: Option<i16>,
+    pub adviser_not_scored: bool,
+    pub adviser_summary: String,
+    pub agreed_score: Option<i16>,
+    pub agreed_not_scored: bool,
+    /// Last cycle's agreed score for the council, if there was one.
+    pub last_agreed: Option<i16>,
+    pub last_not_scored: Option<bool>,
+}
+
+pub async fn review_rows(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<ReviewRow>> {
+    sqlx::query_as!(
+        ReviewRow,
+        r#"select s.number, r.proposed_score, r.proposed_not_scored, r.justification,
+                  r.adviser_score, r.adviser_not_scored, r.adviser_summary,
+                  r.agreed_score, r.agreed_not_scored,
+                  last.agreed_score as "last_agreed?", last.agreed_not_scored as "last_not_scored?"
+           from section_results r
+           join sections s on s.id = r.section_id
+           join assessments a on a.id = r.assessment_id
+           join cycles c on c.id = a.cycle_id
+           left join lateral (
+               select pr.agreed_score, pr.agreed_not_scored
+               from assessments p
+               join cycles pc on pc.id = p.cycle_id
+               join section_results pr on pr.assessment_id = p.id
+               join sections ps on ps.id = pr.section_id and ps.number = s.number
+               where p.organisation_id = a.organisation_id and pc.starts_on < c.starts_on
+                 and p.state in ('agreed', 'published')
+               order by pc.starts_on desc limit 1
+           ) last on true
+           where r.assessment_id = $1
+           order by s.number"#,
+        id
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The adviser's view of one benchmark.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdviserDecision {
+    pub number: i32,
+    pub summary: String,
+    pub adviser_score: Option<i16>,
+    pub adviser_not_scored: bool,
+    pub agreed_score: Option<i16>,
+    pub agreed_not_scored: bool,
+}
+
+/// Saves the adviser's summaries and scores for every benchmark, in one statement.
+pub async fn save_review(
+    conn: &mut PgConnection,
+    id: Uuid,
+    decisions: &[AdviserDecision],
+    by: Uuid,
+) -> sqlx::Result<()> {
+    let json = serde_json::to_value(decisions).unwrap_or_default();
+    sqlx::query!(
+        r#"update section_results r set adviser_summary = v.summary, adviser_score = v.adviser_score,
+                  adviser_not_scored = v.adviser_not_scored, agreed_score = v.agreed_score,
+                  agreed_not_scored = v.agreed_not_scored, updated_by = $3, updated_at = now()
+           from jsonb_to_recordset($2) as v(number int, summary text, adviser_score smallint,
+                    adviser_not_scored boolean, agreed_score smallint, agreed_not_scored boolean),
+                sections s
+           where r.assessment_id = $1 and s.id = r.section_id and s.number = v.number"#,
+        id,
+        json,
+        by
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The adviser's recommended actions of an assessment.
+pub async fn recommendations(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "select id, description from actions where assessment_id = $1 and source = 'recommendation' order by created_at, id",
+        id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.description)).collect())
+}
+
+/// Locks an assessment's row for the rest of the transaction, so checks made on it hold (two
+/// advisers adding a recommendation at once cannot make a fourth).
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("select state from assessments where id = $1 for update", id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Adds a recommended action to the council's plan unless there are already `limit` (call
+/// within a transaction after `lock`).
+pub async fn add_recommendation(
+    conn: &mut PgConnection,
+    id: Uuid,
+    description: &str,
+    limit: i64,
+    by: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "insert into actions (organisation_id, assessment_id, source, description, created_by)
+         select a.organisation_id, a.id, 'recommendation', $2, $4 from assessments a
+         where a.id = $1
+           and (select count(*) from actions where assessment_id = $1 and source = 'recommendation') < $3
+         returning id",
+        id,
+        description,
+        limit,
+        by
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn remove_recommendation(
+    conn: &mut PgConnection,
+    id: Uuid,
+    action: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query!(
+        "delete from actions where id = $2 and assessment_id = $1 and source = 'recommendation'",
+        id,
+        action
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// What the letter names: the council's leads and board members, the region, and the adviser
+/// who agreed the scores, with when.
+#[derive(Debug, Clone)]
+pub struct LetterPeople {
+    pub leads: Vec<String>,
+    pub board: Vec<String>,
+    pub region_name: String,
+    pub adviser: Option<String>,
+    pub agreed_at: Option<OffsetDateTime>,
+}
+
+pub async fn letter_people(pool: &PgPool, id: Uuid) -> sqlx::Result<LetterPeople> {
+    let row = sqlx::query!(
+        r#"select
+             coalesce((select array_agg(u.display_name order by m.created_at) from memberships m join users u on u.id = m.user_id
+                       where m.organisation_id = a.organisation_id and m.role = 'lead' and u.disabled_at is null), '{}') as "leads!",
+             coalesce((select array_agg(u.display_name order by u.display_name) from memberships m join users u on u.id = m.user_id
+                       where m.organisation_id = a.organisation_id and m.role = 'board' and u.disabled_at is null), '{}') as "board!",
+             r.name as region_name,
+             (select coalesce(u.display_name, e.actor_label) from audit_events e left join users u on u.id = e.actor_id
+              where e.entity_type = 'assessment' and e.entity_id = a.id::text and e.action = 'assessment.agreed'
+              order by e.occurred_at desc limit 1) as "adviser?",
+             (select e.occurred_at from audit_events e
+              where e.entity_type = 'assessment' and e.entity_id = a.id::text and e.action = 'assessment.agreed'
+              order by e.occurred_at desc limit 1) as "agreed_at?"
+           from assessments a join organisations o on o.id = a.organisation_id join regions r on r.id = o.region_id
+           where a.id = $1"#,
+        id
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(LetterPeople {
+        leads: row.leads,
+        board: row.board,
+        region_name: row.region_name,
+        adviser: row.adviser,
+        agreed_at: row.agreed_at,
+    })
 }

@@ -264,7 +264,7 @@ fn unmet_up_to(section: &Section, met: &BTreeSet<String>, level: u8) -> Vec<Bloc
 }
 
 /// "3.1", "3.1 and 3.2", "3.1, 3.2 and 3.3".
-pub(crate) fn and_list(items: &[String]) -> String {
+pub fn and_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),

@@ -11,6 +11,7 @@ pub mod guard;
 pub mod health;
 pub mod home;
 pub mod invite_form;
+pub mod letter;
 pub mod people;
 pub mod review;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::router())
         .merge(people::router())
         .merge(review::router())
+        .merge(letter::router())
         .fallback(not_found)
 }
 

@@ -40,6 +40,7 @@ pub async fn state(pool: PgPool) -> AppState {
 
 /// A response with its body read.
 pub struct Reply {
+    pub bytes: Vec<u8>,
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
@@ -86,6 +87,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 
