@@ -693,6 +693,11 @@ async fn actions_keep_the_target_as_written_refuse_unreadable_ones_and_take_prog
     assert!(
         texts(&page, "#actions .govuk-summary-card")[2].contains("Housing Manager (Jo Whitfield)")
     );
+    let choices = texts(&page, "#action-owner-user option");
+    assert!(
+        choices.contains(&"Jo Whitfield".to_owned()) && !choices.contains(&"Tom Evans".to_owned()),
+        "{choices:?}"
+    );
 
     // The check page names the action with neither owner nor target.
     let gaps = texts(

@@ -365,3 +365,86 @@ async fn an_adviser_agrees_scores_with_at_most_three_recommendations_beside_the_
         .expect("state");
     assert_eq!(state, "published");
 }
+
+#[sqlx::test]
+async fn an_evidence_request_is_answered_by_the_council_from_its_benchmark_page(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 4, 0, 5]);
+    let address = submitted(&router, &pool).await;
+    let mut adviser = signed_in(&router, ADVISER).await;
+    adviser.post(&format!("{address}/review/start"), &[]).await;
+
+    let empty = adviser
+        .post(
+            &format!("{address}/benchmarks/5/requests"),
+            &[("body", " ")],
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+    let asked = adviser
+        .post(
+            &format!("{address}/benchmarks/5/requests"),
+            &[("body", "Please share the panel's terms of reference.")],
+        )
+        .await;
+    assert_eq!(asked.status, 303);
+
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let tasks = texts(&lead.get(&address).await.html(), ".govuk-task-list__hint");
+    assert!(
+        tasks[4].ends_with("1 open evidence request"),
+        "{}",
+        tasks[4]
+    );
+    let page = lead.get(&format!("{address}/benchmarks/5")).await.html();
+    assert!(
+        texts(&page, ".app-request")[0].contains("Please share the panel's terms of reference.")
+    );
+    let request: uuid::Uuid =
+        sqlx::query_scalar("select id from comments where kind = 'evidence_request'")
+            .fetch_one(&pool)
+            .await
+            .expect("the request");
+
+    // The contributor given benchmark 5 answers; a board member and another council cannot.
+    let mut contributor = signed_in(&router, "contributor@ashbridge.example").await;
+    let replies = format!("{address}/requests/{request}/replies");
+    let kept = contributor.post(&replies, &[("body", "")]).await;
+    assert_eq!(kept.status, 422);
+    assert_eq!(
+        contributor
+            .post(
+                &replies,
+                &[("body", "Attached: terms of reference agreed in May.")]
+            )
+            .await
+            .status,
+        303
+    );
+    let mut board = signed_in(&router, "board@ashbridge.example").await;
+    assert_eq!(board.post(&replies, &[("body", "x")]).await.status, 403);
+    let mut other = signed_in(&router, "lead@brackenfield.example").await;
+    assert_eq!(other.post(&replies, &[("body", "x")]).await.status, 404);
+
+    let review = adviser.get(&format!("{address}/review")).await.html();
+    assert!(
+        texts(&review, "#benchmark-5 .app-request")[0]
+            .contains("Attached: terms of reference agreed in May.")
+    );
+    assert_eq!(
+        adviser
+            .post(&format!("{address}/requests/{request}/resolve"), &[])
+            .await
+            .status,
+        303
+    );
+    let tasks = texts(&lead.get(&address).await.html(), ".govuk-task-list__hint");
+    assert!(!tasks[4].contains("evidence request"), "{}", tasks[4]);
+    assert_eq!(lead.post(&replies, &[("body", "More")]).await.status, 422);
+    // A lead cannot resolve the adviser's request.
+    assert_eq!(
+        lead.post(&format!("{address}/requests/{request}/resolve"), &[])
+            .await
+            .status,
+        403
+    );
+}

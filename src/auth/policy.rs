@@ -30,6 +30,8 @@ pub enum Action {
     SubmitAssessment,
     /// Review a submitted assessment: start the review, return it to the council.
     Review,
+    /// Answer the adviser's evidence request on a benchmark (by number).
+    AnswerRequest(i32),
 }
 
 /// What they want to do it to.
@@ -80,6 +82,19 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
             },
         ) => {
             return draft && who.has_role_in(Role::Lead, organisation_id);
+        }
+        (
+            Action::AnswerRequest(n),
+            Object::Assessment {
+                organisation_id, ..
+            },
+        ) => {
+            return who.has_role_in(Role::Lead, organisation_id)
+                || who.memberships.iter().any(|m| {
+                    m.role == Role::Contributor
+                        && m.organisation_id == Some(organisation_id)
+                        && m.sections.contains(&n)
+                });
         }
         (Action::StartAssessment, Object::Organisation { id, .. }) => {
             return who.has_role_in(Role::Lead, id);

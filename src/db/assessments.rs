@@ -261,10 +261,12 @@ pub struct Benchmark {
 }
 
 pub async fn benchmark(pool: &PgPool, id: Uuid, number: i32) -> sqlx::Result<Option<Benchmark>> {
-    let Some(result) = sqlx::query_as!(
-        Result,
+    // The result and the criteria it meets in one statement.
+    let Some(row) = sqlx::query!(
         r#"select r.rag, r.proposed_score, r.proposed_not_scored, r.justification, r.comments, r.version,
-                  u.display_name as "updated_by?", r.updated_at
+                  u.display_name as "updated_by?", r.updated_at,
+                  array(select c.code from criteria_met m join criteria c on c.id = m.criterion_id
+                        where m.section_result_id = r.id order by c.code) as "criteria_met!"
            from section_results r join sections s on s.id = r.section_id
            left join users u on u.id = r.updated_by
            where r.assessment_id = $1 and s.number = $2"#,
@@ -275,6 +277,16 @@ pub async fn benchmark(pool: &PgPool, id: Uuid, number: i32) -> sqlx::Result<Opt
     .await?
     else {
         return Ok(None);
+    };
+    let result = Result {
+        rag: row.rag,
+        proposed_score: row.proposed_score,
+        proposed_not_scored: row.proposed_not_scored,
+        justification: row.justification,
+        comments: row.comments,
+        version: row.version,
+        updated_by: row.updated_by,
+        updated_at: row.updated_at,
     };
     let answers = sqlx::query_as!(
         Answer,
@@ -290,18 +302,7 @@ pub async fn benchmark(pool: &PgPool, id: Uuid, number: i32) -> sqlx::Result<Opt
     )
     .fetch_all(pool)
     .await?;
-    let criteria_met = sqlx::query_scalar!(
-        "select c.code from criteria_met m
-         join criteria c on c.id = m.criterion_id
-         join section_results r on r.id = m.section_result_id
-         join sections s on s.id = r.section_id
-         where r.assessment_id = $1 and s.number = $2
-         order by c.code",
-        id,
-        number
-    )
-    .fetch_all(pool)
-    .await?;
+    let criteria_met = row.criteria_met;
     Ok(Some(Benchmark {
         result,
         answers,

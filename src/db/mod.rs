@@ -4,6 +4,7 @@ pub mod actions;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
+pub mod comments;
 pub mod frameworks;
 pub mod outbox;
 pub mod places;

@@ -272,6 +272,7 @@ async fn task_list(
     let head = visible_head(&state, &who, ip, id).await?;
     let fw = framework(&state)?;
     let progress = db::assessments::progress(&state.db, id).await?;
+    let open_requests = db::comments::open_counts(&state.db, id).await?;
     let tasks: Vec<Task> = fw
         .sections
         .iter()
@@ -295,6 +296,15 @@ async fn task_list(
             let mut hint = format!("{answered} of {questions} questions answered, {score}");
             if review > 0 {
                 hint.push_str(&format!(", {review} carried forward to review"));
+            }
+            if let Some((_, open)) = open_requests
+                .iter()
+                .find(|(n, _)| *n as u32 == section.number)
+            {
+                hint.push_str(&format!(
+                    ", {open} open evidence {}",
+                    if *open == 1 { "request" } else { "requests" }
+                ));
             }
             let scored = proposed.is_some() || not_scored;
             let (status, tag) = if review > 0 {
@@ -496,6 +506,11 @@ struct BenchmarkPage<'a> {
     attachments: Vec<AttachmentView>,
     /// The council's people, who may be named as an action's owner (for editors only).
     people: Vec<(Uuid, String)>,
+    /// The adviser's evidence requests on this benchmark, with the council's replies.
+    threads: Vec<db::comments::Thread>,
+    may_answer: bool,
+    /// (request id, typed reply) when a reply could not be posted.
+    reply: Option<(Uuid, String)>,
 }
 
 /// An attachment on the benchmark page.
@@ -530,6 +545,13 @@ impl<'a> BenchmarkPage<'a> {
             .collect()
     }
 
+    fn typed_reply(&self, id: &Uuid) -> &str {
+        match &self.reply {
+            Some((reply_to, text)) if reply_to == id => text,
+            _ => "",
+        }
+    }
+
     fn typed_note(&self, id: &Uuid) -> &str {
         match &self.note {
             Some((note_for, text)) if note_for == id => text,
@@ -555,7 +577,7 @@ fn action_status_label(code: &str) -> &'static str {
 
 /// The new-action form, as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
-struct ActionForm {
+pub(crate) struct ActionForm {
     #[serde(default)]
     question: String,
     #[serde(default)]
@@ -646,6 +668,11 @@ fn page<'a>(
                 .collect(),
         })
         .collect();
+    let may_answer = policy::allows(
+        who,
+        Action::AnswerRequest(section.number as i32),
+        object(&head),
+    );
     let suggestion = scoring::suggest(section, &typed.record(section), rags);
     let suggested_label = match suggestion.score {
         Some(s) => format!(
@@ -674,6 +701,9 @@ fn page<'a>(
         note: None,
         attachments: Vec::new(),
         people: Vec::new(),
+        threads: Vec::new(),
+        may_answer,
+        reply: None,
     }
 }
 
@@ -707,6 +737,18 @@ async fn with_actions<'a>(
             file,
         })
         .collect();
+    view.threads = db::comments::threads(&state.db, id, Some(n as i32)).await?;
+    if view.editable {
+        let mut people: Vec<(Uuid, String)> =
+            db::users::members_of(&state.db, view.head.organisation_id)
+                .await?
+                .into_iter()
+                .filter(|m| !m.disabled)
+                .map(|m| (m.user_id, m.display_name))
+                .collect();
+        people.dedup_by_key(|(id, _)| *id);
+        view.people = people;
+    }
     Ok(view)
 }
 
@@ -1001,7 +1043,7 @@ async fn save(
 // ----- Actions ---------------------------------------------------------------------------------
 
 /// Re-shows a benchmark page with what was stored, an action form or note as typed, and errors.
-async fn benchmark_again(
+pub(crate) async fn benchmark_again(
     state: &AppState,
     who: &Principal,
     head: Head,
@@ -1009,6 +1051,21 @@ async fn benchmark_again(
     errors: Errors,
     action_form: ActionForm,
     note: Option<(Uuid, String)>,
+) -> AppResult<Response> {
+    benchmark_again_with(state, who, head, n, errors, action_form, note, None).await
+}
+
+/// As `benchmark_again`, also keeping a reply to an evidence request as typed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn benchmark_again_with(
+    state: &AppState,
+    who: &Principal,
+    head: Head,
+    n: u32,
+    errors: Errors,
+    action_form: ActionForm,
+    note: Option<(Uuid, String)>,
+    reply: Option<(Uuid, String)>,
 ) -> AppResult<Response> {
     let fw = framework(state)?;
     let section = fw.section(n).ok_or(AppError::NotFound)?;
@@ -1028,6 +1085,7 @@ async fn benchmark_again(
     let mut view = page(who, draft, &stored, &state.settings.rags);
     view.action_form = action_form;
     view.note = note;
+    view.reply = reply;
     let view = with_actions(state, id, n, view).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render()?)).into_response())
 }

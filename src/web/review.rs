@@ -37,6 +37,15 @@ pub fn router() -> Router<AppState> {
             post(remove_recommendation),
         )
         .route("/assessments/{id}/agree", post(agree))
+        .route(
+            "/assessments/{id}/benchmarks/{n}/requests",
+            post(request_evidence),
+        )
+        .route(
+            "/assessments/{id}/requests/{request}/resolve",
+            post(resolve_request),
+        )
+        .route("/assessments/{id}/requests/{request}/replies", post(reply))
         .route("/assessments/{id}/publish", post(publish))
         .route("/assessments/{id}/review/start", post(start_review))
         .route("/assessments/{id}/return", post(return_to_council))
@@ -111,6 +120,25 @@ struct ReviewPage {
     rows: Vec<ReviewView>,
     recommendations: Vec<(Uuid, String)>,
     recommendation: String,
+    threads: Vec<db::comments::Thread>,
+    /// (benchmark, typed request) when a request could not be sent.
+    request: Option<(u32, String)>,
+}
+
+impl ReviewPage {
+    fn threads_of(&self, n: &u32) -> Vec<&db::comments::Thread> {
+        self.threads
+            .iter()
+            .filter(|t| t.request.number as u32 == *n)
+            .collect()
+    }
+
+    fn typed_request(&self, n: &u32) -> &str {
+        match &self.request {
+            Some((m, text)) if m == n => text,
+            _ => "",
+        }
+    }
 }
 
 /// The form's value for a score: "1".."5", "not_scored" or "".
@@ -199,6 +227,8 @@ async fn review_page(
         rows,
         recommendations: db::assessments::recommendations(&state.db, id).await?,
         recommendation: String::new(),
+        threads: db::comments::threads(&state.db, id, None).await?,
+        request: None,
     };
     Ok((head, page))
 }
@@ -625,4 +655,150 @@ async fn history(
         may_review,
     };
     Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+struct MessageForm {
+    #[serde(default)]
+    body: String,
+}
+
+fn check_message(body: &str) -> Option<&'static str> {
+    if body.trim().is_empty() {
+        Some("Write the message")
+    } else if body.chars().count() > 5000 {
+        Some("A message must be 5000 characters or fewer")
+    } else {
+        None
+    }
+}
+
+async fn request_evidence(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, n)): Path<(Uuid, u32)>,
+    axum::Form(form): axum::Form<MessageForm>,
+) -> AppResult<Response> {
+    let (head, mut page) = review_page(&state, &who, ip, id).await?;
+    if crate::web::assessments::framework(&state)?
+        .section(n)
+        .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    let field = format!("request-{n}");
+    if !matches!(head.state.as_str(), "submitted" | "in_review") {
+        page.errors.add(
+            field,
+            "Evidence can be requested while the assessment is submitted or in review",
+        );
+    } else if let Some(message) = check_message(&form.body) {
+        page.errors.add(field, message);
+    }
+    if !page.errors.is_empty() {
+        page.request = Some((n, form.body));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    let mut tx = state.db.begin().await?;
+    let request =
+        db::comments::insert_request(&mut tx, id, n as i32, form.body.trim(), who.user_id).await?;
+    let mut e = event(
+        Some(who.user_id),
+        &who.email,
+        ip,
+        "evidence.requested",
+        "comment",
+    );
+    e.entity_id = Some(request.to_string());
+    e.organisation_id = Some(head.organisation_id);
+    e.region_id = Some(head.region_id);
+    e.after = Some(serde_json::json!({ "benchmark": n }));
+    db::audit::record(&mut *tx, &e).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/assessments/{id}/review#benchmark-{n}")).into_response())
+}
+
+async fn resolve_request(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, request)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let (head, _) = review_page(&state, &who, ip, id).await?;
+    let (n, _) = db::comments::request(&state.db, id, request)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    if db::comments::resolve(&mut tx, id, request).await? {
+        let mut e = event(
+            Some(who.user_id),
+            &who.email,
+            ip,
+            "evidence.resolved",
+            "comment",
+        );
+        e.entity_id = Some(request.to_string());
+        e.organisation_id = Some(head.organisation_id);
+        e.region_id = Some(head.region_id);
+        db::audit::record(&mut *tx, &e).await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/assessments/{id}/review#benchmark-{n}")).into_response())
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path((id, request)): Path<(Uuid, Uuid)>,
+    axum::Form(form): axum::Form<MessageForm>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    let (n, resolved) = db::comments::request(&state.db, id, request)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise(&state, &who, ip, Action::AnswerRequest(n), object(&head)).await?;
+    let mut errors = Errors::default();
+    if resolved {
+        errors.add(
+            format!("reply-{request}"),
+            "The adviser has resolved this request",
+        );
+    } else if let Some(message) = check_message(&form.body) {
+        errors.add(format!("reply-{request}"), message);
+    }
+    if !errors.is_empty() {
+        return crate::web::assessments::benchmark_again_with(
+            &state,
+            &who,
+            head,
+            n as u32,
+            errors,
+            Default::default(),
+            None,
+            Some((request, form.body)),
+        )
+        .await;
+    }
+    let mut tx = state.db.begin().await?;
+    let reply =
+        db::comments::insert_reply(&mut tx, id, request, form.body.trim(), who.user_id).await?;
+    let mut e = event(
+        Some(who.user_id),
+        &who.email,
+        ip,
+        "evidence.replied",
+        "comment",
+    );
+    e.entity_id = Some(reply.to_string());
+    e.organisation_id = Some(head.organisation_id);
+    e.region_id = Some(head.region_id);
+    e.after = Some(serde_json::json!({ "benchmark": n, "request": request }));
+    db::audit::record(&mut *tx, &e).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/assessments/{id}/benchmarks/{n}?done=replied#request-{request}"
+    ))
+    .into_response())
 }
