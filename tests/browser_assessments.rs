@@ -40,6 +40,19 @@ async fn text(client: &Client, selector: &str) -> String {
         .expect("text")
 }
 
+/// Clicks a submit button and waits until the next page has replaced this one.
+async fn submit(client: &Client, selector: &str) {
+    let old = client.find(Locator::Css("html")).await.expect("the page");
+    click(client, selector).await;
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{selector} did not lead to a new page");
+}
+
 async fn value(client: &Client, selector: &str) -> String {
     client
         .find(Locator::Css(selector))
@@ -398,5 +411,146 @@ async fn the_advisers_queue_review_and_history_pages_are_accessible(pool: PgPool
         ),
     )
     .expect("saved");
+    browser.close().await;
+}
+
+#[sqlx::test]
+async fn an_adviser_takes_a_submitted_assessment_through_review_to_the_letter(pool: PgPool) {
+    let browser = Browser::start(support::demo_state(pool.clone()).await).await;
+    let address = start(&browser, true).await;
+    sqlx::query("update assessments set state = 'submitted', submitted_at = now()")
+        .execute(&pool)
+        .await
+        .expect("submitted");
+    let lead = browser.another().await;
+    sign_in(&lead.client, &lead.base, "lead@ashbridge.example").await;
+    text(&lead.client, ".app-header__user").await;
+
+    // The adviser starts the review and asks for evidence on benchmark 1.
+    submit(&browser.client, ".app-header__signout button").await;
+    text(&browser.client, "#email").await;
+    sign_in(
+        &browser.client,
+        &browser.base,
+        "adviser.north-vale@homeoffice.example",
+    )
+    .await;
+    text(&browser.client, ".app-header__user").await;
+    let c = &browser.client;
+    browser.goto(&format!("{address}/review")).await;
+    submit(c, "form[action$='/review/start'] button").await;
+    fill(
+        c,
+        "#request-1",
+        "Please share the latest CTLP briefing notes.",
+    )
+    .await;
+    submit(c, "form[action$='/benchmarks/1/requests'] button").await;
+    text(c, "#benchmark-1 .app-request").await;
+
+    // The lead answers from the benchmark's page.
+    lead.goto(&format!("{address}/benchmarks/1")).await;
+    assert!(
+        text(&lead.client, ".app-request")
+            .await
+            .contains("Please share the latest CTLP briefing notes.")
+    );
+    fill(
+        &lead.client,
+        ".app-request textarea",
+        "Briefing notes from March are attached to question 1.3.",
+    )
+    .await;
+    submit(&lead.client, ".app-request form button").await;
+    text(&lead.client, ".app-reply").await;
+
+    // The adviser sees the answer, then agrees all ten scores, benchmark 5 not scored.
+    browser.goto(&format!("{address}/review")).await;
+    assert!(
+        text(c, "#benchmark-1 .app-request")
+            .await
+            .contains("Briefing notes from March")
+    );
+    for n in 1..=10 {
+        let score = if n == 5 {
+            "not_scored"
+        } else if n % 2 == 0 {
+            "3"
+        } else {
+            "4"
+        };
+        fill(
+            c,
+            &format!("#summary-{n}"),
+            &format!("Benchmark {n}: a settled, evidenced process."),
+        )
+        .await;
+        for kind in ["adviser", "agreed"] {
+            c.find(Locator::Css(&format!("#{kind}-{n}")))
+                .await
+                .expect("a score")
+                .select_by_value(score)
+                .await
+                .expect("chosen");
+        }
+    }
+    submit(c, "#save-scores").await;
+    text(c, "#recommendation").await;
+    for recommendation in [
+        "Refresh the CTLP briefing for members",
+        "Name a Channel deputy chair",
+        "Publish a communications plan",
+        "A fourth action",
+    ] {
+        fill(c, "#recommendation", recommendation).await;
+        submit(c, "form[action$='/recommendations'] button").await;
+        text(c, "#recommendation").await;
+    }
+    assert!(
+        text(c, ".govuk-error-summary")
+            .await
+            .contains("at most three recommended actions")
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("review-agreeing").await;
+    submit(c, "form[action$='/agree'] button").await;
+    assert!(text(c, "tbody").await.contains("Scores agreed"));
+
+    browser.goto(&format!("{address}/letter")).await;
+    let annex = text(c, ".app-letter__annex tbody").await;
+    assert!(
+        annex.contains("1. Risk Assessment") && annex.contains("5. Channel Panel"),
+        "{annex}"
+    );
+    let rows = c
+        .find_all(Locator::Css(".app-letter__annex tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 10);
+    assert_eq!(
+        rows[4]
+            .text()
+            .await
+            .expect("text")
+            .split_whitespace()
+            .nth(3),
+        Some("N/A")
+    );
+    assert!(text(c, ".app-letter__summary").await.contains(
+        "is meeting the requirements of the Prevent Duty in most areas and exceeding them in some"
+    ));
+    let actions = text(c, ".app-letter__recommendations").await;
+    assert!(
+        actions.contains("Name a Channel deputy chair") && !actions.contains("A fourth action")
+    );
+    browser.assert_accessible().await;
+
+    let plan: i64 =
+        sqlx::query_scalar("select count(*) from actions where source = 'recommendation'")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(plan, 3);
+    let _ = lead.client.close().await;
     browser.close().await;
 }

@@ -359,6 +359,19 @@ async fn an_adviser_agrees_scores_with_at_most_three_recommendations_beside_the_
         303
     );
     assert_eq!(lead.get(&format!("{address}/letter")).await.status, 200);
+    let mut elsewhere = signed_in(&router, "adviser.south-weald@homeoffice.example").await;
+    assert_eq!(
+        elsewhere.get(&format!("{address}/letter")).await.status,
+        404
+    );
+    assert_eq!(
+        elsewhere
+            .get(&format!("{address}/letter.docx"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(elsewhere.get(&address).await.status, 404);
     let state: String = sqlx::query_scalar("select state from assessments")
         .fetch_one(&pool)
         .await

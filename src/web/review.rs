@@ -107,6 +107,8 @@ struct ReviewView {
     summary: String,
     adviser: String,
     agreed: String,
+    /// The council's answers: (question, status, evidence).
+    answers: Vec<(String, String, String)>,
 }
 
 #[derive(Template)]
@@ -216,6 +218,30 @@ async fn review_page(
             summary: r.adviser_summary.clone(),
             adviser: score_value(r.adviser_score, r.adviser_not_scored),
             agreed: score_value(r.agreed_score, r.agreed_not_scored),
+            answers: section
+                .items
+                .iter()
+                .map(|item| {
+                    let answer = answers.iter().find(|a| a.code == item.code);
+                    let status = answer
+                        .and_then(|a| a.status.as_deref())
+                        .and_then(|s| s.parse::<crate::domain::Status>().ok())
+                        .map_or("No status", |s| s.label());
+                    let evidence = answer.map_or_else(String::new, |a| {
+                        let mut parts: Vec<&str> = a
+                            .prompt_evidence
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|p| !p.is_empty())
+                            .collect();
+                        if !a.evidence.is_empty() {
+                            parts.push(&a.evidence);
+                        }
+                        parts.join("\n\n")
+                    });
+                    (item.code.clone(), status.to_owned(), evidence)
+                })
+                .collect(),
         });
     }
     let page = ReviewPage {
