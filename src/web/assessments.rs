@@ -62,6 +62,14 @@ pub fn router() -> Router<AppState> {
         .route("/assessments/{id}/submit", post(submit))
 }
 
+/// Names what an audit event is about and scopes it to the assessment's council and region, so
+/// the council's part of the trail and the region's find it.
+pub(crate) fn scope_event(e: &mut db::audit::NewEvent, head: &Head, entity_id: impl ToString) {
+    e.entity_id = Some(entity_id.to_string());
+    e.organisation_id = Some(head.organisation_id);
+    e.region_id = Some(head.region_id);
+}
+
 pub(crate) fn object(head: &Head) -> Object {
     Object::Assessment {
         organisation_id: head.organisation_id,
@@ -976,9 +984,7 @@ async fn save(
                 "benchmark.saved",
                 "assessment",
             );
-            e.entity_id = Some(format!("{id}/benchmarks/{n}"));
-            e.organisation_id = Some(head.organisation_id);
-            e.region_id = Some(head.region_id);
+            scope_event(&mut e, &head, format!("{id}/benchmarks/{n}"));
             // Statuses and scores, not evidence text.
             e.after = Some(serde_json::json!({
                 "version": version,
@@ -1202,9 +1208,7 @@ async fn add_action(
         "action.created",
         "action",
     );
-    e.entity_id = Some(action.to_string());
-    e.organisation_id = Some(head.organisation_id);
-    e.region_id = Some(head.region_id);
+    scope_event(&mut e, &head, action);
     e.after = Some(serde_json::json!({
         "benchmark": n, "question": new.item_code, "owner": new.owner_text,
         "target": new.target_text, "due_on": new.due_on.map(|d| d.to_string()),
@@ -1267,9 +1271,7 @@ async fn change_action(
                 "action.updated",
                 "action",
             );
-            e.entity_id = Some(action.to_string());
-            e.organisation_id = Some(head.organisation_id);
-            e.region_id = Some(head.region_id);
+            scope_event(&mut e, &head, action);
             e.after = Some(serde_json::json!({ "status": form.status, "rag": rag }));
             db::audit::record(&mut *tx, &e).await?;
             tx.commit().await?;
@@ -1336,9 +1338,7 @@ async fn add_note(
     let mut tx = state.db.begin().await?;
     db::actions::add_note(&mut tx, id, action, note, who.user_id).await?;
     let mut e = event(Some(who.user_id), &who.email, ip, "action.noted", "action");
-    e.entity_id = Some(action.to_string());
-    e.organisation_id = Some(head.organisation_id);
-    e.region_id = Some(head.region_id);
+    scope_event(&mut e, &head, action);
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!(
@@ -1445,9 +1445,7 @@ async fn upload(
         "attachment.added",
         "attachment",
     );
-    e.entity_id = Some(file_id.to_string());
-    e.organisation_id = Some(head.organisation_id);
-    e.region_id = Some(head.region_id);
+    scope_event(&mut e, &head, file_id);
     e.after = Some(
         serde_json::json!({ "benchmark": n, "question": question, "filename": name, "type": kind, "bytes": content.len() }),
     );
@@ -1528,9 +1526,7 @@ async fn delete_attachment(
             "attachment.deleted",
             "attachment",
         );
-        e.entity_id = Some(file.to_string());
-        e.organisation_id = Some(head.organisation_id);
-        e.region_id = Some(head.region_id);
+        scope_event(&mut e, &head, file);
         e.before = Some(serde_json::json!({ "benchmark": n, "filename": name }));
         db::audit::record(&mut *tx, &e).await?;
     }
@@ -1703,9 +1699,7 @@ async fn submit(
             "assessment.submitted",
             "assessment",
         );
-        e.entity_id = Some(id.to_string());
-        e.organisation_id = Some(head.organisation_id);
-        e.region_id = Some(head.region_id);
+        scope_event(&mut e, &head, id);
         e.before = Some(serde_json::json!({ "state": "draft" }));
         e.after = Some(serde_json::json!({ "state": "submitted" }));
         db::audit::record(&mut *tx, &e).await?;

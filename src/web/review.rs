@@ -19,7 +19,7 @@ use crate::db;
 use crate::db::assessments::{Head, RegionRow, StateChange};
 use crate::error::{AppError, AppResult};
 use crate::web::account::event;
-use crate::web::assessments::{object, state_label, visible_head};
+use crate::web::assessments::{object, scope_event, state_label, visible_head};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
 use crate::web::guard::authorise;
@@ -337,9 +337,7 @@ async fn save_review(
         "review.saved",
         "assessment",
     );
-    e.entity_id = Some(id.to_string());
-    e.organisation_id = Some(head.organisation_id);
-    e.region_id = Some(head.region_id);
+    scope_event(&mut e, &head, id);
     e.after = Some(serde_json::to_value(&decisions).unwrap_or_default());
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
@@ -398,9 +396,7 @@ async fn add_recommendation(
                     "recommendation.added",
                     "action",
                 );
-                e.entity_id = Some(action.to_string());
-                e.organisation_id = Some(head.organisation_id);
-                e.region_id = Some(head.region_id);
+                scope_event(&mut e, &head, action);
                 db::audit::record(&mut *tx, &e).await?;
                 tx.commit().await?;
                 return Ok(
@@ -437,9 +433,7 @@ async fn remove_recommendation(
             "recommendation.removed",
             "action",
         );
-        e.entity_id = Some(action.to_string());
-        e.organisation_id = Some(head.organisation_id);
-        e.region_id = Some(head.region_id);
+        scope_event(&mut e, &head, action);
         db::audit::record(&mut *tx, &e).await?;
     }
     tx.commit().await?;
@@ -542,9 +536,7 @@ async fn record_change(
     reason: Option<&str>,
 ) -> sqlx::Result<()> {
     let mut e = event(Some(who.user_id), &who.email, ip, action, "assessment");
-    e.entity_id = Some(head.id.to_string());
-    e.organisation_id = Some(head.organisation_id);
-    e.region_id = Some(head.region_id);
+    scope_event(&mut e, head, head.id);
     e.before = Some(serde_json::json!({ "state": head.state }));
     e.after = Some(serde_json::json!({ "state": to, "reason": reason }));
     db::audit::record(&mut *tx, &e).await
@@ -736,9 +728,7 @@ async fn request_evidence(
         "evidence.requested",
         "comment",
     );
-    e.entity_id = Some(request.to_string());
-    e.organisation_id = Some(head.organisation_id);
-    e.region_id = Some(head.region_id);
+    scope_event(&mut e, &head, request);
     e.after = Some(serde_json::json!({ "benchmark": n }));
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
@@ -764,9 +754,7 @@ async fn resolve_request(
             "evidence.resolved",
             "comment",
         );
-        e.entity_id = Some(request.to_string());
-        e.organisation_id = Some(head.organisation_id);
-        e.region_id = Some(head.region_id);
+        scope_event(&mut e, &head, request);
         db::audit::record(&mut *tx, &e).await?;
     }
     tx.commit().await?;
@@ -817,9 +805,7 @@ async fn reply(
         "evidence.replied",
         "comment",
     );
-    e.entity_id = Some(reply.to_string());
-    e.organisation_id = Some(head.organisation_id);
-    e.region_id = Some(head.region_id);
+    scope_event(&mut e, &head, reply);
     e.after = Some(serde_json::json!({ "benchmark": n, "request": request }));
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
