@@ -82,6 +82,9 @@ async fn sign_in(client: &Client, base: &str, email: &str) {
     fill(client, "#email", email).await;
     fill(client, "#password", DEMO_PASSWORD).await;
     click(client, "main form button[type=submit]").await;
+    // The click returns before the signed-in page has loaded; going elsewhere before the
+    // session cookie has arrived would land on the sign-in page again.
+    text(client, ".app-header__user").await;
 }
 
 /// Signs in as Ashbridge's lead and starts a blank assessment; returns its address. (axe needs
