@@ -24,3 +24,5 @@ pub mod mail;
 pub mod scoring;
 /// Pages and routes, one module per area.
 pub mod web;
+/// Excel workbooks: the action plan export, and the self-assessment's export and import.
+pub mod workbook;

@@ -175,3 +175,68 @@ pub async fn incomplete(
         .map(|r| (r.number, r.description, r.no_owner, r.no_target))
         .collect())
 }
+
+/// An action as the workbook holds it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: Uuid,
+    pub number: i32,
+    pub item_code: Option<String>,
+    pub description: String,
+    pub owner_text: String,
+    pub target_text: String,
+    pub status: String,
+    pub rag: Option<String>,
+}
+
+/// Every action of an assessment, by benchmark, oldest first, in one statement.
+pub async fn for_assessment<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
+    assessment: Uuid,
+) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as!(
+        Row,
+        r#"select a.id, s.number, i.code as "item_code?", a.description, a.owner_text, a.target_text,
+                  a.status, a.rag
+           from actions a
+           join sections s on s.id = a.section_id
+           left join items i on i.id = a.item_id
+           where a.assessment_id = $1
+           order by s.number, a.created_at, a.id"#,
+        assessment
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Replaces what an action says (from an imported workbook); false when it is not one of the
+/// assessment's actions. The owner stays the same person only while the name is unchanged.
+pub async fn replace(conn: &mut PgConnection, id: Uuid, new: &NewAction) -> sqlx::Result<bool> {
+    sqlx::query!(
+        "update actions a set section_id = s.id, item_id = i.id,
+                source = case when i.id is not null then 'question'
+                              when a.source = 'recommendation' then a.source else 'benchmark' end,
+                description = $5, owner_text = $6,
+                owner_user_id = case when a.owner_text = $6 then a.owner_user_id end,
+                target_text = $7, due_on = $8, status = $9, rag = $10,
+                version = version + 1, updated_at = now()
+         from assessments asm
+         join sections s on s.framework_id = asm.framework_id and s.number = $3
+         left join items i on i.section_id = s.id and i.code = $4
+         where a.id = $2 and a.assessment_id = $1 and asm.id = $1
+           and ($4::text is null or i.id is not null)",
+        new.assessment,
+        id,
+        new.section_number,
+        new.item_code,
+        new.description,
+        new.owner_text,
+        new.target_text,
+        new.due_on,
+        new.status,
+        new.rag
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}

@@ -465,39 +465,6 @@ pub async fn transition(
     .map(|r| r.rows_affected() == 1)
 }
 
-/// One council of a region, and its assessment in a cycle if started.
-#[derive(Debug, Clone)]
-pub struct RegionRow {
-    pub slug: String,
-    pub name: String,
-    pub assessment: Option<Uuid>,
-    pub state: Option<String>,
-    pub submitted_at: Option<OffsetDateTime>,
-}
-
-/// The councils of a region with their assessment in the cycle, what waits for the adviser
-/// first (submitted, then in review), then by name.
-pub async fn region_queue(
-    pool: &PgPool,
-    region: Uuid,
-    cycle: Uuid,
-) -> sqlx::Result<Vec<RegionRow>> {
-    sqlx::query_as!(
-        RegionRow,
-        r#"select o.slug, o.name, a.id as "assessment?", a.state as "state?", a.submitted_at as "submitted_at?"
-           from organisations o
-           left join assessments a on a.organisation_id = o.id and a.cycle_id = $2
-                and a.framework_id = (select id from frameworks where code = 'prevent-la-2018')
-           where o.region_id = $1
-           order by case a.state when 'submitted' then 0 when 'in_review' then 1 else 2 end,
-                    a.submitted_at nulls last, o.name"#,
-        region,
-        cycle
-    )
-    .fetch_all(pool)
-    .await
-}
-
 /// A change of state, for the history page.
 #[derive(Debug, Clone)]
 pub struct StateChange {
@@ -699,4 +666,39 @@ pub async fn letter_people(pool: &PgPool, id: Uuid) -> sqlx::Result<LetterPeople
         adviser: row.adviser,
         agreed_at: row.agreed_at,
     })
+}
+
+/// A benchmark's whole result, for the workbook.
+#[derive(Debug, Clone)]
+pub struct FullResult {
+    pub number: i32,
+    pub rag: Option<String>,
+    pub proposed_score: Option<i16>,
+    pub proposed_not_scored: bool,
+    pub justification: String,
+    pub comments: String,
+    pub agreed_score: Option<i16>,
+    pub agreed_not_scored: bool,
+    pub version: i32,
+    pub criteria_met: Vec<String>,
+}
+
+/// Every benchmark's result with the criteria it meets, in one statement.
+pub async fn full_results<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
+    id: Uuid,
+) -> sqlx::Result<Vec<FullResult>> {
+    sqlx::query_as!(
+        FullResult,
+        r#"select s.number, r.rag, r.proposed_score, r.proposed_not_scored, r.justification, r.comments,
+                  r.agreed_score, r.agreed_not_scored, r.version,
+                  array(select c.code from criteria_met m join criteria c on c.id = m.criterion_id
+                        where m.section_result_id = r.id order by c.code) as "criteria_met!"
+           from section_results r join sections s on s.id = r.section_id
+           where r.assessment_id = $1
+           order by s.number"#,
+        id
+    )
+    .fetch_all(conn)
+    .await
 }

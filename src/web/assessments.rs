@@ -262,6 +262,7 @@ struct TaskListPage {
     tasks: Vec<Task>,
     completed: usize,
     may_submit: bool,
+    may_import: bool,
     notice: Option<&'static str>,
 }
 
@@ -335,7 +336,9 @@ async fn task_list(
         .collect();
     let completed = tasks.iter().filter(|t| t.status == "Completed").count();
     let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
+    let may_import = policy::allows(&who, Action::ImportAssessment, object(&head));
     let page = TaskListPage {
+        may_import,
         chrome: Chrome::new(Some(&who), "/assessments"),
         state_label: state_label(&head.state),
         head,
@@ -346,6 +349,7 @@ async fn task_list(
             Some("submitted") => {
                 Some("The self-assessment has been submitted to your regional adviser.")
             }
+            Some("imported") => Some("The workbook has been imported."),
             _ => None,
         },
     };
@@ -576,7 +580,7 @@ pub const ACTION_STATUSES: [(&str, &str); 4] = [
     ("cancelled", "Cancelled"),
 ];
 
-fn action_status_label(code: &str) -> &'static str {
+pub(crate) fn action_status_label(code: &str) -> &'static str {
     ACTION_STATUSES
         .iter()
         .find(|(c, _)| *c == code)
@@ -1458,7 +1462,7 @@ async fn upload(
 }
 
 /// `attachment; filename="…"; filename*=UTF-8''…`: the original name, safely.
-fn content_disposition(name: &str) -> String {
+pub(crate) fn content_disposition(name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {
