@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `load-demo`, `score`.
+//! The command line: `serve`, `migrate`, `load-demo`, `generate`, `score`.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -53,10 +53,27 @@ pub enum Command {
         #[command(flatten)]
         config: Config,
     },
-    /// Create the demonstration regions, councils and cycles (idempotent).
+    /// Create the demonstration regions, councils, people and cycles, and fill every demo
+    /// council's self-assessment for each cycle (idempotent).
     LoadDemo {
         #[command(flatten)]
         config: Config,
+    },
+    /// Generate a national-scale data set for the benchmark suite (see bench/README.md).
+    Generate {
+        #[command(flatten)]
+        config: Config,
+        /// Councils, spread over the regions.
+        #[arg(long, default_value_t = 350)]
+        councils: u32,
+        #[arg(long, default_value_t = 9)]
+        regions: u32,
+        /// Cycles, ending with this financial year.
+        #[arg(long, default_value_t = 5)]
+        cycles: u32,
+        /// Actions per council and cycle.
+        #[arg(long, default_value_t = 30)]
+        actions: i32,
     },
     /// Suggest scores: read a council's criteria and statuses as JSON on standard input, write
     /// the suggestions, bands, RAG, blocking criteria and summary as JSON on standard output.
@@ -88,7 +105,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 serve.static_dir,
             )
             .await?;
-            state.settings = Arc::new(settings(&accounts, serve.bind_addr));
+            state.settings = Arc::new(app::Settings {
+                bench_floor: serve.bench_floor,
+                ..settings(&accounts, serve.bind_addr)
+            });
             let listener = TcpListener::bind(serve.bind_addr)
                 .await
                 .with_context(|| format!("listening on {}", serve.bind_addr))?;
@@ -126,7 +146,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             demo::load(&state.db).await?;
-            tracing::info!("demo data loaded");
+            let filled = demo::fill(&state.db).await?;
+            tracing::info!(?filled, "demo data loaded");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate {
+            config,
+            councils,
+            regions,
+            cycles,
+            actions,
+        } => {
+            let state = app::prepare(
+                config.database_url.expose(),
+                &config.frameworks_dir,
+                Default::default(),
+            )
+            .await?;
+            let scale = demo::Scale {
+                councils,
+                regions: regions.max(1),
+                cycles: cycles.max(1),
+                actions,
+            };
+            let filled = demo::generate(&state.db, scale).await?;
+            tracing::info!(?filled, "data generated");
             Ok(ExitCode::SUCCESS)
         }
         Command::AddAdmin {

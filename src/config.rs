@@ -58,6 +58,11 @@ pub struct ServeConfig {
     /// Folder of static files (CSS, JavaScript).
     #[arg(long, env = "STATIC_DIR", default_value_os_t = default_dir("static"))]
     pub static_dir: PathBuf,
+
+    /// Serve `/bench/floor` (one trivial query, a tiny page, no sign-in) for the benchmark
+    /// suite to measure the views against. Never set in production.
+    #[arg(long, env = "BENCH_FLOOR", default_value_t = false)]
+    pub bench_floor: bool,
 }
 
 impl ServeConfig {

@@ -177,3 +177,107 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// Actions per assessment in the demo: about what a council's plan holds.
+pub const DEMO_ACTIONS: i32 = 15;
+
+/// Fills the demo councils' self-assessments for every cycle: past years published and agreed,
+/// this year in a mix of states (Ashbridge's a draft), with evidence, scores, actions and notes.
+pub async fn fill(pool: &PgPool) -> anyhow::Result<crate::db::sample::Filled> {
+    let mut ids = Vec::new();
+    let mut conn = pool.acquire().await?;
+    for region in REGIONS {
+        for (slug, _) in region.councils {
+            ids.extend(places::organisation_id(&mut conn, slug).await?);
+        }
+    }
+    drop(conn);
+    crate::db::sample::fill(
+        pool,
+        &ids,
+        DEMO_ACTIONS,
+        time::OffsetDateTime::now_utc().date(),
+    )
+    .await
+    .context("filling the demo assessments")
+}
+
+/// The size of a generated data set.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    pub councils: u32,
+    pub regions: u32,
+    pub cycles: u32,
+    pub actions: i32,
+}
+
+/// Generates a national-scale data set for the benchmark suite: `regions` regions
+/// (`region-1` …), councils `council-001` … spread over them, each with a lead
+/// (`lead@council-001.example`) and an action owner (`owner@council-001.example`), an adviser
+/// per region (`adviser.region-1@homeoffice.example`), the administrator, `cycles` cycles up to
+/// this one, and a filled assessment per council and cycle. All passwords are the demo one.
+pub async fn generate(pool: &PgPool, scale: Scale) -> anyhow::Result<crate::db::sample::Filled> {
+    let hash = crate::auth::password::hash(crate::config::Secret::new(DEMO_PASSWORD)).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut tx = pool.begin().await?;
+    let this = cycle_years(today)[2];
+    for year in (this + 1 - scale.cycles as i32)..=this {
+        let label = format!("{year}/{:02}", (year + 1) % 100);
+        places::upsert_cycle(
+            &mut tx,
+            &label,
+            date(year, Month::April, 1)?,
+            date(year, Month::October, 1)?,
+            date(year + 1, Month::January, 31)?,
+        )
+        .await
+        .with_context(|| format!("creating cycle {label}"))?;
+    }
+    let admin = users::upsert_with_password(
+        &mut tx,
+        "admin@prevent-assure.example",
+        "Alex Morgan",
+        &hash,
+    )
+    .await?;
+    users::add_membership(&mut tx, admin, Role::Admin, None, None, None).await?;
+    let mut regions = Vec::new();
+    for r in 1..=scale.regions {
+        let slug = format!("region-{r}");
+        let id = places::upsert_region(&mut tx, &slug, &format!("Region {r}")).await?;
+        let adviser = users::upsert_with_password(
+            &mut tx,
+            &format!("adviser.{slug}@homeoffice.example"),
+            &format!("Adviser for Region {r}"),
+            &hash,
+        )
+        .await?;
+        users::add_membership(&mut tx, adviser, Role::Adviser, None, Some(id), None).await?;
+        regions.push(id);
+    }
+    let mut councils = Vec::new();
+    for c in 1..=scale.councils {
+        let slug = format!("council-{c:03}");
+        let region = regions[(c as usize - 1) % regions.len()];
+        let id =
+            places::upsert_organisation(&mut tx, &slug, &format!("Council {c:03}"), region).await?;
+        for (role, who, name) in [
+            (Role::Lead, "lead", "Prevent lead"),
+            (Role::Owner, "owner", "Action owner"),
+        ] {
+            let user = users::upsert_with_password(
+                &mut tx,
+                &format!("{who}@{slug}.example"),
+                &format!("{name}, Council {c:03}"),
+                &hash,
+            )
+            .await?;
+            users::add_membership(&mut tx, user, role, Some(id), None, None).await?;
+        }
+        councils.push(id);
+    }
+    tx.commit().await?;
+    crate::db::sample::fill(pool, &councils, scale.actions, today)
+        .await
+        .context("filling the generated assessments")
+}

@@ -219,3 +219,10 @@ pub async fn region_by_slug(
         .await?;
     Ok(row.map(|r| (r.id, r.name)))
 }
+
+/// How many regions there are: the benchmark floor's one trivial query.
+pub async fn count_regions(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"select count(*) as "n!" from regions"#)
+        .fetch_one(pool)
+        .await
+}
