@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::types::ipnetwork::IpNetwork;
 
-use super::{Principal, hash_token, new_token};
+use super::{Membership, Principal, Role, hash_token, new_token};
 use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
@@ -94,22 +94,40 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
     let Some(hash) = presented_hash(headers, state.settings.secure_cookies) else {
         return Ok(None);
     };
-    let Some(session) = db::sessions::touch(&state.db, &hash, IDLE_MINUTES).await? else {
+    let rows = db::sessions::signed_in(&state.db, &hash, IDLE_MINUTES).await?;
+    let Some(first) = rows.first() else {
+        db::sessions::delete(&state.db, &hash).await?;
         return Ok(None);
     };
-    let mut conn = state.db.acquire().await?;
-    let Some(user) = db::users::find(&mut conn, session.user_id).await? else {
-        return Ok(None);
-    };
-    if user.disabled_at.is_some() {
-        db::sessions::delete_for_user(&state.db, user.id, None).await?;
+    if first.disabled {
+        db::sessions::delete_for_user(&state.db, first.user_id, None).await?;
         return Ok(None);
     }
-    let memberships = db::users::memberships(&mut conn, user.id).await?;
+    let (user_id, email, display_name) = (
+        first.user_id,
+        first.email.clone(),
+        first.display_name.clone(),
+    );
+    let memberships = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Membership {
+                id: r.membership_id?,
+                role: r.role?.parse::<Role>().ok()?,
+                organisation_id: r.organisation_id,
+                organisation_slug: r.organisation_slug,
+                organisation_name: r.organisation_name,
+                region_id: r.region_id,
+                region_slug: r.region_slug,
+                region_name: r.region_name,
+                sections: r.sections.unwrap_or_default(),
+            })
+        })
+        .collect();
     Ok(Some(Principal {
-        user_id: user.id,
-        email: user.email,
-        display_name: user.display_name,
+        user_id,
+        email,
+        display_name,
         memberships,
         session_hash: hash,
     }))
