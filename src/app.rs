@@ -41,6 +41,8 @@ pub struct Settings {
     pub lock_minutes: i32,
     /// The RAG colour of each band.
     pub rags: crate::scoring::RagMapping,
+    /// Whether the benchmark suite's floor route is served.
+    pub bench_floor: bool,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             lock_after: 10,
             lock_minutes: 15,
             rags: crate::scoring::RagMapping::default(),
+            bench_floor: false,
         }
     }
 }
@@ -110,7 +113,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; object-src 'none'
 /// The whole application as a router tests can call.
 pub fn router(state: AppState) -> Router {
     let static_files = ServeDir::new(&state.static_dir);
-    let mut router = crate::web::routes()
+    let mut routes = crate::web::routes();
+    if state.settings.bench_floor {
+        routes = routes.merge(crate::web::health::floor_router());
+    }
+    let mut router = routes
         .nest_service("/static", static_files)
         .layer(axum::middleware::from_fn(crate::auth::csrf::guard))
         .layer(SetResponseHeaderLayer::overriding(

@@ -24,6 +24,10 @@ impl<S: tracing::Subscriber> Layer<S> for Statements {
     }
 }
 
+/// The tests here take turns: a thread-local subscriber in one test and another's on a second
+/// thread upset tracing's per-callsite cache, and events go uncounted.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The statements one GET costs.
 async fn statements_for(client: &mut Client, uri: &str) -> usize {
     let counter = Statements::default();
@@ -76,6 +80,7 @@ async fn grow(pool: &PgPool, assessment: uuid::Uuid, n: i32) {
 async fn the_task_list_and_a_benchmark_page_cost_the_same_few_statements_however_much_data(
     pool: PgPool,
 ) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let router = router_from(support::demo_state(pool.clone()).await, [10, 3, 0, 1]);
     let mut lead = Client::new(router);
     lead.sign_in("lead@ashbridge.example", DEMO_PASSWORD).await;
@@ -113,5 +118,107 @@ async fn the_task_list_and_a_benchmark_page_cost_the_same_few_statements_however
     );
     for (page, count) in pages.iter().zip(&large) {
         assert!(*count > 0 && *count <= 10, "{page}: {count} statements");
+    }
+}
+
+/// Adds `councils` more councils to North Vale with three cycles of filled assessments.
+async fn more_councils(pool: &PgPool, councils: usize) {
+    let mut ids = Vec::new();
+    let mut conn = pool.acquire().await.expect("a connection");
+    let region = prevent_assure::db::places::region_id(&mut conn, "north-vale")
+        .await
+        .expect("region")
+        .expect("north vale");
+    for i in 0..councils {
+        ids.push(
+            prevent_assure::db::places::upsert_organisation(
+                &mut conn,
+                &format!("extra-{i}"),
+                &format!("Extra Council {i}"),
+                region,
+            )
+            .await
+            .expect("a council"),
+        );
+    }
+    drop(conn);
+    prevent_assure::db::sample::fill(pool, &ids, 30, time::OffsetDateTime::now_utc().date())
+        .await
+        .expect("filled");
+}
+
+#[sqlx::test]
+async fn each_view_costs_the_same_few_statements_as_councils_actions_and_cycles_grow(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let state = support::demo_state(pool.clone()).await;
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("select id from organisations")
+        .fetch_all(&pool)
+        .await
+        .expect("councils");
+    // Little data: one action per assessment.
+    prevent_assure::db::sample::fill(&pool, &ids, 1, time::OffsetDateTime::now_utc().date())
+        .await
+        .expect("filled");
+    let router = router_from(state, [10, 3, 0, 2]);
+    let mut clients = Vec::new();
+    for (email, pages) in [
+        (
+            "lead@ashbridge.example",
+            vec![
+                "/orgs/ashbridge",
+                "/orgs/ashbridge/actions",
+                "/orgs/ashbridge/actions?benchmark=1&overdue=yes",
+                "/orgs/ashbridge/actions.csv",
+                "/orgs/ashbridge/actions.xlsx",
+            ],
+        ),
+        ("owner@ashbridge.example", vec!["/me/actions"]),
+        (
+            "adviser.north-vale@homeoffice.example",
+            vec!["/regions/north-vale"],
+        ),
+        ("admin@prevent-assure.example", vec!["/national"]),
+    ] {
+        let mut client = Client::new(router.clone());
+        client.sign_in(email, DEMO_PASSWORD).await;
+        clients.push((client, pages));
+    }
+    let mut small = Vec::new();
+    for (client, pages) in &mut clients {
+        for page in pages.iter() {
+            small.push(statements_for(client, page).await);
+        }
+    }
+
+    // A lot more: 25 more councils in the region with 30 actions a cycle, and 60 more actions
+    // with notes in Ashbridge's plan, many of them the owner's.
+    more_councils(&pool, 25).await;
+    let ashbridge: uuid::Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join organisations o on o.id = a.organisation_id
+         join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("ashbridge");
+    grow(&pool, ashbridge, 60).await;
+    sqlx::query("update actions set owner_user_id = (select id from users where email = 'owner@ashbridge.example') where assessment_id = $1")
+        .bind(ashbridge)
+        .execute(&pool)
+        .await
+        .expect("owned");
+    let mut large = Vec::new();
+    for (client, pages) in &mut clients {
+        for page in pages.iter() {
+            large.push(statements_for(client, page).await);
+        }
+    }
+
+    eprintln!("statements per view: {small:?} then {large:?}");
+    assert_eq!(
+        small, large,
+        "statements per view must not grow with the data"
+    );
+    for count in &large {
+        assert!(*count > 0 && *count <= 10, "{large:?}");
     }
 }

@@ -32,6 +32,12 @@ pub enum Action {
     Review,
     /// Answer the adviser's evidence request on a benchmark (by number).
     AnswerRequest(i32),
+    /// Replace a draft's answers, results and actions with those of a workbook.
+    ImportAssessment,
+    /// Add a progress note to an action, or change its status.
+    UpdateAction,
+    /// See the national picture: every region's agreed scores.
+    ViewNational,
 }
 
 /// What they want to do it to.
@@ -50,6 +56,12 @@ pub enum Object {
         organisation_id: Uuid,
         region_id: Uuid,
         draft: bool,
+    },
+    /// An action of a council's plan, and the person who owns it (if a user does).
+    PlanAction {
+        organisation_id: Uuid,
+        region_id: Uuid,
+        owner: Option<Uuid>,
     },
 }
 
@@ -98,6 +110,28 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
         }
         (Action::StartAssessment, Object::Organisation { id, .. }) => {
             return who.has_role_in(Role::Lead, id);
+        }
+        (
+            Action::ImportAssessment,
+            Object::Assessment {
+                organisation_id,
+                draft,
+                ..
+            },
+        ) => {
+            return draft && who.has_role_in(Role::Lead, organisation_id);
+        }
+        // Progress is reported by the council: the action's owner, or its Prevent lead.
+        (
+            Action::UpdateAction,
+            Object::PlanAction {
+                organisation_id,
+                owner,
+                ..
+            },
+        ) => {
+            return (owner == Some(who.user_id) && who.belongs_to(organisation_id))
+                || who.has_role_in(Role::Lead, organisation_id);
         }
         _ => {}
     }
@@ -288,5 +322,68 @@ mod tests {
             Action::Invite(Role::Adviser),
             Object::Service
         ));
+    }
+    #[test]
+    fn an_action_is_updated_by_its_owner_or_the_lead_and_nobody_else() {
+        let (council, other, region) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let owner = person(vec![membership(Role::Owner, Some(council), None)]);
+        let lead = person(vec![membership(Role::Lead, Some(council), None)]);
+        let board = person(vec![membership(Role::Board, Some(council), None)]);
+        let admin = person(vec![membership(Role::Admin, None, None)]);
+        let adviser = person(vec![membership(Role::Adviser, None, Some(region))]);
+        let owned = |owner_id| Object::PlanAction {
+            organisation_id: council,
+            region_id: region,
+            owner: Some(owner_id),
+        };
+
+        assert!(allows(&owner, Action::UpdateAction, owned(owner.user_id)));
+        assert!(!allows(&owner, Action::UpdateAction, owned(lead.user_id)));
+        assert!(allows(&lead, Action::UpdateAction, owned(owner.user_id)));
+        assert!(!allows(&board, Action::UpdateAction, owned(owner.user_id)));
+        assert!(!allows(&admin, Action::UpdateAction, owned(owner.user_id)));
+        assert!(!allows(
+            &adviser,
+            Action::UpdateAction,
+            owned(owner.user_id)
+        ));
+        // An owner who has left the council no longer reports on its actions.
+        let moved = person(vec![membership(Role::Owner, Some(other), None)]);
+        assert!(!allows(&moved, Action::UpdateAction, owned(moved.user_id)));
+    }
+
+    #[test]
+    fn only_the_lead_imports_a_workbook_and_only_into_a_draft() {
+        let (council, region) = (Uuid::new_v4(), Uuid::new_v4());
+        let lead = person(vec![membership(Role::Lead, Some(council), None)]);
+        let contributor = person(vec![membership(Role::Contributor, Some(council), None)]);
+        let admin = person(vec![membership(Role::Admin, None, None)]);
+        let draft = Object::Assessment {
+            organisation_id: council,
+            region_id: region,
+            draft: true,
+        };
+        let submitted = Object::Assessment {
+            organisation_id: council,
+            region_id: region,
+            draft: false,
+        };
+
+        assert!(allows(&lead, Action::ImportAssessment, draft));
+        assert!(!allows(&lead, Action::ImportAssessment, submitted));
+        assert!(!allows(&contributor, Action::ImportAssessment, draft));
+        assert!(!allows(&admin, Action::ImportAssessment, draft));
+    }
+
+    #[test]
+    fn only_administrators_see_the_national_picture() {
+        let region = Uuid::new_v4();
+        let admin = person(vec![membership(Role::Admin, None, None)]);
+        let adviser = person(vec![membership(Role::Adviser, None, Some(region))]);
+        let lead = person(vec![membership(Role::Lead, Some(Uuid::new_v4()), None)]);
+
+        assert!(allows(&admin, Action::ViewNational, Object::Service));
+        assert!(!allows(&adviser, Action::ViewNational, Object::Service));
+        assert!(!allows(&lead, Action::ViewNational, Object::Service));
     }
 }

@@ -29,10 +29,25 @@ impl Chrome {
         let mut links = vec![("/frameworks".to_owned(), "Frameworks".to_owned())];
         if let Some(who) = who {
             links.push(("/assessments".to_owned(), "Assessments".to_owned()));
+            // Each council once: its summary for everyone there, its people for its lead.
+            let mut councils: Vec<(&str, &str)> = Vec::new();
+            for m in &who.memberships {
+                if let (Some(slug), Some(name)) = (&m.organisation_slug, &m.organisation_name) {
+                    if !councils.iter().any(|(s, _)| s == slug) {
+                        councils.push((slug, name));
+                    }
+                }
+            }
+            for (slug, name) in &councils {
+                links.push((format!("/orgs/{slug}"), (*name).to_owned()));
+            }
             for m in who.led_councils() {
                 if let (Some(slug), Some(name)) = (&m.organisation_slug, &m.organisation_name) {
                     links.push((format!("/orgs/{slug}/people"), format!("People at {name}")));
                 }
+            }
+            if who.memberships.iter().any(|m| m.organisation_id.is_some()) {
+                links.push(("/me/actions".to_owned(), "Your actions".to_owned()));
             }
             for m in &who.memberships {
                 if m.role == crate::auth::Role::Adviser {
@@ -42,16 +57,25 @@ impl Chrome {
                 }
             }
             if who.is_admin() {
+                links.push(("/national".to_owned(), "National picture".to_owned()));
                 links.push(("/admin".to_owned(), "Administration".to_owned()));
             }
             links.push(("/account".to_owned(), "Your account".to_owned()));
         }
+        // The one link the page is under: the longest that matches.
+        let matches =
+            |href: &str| path == href || (href != "/" && path.starts_with(&format!("{href}/")));
+        let current = links
+            .iter()
+            .filter(|(href, _)| matches(href))
+            .map(|(href, _)| href.len())
+            .max();
         Chrome {
             user_name: who.map(|w| w.display_name.clone()),
             links: links
                 .into_iter()
                 .map(|(href, label)| NavLink {
-                    current: path == href || (href != "/" && path.starts_with(&format!("{href}/"))),
+                    current: matches(&href) && Some(href.len()) == current,
                     href,
                     label,
                 })

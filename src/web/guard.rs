@@ -36,6 +36,11 @@ pub async fn authorise(
             organisation_id,
             region_id,
             ..
+        }
+        | Object::PlanAction {
+            organisation_id,
+            region_id,
+            ..
         } => (Some(organisation_id), Some(region_id)),
     };
     e.organisation_id = organisation_id;

@@ -4,7 +4,9 @@ pub mod account;
 pub mod admin;
 pub mod assessments;
 pub mod audit_view;
+pub mod charts;
 pub mod chrome;
+pub mod dashboards;
 pub mod forms;
 pub mod frameworks;
 pub mod guard;
@@ -14,6 +16,7 @@ pub mod invite_form;
 pub mod letter;
 pub mod people;
 pub mod review;
+pub mod transfer;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -34,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .merge(people::router())
         .merge(review::router())
         .merge(letter::router())
+        .merge(dashboards::router())
+        .merge(transfer::router())
         .fallback(not_found)
 }
 

@@ -8,15 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::auth::policy::{self, Action, Object};
+use crate::auth::policy::{self, Action};
 use crate::auth::session::ClientIp;
 use crate::db;
-use crate::db::assessments::{Head, RegionRow, StateChange};
+use crate::db::assessments::{Head, StateChange};
 use crate::error::{AppError, AppResult};
 use crate::web::account::event;
 use crate::web::assessments::{object, scope_event, state_label, visible_head};
@@ -26,7 +25,6 @@ use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/regions/{slug}", get(region))
         .route("/assessments/{id}/review", get(review).post(save_review))
         .route(
             "/assessments/{id}/recommendations",
@@ -50,49 +48,6 @@ pub fn router() -> Router<AppState> {
         .route("/assessments/{id}/review/start", post(start_review))
         .route("/assessments/{id}/return", post(return_to_council))
         .route("/assessments/{id}/history", get(history))
-}
-
-#[derive(Template)]
-#[template(path = "review/region.html")]
-struct RegionPage {
-    chrome: Chrome,
-    name: String,
-    cycle: Option<String>,
-    rows: Vec<RegionRow>,
-}
-
-impl RegionPage {
-    fn state(&self, row: &RegionRow) -> &'static str {
-        row.state.as_deref().map_or("Not started", state_label)
-    }
-
-    fn waiting(&self, row: &RegionRow) -> bool {
-        matches!(row.state.as_deref(), Some("submitted" | "in_review"))
-    }
-}
-
-async fn region(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(slug): Path<String>,
-) -> AppResult<Response> {
-    let (region, name) = db::places::region_by_slug(&state.db, &slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    authorise(&state, &who, ip, Action::ViewRegion, Object::Region(region)).await?;
-    let cycle = db::assessments::current_cycle(&state.db, OffsetDateTime::now_utc().date()).await?;
-    let rows = match &cycle {
-        Some((cycle, _)) => db::assessments::region_queue(&state.db, region, *cycle).await?,
-        None => Vec::new(),
-    };
-    let page = RegionPage {
-        chrome: Chrome::new(Some(&who), &format!("/regions/{slug}")),
-        name,
-        cycle: cycle.map(|(_, label)| label),
-        rows,
-    };
-    Ok(Html(page.render()?).into_response())
 }
 
 /// One benchmark on the review page, with what was typed.

@@ -188,3 +188,13 @@ impl Client {
 pub fn location(reply: &Reply) -> &str {
     reply.header("location").unwrap_or("")
 }
+
+/// State with the demo places and people and every demo council's assessments filled, as
+/// `load-demo` leaves them.
+pub async fn full_demo_state(pool: PgPool) -> AppState {
+    let state = demo_state(pool).await;
+    prevent_assure::demo::fill(&state.db)
+        .await
+        .expect("the demo assessments fill");
+    state
+}

@@ -1,0 +1,991 @@
+//! What people look at: a council's board view and action plan (with CSV and Excel exports), an
+//! owner's own actions, the adviser's region and the national picture.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::auth::policy::{Action, Object};
+use crate::auth::session::ClientIp;
+use crate::db;
+use crate::db::dashboards::{Latest, OwnAction, PlanFilter, PlanRow, RegionCouncil};
+use crate::db::places::Organisation;
+use crate::domain::Score;
+use crate::error::{AppError, AppResult};
+use crate::scoring::Band;
+use crate::web::account::event;
+use crate::web::assessments::{
+    ACTION_STATUSES, action_status_label, content_disposition, state_label,
+};
+use crate::web::charts::{self, Chart};
+use crate::web::chrome::Chrome;
+use crate::web::forms::Errors;
+use crate::web::guard::authorise;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orgs/{slug}", get(board))
+        .route("/orgs/{slug}/actions", get(plan))
+        .route("/orgs/{slug}/actions.csv", get(plan_csv))
+        .route("/orgs/{slug}/actions.xlsx", get(plan_xlsx))
+        .route("/me/actions", get(my_actions))
+        .route("/me/actions/{id}/notes", post(add_note))
+        .route("/me/actions/{id}/status", post(change_status))
+        .route("/regions/{slug}", get(region))
+        .route("/national", get(national))
+}
+
+fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// The council, if this person may see it; another council's is not found (404).
+async fn visible_council(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+    slug: &str,
+) -> AppResult<Organisation> {
+    let org = db::places::organisation_by_slug(&state.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let object = Object::Organisation {
+        id: org.id,
+        region_id: org.region_id,
+    };
+    match authorise(state, who, ip, Action::ViewOrganisation, object).await {
+        Ok(()) => Ok(org),
+        Err(AppError::Forbidden) => Err(AppError::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+/// A score as shown: "3", "Not scored", or nothing.
+fn score_text(score: Option<i16>, not_scored: bool) -> String {
+    match (score, not_scored) {
+        (Some(s), _) => s.to_string(),
+        (None, true) => "Not scored".to_owned(),
+        (None, false) => String::new(),
+    }
+}
+
+fn rag_label(rag: &str) -> &'static str {
+    match rag {
+        "red" => "Red",
+        "amber" => "Amber",
+        "green" => "Green",
+        _ => "",
+    }
+}
+
+// ----- The board view -------------------------------------------------------------------------
+
+/// One benchmark of the RAG summary.
+struct BoardView {
+    number: i32,
+    title: String,
+    rag: Option<&'static str>,
+    score: String,
+    proposed: bool,
+    open_actions: i64,
+    comments: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboards/board.html")]
+struct BoardPage {
+    chrome: Chrome,
+    org: Organisation,
+    latest: Option<Latest>,
+    rows: Vec<BoardView>,
+    chart: Chart,
+    /// The trend table: cycle labels, then per benchmark the score text per cycle.
+    cycles: Vec<String>,
+    trend: Vec<(i32, Vec<String>)>,
+    /// (status label, count, overdue) for every status.
+    actions: Vec<(&'static str, i64, i64)>,
+}
+
+impl BoardPage {
+    fn state_label(&self, state: &str) -> &'static str {
+        state_label(state)
+    }
+}
+
+/// How many cycles the trend shows.
+const TREND_CYCLES: i64 = 3;
+
+async fn board(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let org = visible_council(&state, &who, ip, &slug).await?;
+    let rows = db::dashboards::board(&state.db, org.id, today()).await?;
+    let latest = rows.first().map(|r| Latest {
+        id: r.assessment_id,
+        state: r.state.clone(),
+        cycle: r.cycle.clone(),
+    });
+    let counts = rows.first().map_or([(0, 0); 4], |r| {
+        [
+            (r.open, r.open_overdue),
+            (r.in_progress, r.in_progress_overdue),
+            (r.done, 0),
+            (r.cancelled, 0),
+        ]
+    });
+    let points = db::dashboards::council_trend(&state.db, org.id, TREND_CYCLES).await?;
+    let rags = &state.settings.rags;
+    let rows: Vec<BoardView> = rows
+        .into_iter()
+        .map(|r| {
+            let (score, proposed) = match (r.agreed_score, r.agreed_not_scored) {
+                (None, false) => (score_text(r.proposed_score, r.proposed_not_scored), true),
+                (s, ns) => (score_text(s, ns), false),
+            };
+            let from_agreed = r
+                .agreed_score
+                .and_then(|s| Score::new(s as u8))
+                .map(|s| rags.rag(Band::of(s)).code());
+            BoardView {
+                number: r.number,
+                title: r.title,
+                rag: from_agreed.or(r.rag.as_deref().map(|c| match c {
+                    "red" => "red",
+                    "amber" => "amber",
+                    _ => "green",
+                })),
+                proposed: proposed && !score.is_empty(),
+                score,
+                open_actions: r.open_actions,
+                comments: r.comments,
+            }
+        })
+        .collect();
+    let mut cycles: Vec<String> = Vec::new();
+    for p in &points {
+        if !cycles.contains(&p.cycle) {
+            cycles.push(p.cycle.clone());
+        }
+    }
+    let benchmarks = rows.len().max(10);
+    let series: Vec<charts::CycleScores> = cycles
+        .iter()
+        .map(|c| {
+            let mut scores = vec![None; benchmarks];
+            for p in points.iter().filter(|p| &p.cycle == c) {
+                let value = match (p.agreed_score, p.proposed_score) {
+                    (Some(a), _) => Some((a, false)),
+                    (None, Some(s)) => Some((s, true)),
+                    _ => None,
+                };
+                if let Some(slot) = scores.get_mut((p.number - 1) as usize) {
+                    *slot = value;
+                }
+            }
+            (c.clone(), scores)
+        })
+        .collect();
+    let trend = (1..=benchmarks as i32)
+        .map(|n| {
+            let cells = series
+                .iter()
+                .map(|(_, s)| match s[(n - 1) as usize] {
+                    Some((v, true)) => format!("{v} (proposed)"),
+                    Some((v, false)) => v.to_string(),
+                    None => "–".to_owned(),
+                })
+                .collect();
+            (n, cells)
+        })
+        .collect();
+    let actions = ACTION_STATUSES
+        .iter()
+        .zip(counts)
+        .map(|((_, label), (n, overdue))| (*label, n, overdue))
+        .collect();
+    let page = BoardPage {
+        chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}")),
+        chart: charts::grouped_scores(benchmarks, &series),
+        cycles,
+        trend,
+        actions,
+        rows,
+        latest,
+        org,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ----- The action plan --------------------------------------------------------------------------
+
+/// The plan's filters as typed in the address.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct PlanQuery {
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    benchmark: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    overdue: String,
+}
+
+impl PlanQuery {
+    /// The filter to apply, and an error for each value that is not one of the choices (that
+    /// part of the filter is left off).
+    fn filter(&self) -> (PlanFilter, Errors) {
+        let mut errors = Errors::default();
+        let benchmark = match self.benchmark.trim() {
+            "" => None,
+            n => match n.parse::<i32>() {
+                Ok(n) if (1..=10).contains(&n) => Some(n),
+                _ => {
+                    errors.add("benchmark", "Choose a benchmark from the list");
+                    None
+                }
+            },
+        };
+        let status = match self.status.trim() {
+            "" => None,
+            s if ACTION_STATUSES.iter().any(|(c, _)| *c == s) => Some(s.to_owned()),
+            _ => {
+                errors.add("status", "Choose a status from the list");
+                None
+            }
+        };
+        let owner = Some(self.owner.trim().to_owned()).filter(|o| !o.is_empty());
+        let filter = PlanFilter {
+            owner,
+            benchmark,
+            status,
+            overdue: matches!(self.overdue.as_str(), "yes" | "true" | "on"),
+        };
+        (filter, errors)
+    }
+}
+
+/// The query string that gives this filter (for the export links).
+fn query_string(filter: &PlanFilter) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if let Some(o) = &filter.owner {
+        pairs.push(("owner", o.clone()));
+    }
+    if let Some(b) = filter.benchmark {
+        pairs.push(("benchmark", b.to_string()));
+    }
+    if let Some(s) = &filter.status {
+        pairs.push(("status", s.clone()));
+    }
+    if filter.overdue {
+        pairs.push(("overdue", "yes".to_owned()));
+    }
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+}
+
+/// One owner's actions.
+struct OwnerGroup {
+    owner: String,
+    rows: Vec<PlanRow>,
+    overdue: usize,
+}
+
+#[derive(Template)]
+#[template(path = "dashboards/plan.html")]
+struct PlanPage {
+    chrome: Chrome,
+    org: Organisation,
+    latest: Option<Latest>,
+    errors: Errors,
+    query: PlanQuery,
+    filter: PlanFilter,
+    owners: Vec<String>,
+    groups: Vec<OwnerGroup>,
+    total: usize,
+    export_query: String,
+    limited: bool,
+}
+
+impl PlanPage {
+    fn date(&self, d: &Date) -> String {
+        crate::domain::long_date(*d)
+    }
+    fn status_label(&self, code: &str) -> &'static str {
+        action_status_label(code)
+    }
+    fn statuses(&self) -> &'static [(&'static str, &'static str)] {
+        &ACTION_STATUSES
+    }
+    fn filtered(&self) -> bool {
+        self.filter != PlanFilter::default()
+    }
+}
+
+/// The plan's rows for the council and filter: (council, latest assessment, the owners named
+/// in its plan, filter, errors, rows).
+async fn plan_rows(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+    slug: &str,
+    query: &PlanQuery,
+) -> AppResult<(
+    Organisation,
+    Option<Latest>,
+    Vec<String>,
+    PlanFilter,
+    Errors,
+    Vec<PlanRow>,
+)> {
+    let org = visible_council(state, who, ip, slug).await?;
+    let (latest, owners) = match db::dashboards::latest_with_owners(&state.db, org.id).await? {
+        Some((l, owners)) => (Some(l), owners),
+        None => (None, Vec::new()),
+    };
+    let (filter, errors) = query.filter();
+    let rows = match &latest {
+        Some(l) => db::dashboards::plan(&state.db, l.id, &filter, today()).await?,
+        None => Vec::new(),
+    };
+    Ok((org, latest, owners, filter, errors, rows))
+}
+
+async fn plan(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+    Query(query): Query<PlanQuery>,
+) -> AppResult<Response> {
+    let (org, latest, owners, filter, errors, rows) =
+        plan_rows(&state, &who, ip, &slug, &query).await?;
+    let total = rows.len();
+    let mut groups: Vec<OwnerGroup> = Vec::new();
+    for row in rows {
+        match groups.last_mut() {
+            Some(g) if g.owner == row.owner => g.rows.push(row),
+            _ => groups.push(OwnerGroup {
+                owner: row.owner.clone(),
+                rows: vec![row],
+                overdue: 0,
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.overdue = g.rows.iter().filter(|r| r.overdue).count();
+    }
+    // Owners with overdue actions come first, the most overdue first.
+    groups.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.owner.cmp(&b.owner)));
+    let page = PlanPage {
+        chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}/actions")),
+        export_query: query_string(&filter),
+        limited: total as i64 >= db::dashboards::PLAN_LIMIT,
+        org,
+        latest,
+        errors,
+        query,
+        filter,
+        owners,
+        groups,
+        total,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The columns of the plan's exports.
+const EXPORT_COLUMNS: [&str; 11] = [
+    "Owner",
+    "Benchmark",
+    "Question",
+    "Action",
+    "Target",
+    "Due date",
+    "Status",
+    "RAG",
+    "Overdue",
+    "Latest progress note",
+    "Note date",
+];
+
+fn export_cells(r: &PlanRow) -> [String; 11] {
+    [
+        r.owner.clone(),
+        format!("{} {}", r.number, r.benchmark),
+        r.item_code.clone().unwrap_or_default(),
+        r.description.clone(),
+        r.target_text.clone(),
+        r.due_on.map(|d| d.to_string()).unwrap_or_default(),
+        action_status_label(&r.status).to_owned(),
+        r.rag
+            .as_deref()
+            .map(rag_label)
+            .unwrap_or_default()
+            .to_owned(),
+        if r.overdue { "Yes" } else { "No" }.to_owned(),
+        r.latest_note.clone().unwrap_or_default(),
+        r.latest_note_on.map(|d| d.to_string()).unwrap_or_default(),
+    ]
+}
+
+/// A CSV field, quoted; text a spreadsheet would run as a formula is prefixed with `'`.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    format!("\"{}\"", value.replace('"', "\"\""))
+}
+
+fn export_name(org: &Organisation, latest: &Option<Latest>, ext: &str) -> String {
+    let cycle = latest
+        .as_ref()
+        .map(|l| format!("-{}", l.cycle.replace('/', "-")))
+        .unwrap_or_default();
+    format!("{}-action-plan{cycle}.{ext}", org.slug)
+}
+
+async fn plan_csv(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+    Query(query): Query<PlanQuery>,
+) -> AppResult<Response> {
+    let (org, latest, _, _, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
+    let mut out = String::new();
+    out.push_str(
+        &EXPORT_COLUMNS
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push_str("\r\n");
+    for r in &rows {
+        let cells = export_cells(r);
+        out.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition(&export_name(&org, &latest, "csv")),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+async fn plan_xlsx(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+    Query(query): Query<PlanQuery>,
+) -> AppResult<Response> {
+    let (org, latest, _, _, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
+    let table: Vec<[String; 11]> = rows.iter().map(export_cells).collect();
+    let bytes = crate::workbook::table(
+        "Action plan",
+        &EXPORT_COLUMNS,
+        &table.iter().map(|r| r.as_slice()).collect::<Vec<_>>(),
+    )
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the action plan workbook: {e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                crate::workbook::CONTENT_TYPE.to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition(&export_name(&org, &latest, "xlsx")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// ----- An owner's own actions -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "dashboards/my_actions.html")]
+struct MyActionsPage {
+    chrome: Chrome,
+    rows: Vec<OwnAction>,
+    errors: Errors,
+    /// The action whose form failed, with what was typed: (id, note, status, rag).
+    typed: Option<(Uuid, String, String, String)>,
+    done: bool,
+}
+
+impl MyActionsPage {
+    fn date(&self, d: &Date) -> String {
+        crate::domain::long_date(*d)
+    }
+    fn status_label(&self, code: &str) -> &'static str {
+        action_status_label(code)
+    }
+    fn rag_label(&self, rag: &str) -> &'static str {
+        rag_label(rag)
+    }
+    fn statuses(&self) -> &'static [(&'static str, &'static str)] {
+        &ACTION_STATUSES
+    }
+    fn typed_note(&self, id: &Uuid) -> &str {
+        match &self.typed {
+            Some((t, note, _, _)) if t == id => note,
+            _ => "",
+        }
+    }
+    /// The status the form shows: what was typed, else the stored one.
+    fn chosen_status<'a>(&'a self, row: &'a OwnAction) -> &'a str {
+        match &self.typed {
+            Some((t, _, status, _)) if *t == row.id && !status.is_empty() => status,
+            _ => &row.status,
+        }
+    }
+    fn chosen_rag<'a>(&'a self, row: &'a OwnAction) -> &'a str {
+        match &self.typed {
+            Some((t, _, status, rag)) if *t == row.id && !status.is_empty() => rag,
+            _ => row.rag.as_deref().unwrap_or(""),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn my_actions(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(done): Query<Done>,
+) -> AppResult<Response> {
+    render_my_actions(&state, &who, Errors::default(), None, done.done.is_some()).await
+}
+
+async fn render_my_actions(
+    state: &AppState,
+    who: &Principal,
+    errors: Errors,
+    typed: Option<(Uuid, String, String, String)>,
+    done: bool,
+) -> AppResult<Response> {
+    let rows = db::dashboards::own_actions(&state.db, who.user_id, today()).await?;
+    let page = MyActionsPage {
+        chrome: Chrome::new(Some(who), "/me/actions"),
+        rows,
+        errors,
+        typed,
+        done,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The action, if this person may update it; anyone else's is not found.
+async fn own_action(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+    id: Uuid,
+) -> AppResult<db::dashboards::ActionScope> {
+    let action = db::dashboards::action_scope(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let object = Object::PlanAction {
+        organisation_id: action.organisation_id,
+        region_id: action.region_id,
+        owner: action.owner_user_id,
+    };
+    match authorise(state, who, ip, Action::UpdateAction, object).await {
+        Ok(()) => Ok(action),
+        Err(AppError::Forbidden) => Err(AppError::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+fn action_event(
+    who: &Principal,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+    name: &'static str,
+    action: &db::dashboards::ActionScope,
+) -> db::audit::NewEvent {
+    let mut e = event(Some(who.user_id), &who.email, ip, name, "action");
+    e.entity_id = Some(action.id.to_string());
+    e.organisation_id = Some(action.organisation_id);
+    e.region_id = Some(action.region_id);
+    e
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    axum::Form(form): axum::Form<NoteForm>,
+) -> AppResult<Response> {
+    let action = own_action(&state, &who, ip, id).await?;
+    let note = form.note.trim();
+    let mut errors = Errors::default();
+    let field = format!("action-{id}-note");
+    if note.is_empty() {
+        errors.add(field, "Write the progress note");
+    } else if note.chars().count() > 2000 {
+        errors.add(field, "A progress note must be 2000 characters or fewer");
+    }
+    let Some(assessment) = action.assessment_id.filter(|_| errors.is_empty()) else {
+        if errors.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        let typed = Some((id, form.note, String::new(), String::new()));
+        return render_my_actions(&state, &who, errors, typed, false).await;
+    };
+    let mut tx = state.db.begin().await?;
+    db::actions::add_note(&mut tx, assessment, id, note, who.user_id).await?;
+    // The note's text is evidence: the trail records that a note was added, not what it says.
+    db::audit::record(&mut *tx, &action_event(&who, ip, "action.noted", &action)).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/me/actions?done=saved#action-{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    rag: String,
+    #[serde(default)]
+    version: String,
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    axum::Form(form): axum::Form<StatusForm>,
+) -> AppResult<Response> {
+    let action = own_action(&state, &who, ip, id).await?;
+    let field = format!("action-{id}-status");
+    let mut errors = Errors::default();
+    if !ACTION_STATUSES.iter().any(|(c, _)| *c == form.status) {
+        errors.add(field.clone(), "Choose the action's status");
+    }
+    let rag = match form.rag.as_str() {
+        "" => None,
+        r @ ("red" | "amber" | "green") => Some(r),
+        _ => {
+            errors.add(field.clone(), "Choose red, amber or green");
+            None
+        }
+    };
+    let version = form.version.parse::<i32>().unwrap_or(0);
+    if let (true, Some(assessment)) = (errors.is_empty(), action.assessment_id) {
+        let mut tx = state.db.begin().await?;
+        if db::actions::update_status(&mut tx, assessment, id, version, &form.status, rag).await? {
+            let mut e = action_event(&who, ip, "action.updated", &action);
+            e.before = Some(serde_json::json!({ "status": action.status, "rag": action.rag }));
+            e.after = Some(serde_json::json!({ "status": form.status, "rag": rag }));
+            db::audit::record(&mut *tx, &e).await?;
+            tx.commit().await?;
+            return Ok(Redirect::to(&format!("/me/actions?done=saved#action-{id}")).into_response());
+        }
+        errors.add(
+            field,
+            format!(
+                "Someone changed this action while you were looking at it: its status is now {}. Your choice is kept below; save again if you still want it",
+                action_status_label(&action.status).to_lowercase()
+            ),
+        );
+    }
+    let typed = Some((id, String::new(), form.status, form.rag));
+    render_my_actions(&state, &who, errors, typed, false).await
+}
+
+// ----- The region -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "dashboards/region.html")]
+struct RegionPage {
+    chrome: Chrome,
+    name: String,
+    cycle: Option<String>,
+    rows: Vec<RegionCouncil>,
+    benchmarks: Vec<i32>,
+}
+
+impl RegionPage {
+    fn state(&self, row: &RegionCouncil) -> &'static str {
+        row.state.as_deref().map_or("Not started", state_label)
+    }
+
+    /// The council's agreed scores, or "none" on every benchmark until it is agreed.
+    fn scores(&self, row: &RegionCouncil) -> Vec<i16> {
+        row.scores
+            .clone()
+            .unwrap_or_else(|| vec![-1; self.benchmarks.len()])
+    }
+
+    fn waiting(&self, row: &RegionCouncil) -> bool {
+        matches!(row.state.as_deref(), Some("submitted" | "in_review"))
+    }
+
+    /// The class and text of a score cell.
+    fn cell(&self, score: &i16) -> (&'static str, String) {
+        match *score {
+            -1 => ("app-score--none", "–".to_owned()),
+            0 => ("app-score--none", "NS".to_owned()),
+            s => match Score::new(s as u8).map(Band::of) {
+                Some(band) => (band_class(band), s.to_string()),
+                None => ("app-score--none", "–".to_owned()),
+            },
+        }
+    }
+
+    fn cell_label(&self, n: &i32, score: &i16) -> String {
+        match *score {
+            -1 => format!("Benchmark {n}: no agreed score"),
+            0 => format!("Benchmark {n}: not scored"),
+            s => format!("Benchmark {n}: agreed score {s}"),
+        }
+    }
+}
+
+fn band_class(band: Band) -> &'static str {
+    match band.code() {
+        "not_meeting" => "app-score--not-meeting",
+        "meeting" => "app-score--meeting",
+        _ => "app-score--exceeding",
+    }
+}
+
+async fn region(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let (region, name) = db::places::region_by_slug(&state.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise(&state, &who, ip, Action::ViewRegion, Object::Region(region)).await?;
+    let cycle = db::assessments::current_cycle(&state.db, today()).await?;
+    let rows = match &cycle {
+        Some((cycle, _)) => {
+            db::dashboards::region_councils(&state.db, region, *cycle, today()).await?
+        }
+        None => Vec::new(),
+    };
+    let page = RegionPage {
+        chrome: Chrome::new(Some(&who), &format!("/regions/{slug}")),
+        name,
+        cycle: cycle.map(|(_, label)| label),
+        benchmarks: (1..=rows
+            .iter()
+            .filter_map(|r| r.scores.as_ref().map(|s| s.len() as i32))
+            .max()
+            .unwrap_or(10))
+            .collect(),
+        rows,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+// ----- The national picture ---------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct NationalQuery {
+    cycle: Option<String>,
+}
+
+/// A region's line of the consistency table: mean agreed score per benchmark (and how many).
+struct RegionMeans {
+    region: String,
+    cells: Vec<Option<(f64, i64)>>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboards/national.html")]
+struct NationalPage {
+    chrome: Chrome,
+    cycles: Vec<db::dashboards::CycleAgreed>,
+    cycle: Option<String>,
+    /// Councils agreed each score 1-5, per benchmark.
+    counts: Vec<[i64; 5]>,
+    distribution: Chart,
+    means: Vec<RegionMeans>,
+    trend_cycles: Vec<String>,
+    trend: Vec<(String, Vec<Option<f64>>)>,
+    trend_chart: Chart,
+}
+
+impl NationalPage {
+    fn mean_class(&self, mean: &f64) -> &'static str {
+        match Score::new(mean.round().clamp(1.0, 5.0) as u8).map(Band::of) {
+            Some(band) => band_class(band),
+            None => "app-score--none",
+        }
+    }
+}
+
+async fn national(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Query(query): Query<NationalQuery>,
+) -> AppResult<Response> {
+    authorise(&state, &who, ip, Action::ViewNational, Object::Service).await?;
+    let cycles = db::dashboards::cycles_with_agreed(&state.db).await?;
+    // The chosen cycle, else the latest with agreed scores.
+    let chosen = query
+        .cycle
+        .as_deref()
+        .and_then(|label| cycles.iter().find(|c| c.label == label))
+        .or_else(|| cycles.iter().find(|c| c.agreed > 0))
+        .or(cycles.first());
+    let rows = match chosen {
+        Some(c) => db::dashboards::distribution(&state.db, c.id).await?,
+        None => Vec::new(),
+    };
+    let trend_rows = db::dashboards::national_trend(&state.db).await?;
+    let mut counts = vec![[0i64; 5]; 10];
+    let mut means: Vec<RegionMeans> = Vec::new();
+    let mut sums: Vec<Vec<(i64, i64)>> = Vec::new();
+    for r in &rows {
+        let b = (r.number - 1) as usize;
+        if b >= counts.len() || !(1..=5).contains(&r.score) {
+            continue;
+        }
+        counts[b][(r.score - 1) as usize] += r.councils;
+        if means.last().is_none_or(|m| m.region != r.region) {
+            means.push(RegionMeans {
+                region: r.region.clone(),
+                cells: vec![None; 10],
+            });
+            sums.push(vec![(0, 0); 10]);
+        }
+        if let Some(s) = sums.last_mut() {
+            s[b].0 += i64::from(r.score) * r.councils;
+            s[b].1 += r.councils;
+        }
+    }
+    for (m, s) in means.iter_mut().zip(&sums) {
+        m.cells = s
+            .iter()
+            .map(|(total, n)| (*n > 0).then(|| (*total as f64 / *n as f64, *n)))
+            .collect();
+    }
+    let mut trend_cycles: Vec<String> = Vec::new();
+    let mut regions: Vec<String> = Vec::new();
+    for t in &trend_rows {
+        if !trend_cycles.contains(&t.cycle) {
+            trend_cycles.push(t.cycle.clone());
+        }
+        if !regions.contains(&t.region) {
+            regions.push(t.region.clone());
+        }
+    }
+    regions.sort();
+    let trend: Vec<(String, Vec<Option<f64>>)> = regions
+        .into_iter()
+        .map(|region| {
+            let values = trend_cycles
+                .iter()
+                .map(|c| {
+                    trend_rows
+                        .iter()
+                        .find(|t| &t.cycle == c && t.region == region)
+                        .map(|t| t.mean)
+                })
+                .collect();
+            (region, values)
+        })
+        .collect();
+    let page = NationalPage {
+        chrome: Chrome::new(Some(&who), "/national"),
+        cycle: chosen.map(|c| c.label.clone()),
+        distribution: charts::distribution(&counts),
+        trend_chart: charts::trend(&trend_cycles, &trend),
+        cycles,
+        counts,
+        means,
+        trend_cycles,
+        trend,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_csv_field_is_quoted_and_a_formula_is_defused() {
+        assert_eq!(csv_field("Say \"hi\""), "\"Say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "\"'=SUM(A1)\"");
+        assert_eq!(csv_field("Q1 2026/27"), "\"Q1 2026/27\"");
+    }
+
+    #[test]
+    fn a_filter_outside_the_choices_is_reported_and_left_off() {
+        let q = PlanQuery {
+            benchmark: "11".into(),
+            status: "lost".into(),
+            ..Default::default()
+        };
+        let (filter, errors) = q.filter();
+        assert_eq!(filter, PlanFilter::default());
+        assert!(errors.has("benchmark") && errors.has("status"));
+    }
+
+    #[test]
+    fn the_export_links_carry_the_filter() {
+        let filter = PlanFilter {
+            owner: Some("Jo Whitfield & co".into()),
+            benchmark: Some(3),
+            status: None,
+            overdue: true,
+        };
+        assert_eq!(
+            query_string(&filter),
+            "?owner=Jo+Whitfield+%26+co&benchmark=3&overdue=yes"
+        );
+    }
+}
