@@ -209,3 +209,56 @@ async fn a_lead_cannot_give_roles_beyond_their_council(pool: PgPool) {
         .expect("count");
     assert_eq!(admins, 1);
 }
+
+/// The pages people look at, for every person: a council's views to its own people, its
+/// region's adviser and administrators (404 to anyone else, who is not told it exists); the
+/// region to its adviser and administrators; the nation to administrators; everyone's own
+/// actions to everyone signed in. Anonymous visitors are sent to sign in.
+#[sqlx::test]
+async fn every_view_answers_each_role_as_the_policy_says(pool: PgPool) {
+    let router = router_from(support::full_demo_state(pool.clone()).await, [10, 1, 0, 4]);
+    let assessment: uuid::Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join organisations o on o.id = a.organisation_id
+         join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("Ashbridge's latest assessment");
+    let council = [
+        "/orgs/ashbridge".to_owned(),
+        "/orgs/ashbridge/actions".to_owned(),
+        "/orgs/ashbridge/actions?overdue=true".to_owned(),
+        "/orgs/ashbridge/actions.csv".to_owned(),
+        "/orgs/ashbridge/actions.xlsx".to_owned(),
+        format!("/assessments/{assessment}/export.xlsx"),
+    ];
+    // Index as PEOPLE: who belongs to Ashbridge or advises its region, or administers.
+    let sees_council = [false, true, true, true, true, false, true, false, true];
+    let sees_region = [false, false, false, false, false, false, true, false, true];
+    for (index, (who, email)) in PEOPLE.iter().enumerate() {
+        let mut client = sign_in(&router, *email).await;
+        let mut check = async |route: &str, allowed: bool, refusal: u16| {
+            let reply = client.get(route).await;
+            if index == 0 {
+                assert_eq!(
+                    (reply.status.as_u16(), location(&reply)),
+                    (303, "/login"),
+                    "{who} GET {route}"
+                );
+            } else if allowed {
+                assert_eq!(reply.status, 200, "{who} GET {route}");
+            } else {
+                assert_eq!(reply.status, refusal, "{who} GET {route}");
+                if !sees_council[index] {
+                    assert!(!reply.body.contains("Ashbridge"), "{who} GET {route}");
+                }
+            }
+        };
+        for route in &council {
+            check(route, sees_council[index], 404).await;
+        }
+        check("/regions/north-vale", sees_region[index], 403).await;
+        check("/national", index == 8, 403).await;
+        check("/me/actions", true, 200).await;
+    }
+}
