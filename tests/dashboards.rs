@@ -314,7 +314,13 @@ async fn national_counts(admin: &mut Client, cycle: &str) -> Vec<Vec<i64>> {
     html.select(&rows)
         .map(|r| {
             r.select(&cells)
-                .map(|c| c.text().collect::<String>().trim().parse().expect("a count"))
+                .map(|c| {
+                    c.text()
+                        .collect::<String>()
+                        .trim()
+                        .parse()
+                        .expect("a count")
+                })
                 .collect()
         })
         .collect()
@@ -345,7 +351,43 @@ async fn the_national_picture_counts_agreed_scores_and_follows_a_new_agreement(p
         .fetch_all(&pool)
         .await
         .expect("counts");
-    assert_eq!(national_counts(&mut admin, &cycle).await, expected(before.clone()));
+    assert_eq!(
+        national_counts(&mut admin, &cycle).await,
+        expected(before.clone())
+    );
+
+    // The trend: each region's mean agreed score in each cycle, as the database has it.
+    let means: Vec<(String, String, f64)> = sqlx::query_as(
+        "select rg.name, c.label, avg(r.agreed_score)::float8 from section_results r
+         join assessments a on a.id = r.assessment_id join cycles c on c.id = a.cycle_id
+         join organisations o on o.id = a.organisation_id join regions rg on rg.id = o.region_id
+         where a.state in ('agreed', 'published') and r.agreed_score is not null
+         group by rg.name, c.label, c.starts_on order by rg.name, c.starts_on",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("means");
+    assert!(means.len() >= 2, "{means:?}");
+    let html = admin.get("/national").await.html();
+    let heads = texts(&html, "#trend-table thead th");
+    let lines = texts(&html, "#trend-table tbody tr");
+    for (region, cycle, mean) in &means {
+        // A line reads "Region name 3.10 3.25 …", one figure per cycle after the name.
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(region.as_str()))
+            .unwrap_or_else(|| panic!("{region} in {lines:?}"));
+        let figures: Vec<&str> = line[region.len()..].split_whitespace().collect();
+        let column = heads
+            .iter()
+            .position(|h| h == cycle)
+            .unwrap_or_else(|| panic!("{cycle} in {heads:?}"));
+        assert_eq!(
+            figures[column - 1],
+            format!("{mean:.2}"),
+            "{region} {cycle}"
+        );
+    }
 
     // An assessment under review has the adviser's draft scores: they are not counted…
     let in_review: Uuid = sqlx::query_scalar(
@@ -362,7 +404,10 @@ async fn the_national_picture_counts_agreed_scores_and_follows_a_new_agreement(p
     .execute(&pool)
     .await
     .expect("draft scores");
-    assert_eq!(national_counts(&mut admin, &cycle).await, expected(before.clone()));
+    assert_eq!(
+        national_counts(&mut admin, &cycle).await,
+        expected(before.clone())
+    );
     // …until it is agreed: then every benchmark has one more council at 5.
     sqlx::query("update assessments set state = 'agreed' where id = $1")
         .bind(in_review)

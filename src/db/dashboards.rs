@@ -348,44 +348,28 @@ pub async fn region_councils(
 ) -> sqlx::Result<Vec<RegionCouncil>> {
     sqlx::query_as!(
         RegionCouncil,
-        r#"with f as (select id from frameworks where code = $4 order by loaded_at limit 1),
-           councils as (select o.id, o.slug, o.name from organisations o where o.region_id = $1),
-           latest as (
-               select distinct on (la.organisation_id) la.organisation_id, la.id
-               from assessments la join cycles lc on lc.id = la.cycle_id
-               where la.organisation_id in (select id from councils)
-                 and la.framework_id = (select id from f)
-               order by la.organisation_id, lc.starts_on desc
-           ),
-           overdue as (
-               select l.organisation_id, count(*) as n
-               from latest l join actions ac on ac.assessment_id = l.id
-               where ac.due_on < $3 and ac.status in ('open', 'in_progress')
-               group by l.organisation_id
-           ),
-           scores as (
-               select r.assessment_id,
-                      array_agg(case when r.agreed_not_scored then 0::smallint
-                                     else coalesce(r.agreed_score, -1::smallint) end
-                                order by s.number) as scores
-               from assessments a
-               join section_results r on r.assessment_id = a.id
-               join sections s on s.id = r.section_id
-               where a.cycle_id = $2 and a.framework_id = (select id from f)
-                 and a.state in ('agreed', 'published')
-                 and a.organisation_id in (select id from councils)
-               group by r.assessment_id
-           )
-           select c.slug, c.name, a.id as "assessment?", a.state as "state?",
-                  a.submitted_at as "submitted_at?", sc.scores as "scores?",
-                  coalesce(od.n, 0) as "overdue!"
-           from councils c
-           left join assessments a on a.organisation_id = c.id and a.cycle_id = $2
-                                  and a.framework_id = (select id from f)
-           left join scores sc on sc.assessment_id = a.id
-           left join overdue od on od.organisation_id = c.id
+        r#"select o.slug, o.name, a.id as "assessment?", a.state as "state?",
+                  a.submitted_at as "submitted_at?",
+                  case when a.state in ('agreed', 'published') then
+                      array(select case when r.agreed_not_scored then 0::smallint
+                                        else coalesce(r.agreed_score, -1::smallint) end
+                            from section_results r join sections s on s.id = r.section_id
+                            where r.assessment_id = a.id order by s.number)
+                  end as "scores?",
+                  (select count(*) from actions ac
+                   where ac.assessment_id = l.id and ac.due_on < $3
+                     and ac.status in ('open', 'in_progress')) as "overdue!"
+           from organisations o
+           cross join (select id from frameworks where code = $4 order by loaded_at limit 1) f
+           left join assessments a on a.organisation_id = o.id and a.cycle_id = $2 and a.framework_id = f.id
+           left join lateral (
+               select la.id from assessments la join cycles lc on lc.id = la.cycle_id
+               where la.organisation_id = o.id and la.framework_id = f.id
+               order by lc.starts_on desc limit 1
+           ) l on true
+           where o.region_id = $1
            order by case a.state when 'submitted' then 0 when 'in_review' then 1 else 2 end,
-                    a.submitted_at nulls last, c.name"#,
+                    a.submitted_at nulls last, o.name"#,
         region,
         cycle,
         today,
@@ -403,67 +387,30 @@ pub struct CycleAgreed {
     pub agreed: i64,
 }
 
-/// Every cycle, latest first, with how many assessments have agreed scores.
-pub async fn cycles_with_agreed(pool: &PgPool) -> sqlx::Result<Vec<CycleAgreed>> {
-    sqlx::query_as!(
-        CycleAgreed,
-        r#"select c.id, c.label,
-                  (select count(*) from assessments a where a.cycle_id = c.id and a.state in ('agreed', 'published')) as "agreed!"
-           from cycles c order by c.starts_on desc"#
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// How many councils of a region were agreed a score on a benchmark in a cycle.
+/// One region's agreed scores in one cycle; a cycle with none has one row with no region.
 #[derive(Debug, Clone)]
-pub struct Distribution {
-    pub region: String,
-    pub number: i32,
-    pub score: i16,
-    pub councils: i64,
-}
-
-/// The agreed scores of a cycle, counted by region, benchmark and score, from the counts kept
-/// up to date as assessments are agreed.
-pub async fn distribution(pool: &PgPool, cycle: Uuid) -> sqlx::Result<Vec<Distribution>> {
-    sqlx::query_as!(
-        Distribution,
-        r#"select rg.name as region, k.number as "number!", k.score as "score!", k.councils as "councils!"
-           from agreed_score_counts k
-           join frameworks f on f.id = k.framework_id and f.code = $2
-           join regions rg on rg.id = k.region_id
-           where k.cycle_id = $1
-           order by rg.name, k.number, k.score"#,
-        cycle,
-        FRAMEWORK
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// A region's mean agreed score (over every benchmark and council) in a cycle.
-#[derive(Debug, Clone)]
-pub struct TrendMean {
+pub struct NationalRow {
+    pub cycle_id: Uuid,
     pub cycle: String,
-    pub region: String,
-    pub mean: f64,
-    pub scores: i64,
+    pub region: Option<String>,
+    /// Its agreed assessments.
+    pub assessments: i64,
+    /// Councils agreed each score on each benchmark: benchmark 1 scores 1-5, then benchmark 2…
+    pub counts: Option<Vec<i64>>,
 }
 
-/// Each region's mean agreed score in each cycle, oldest cycle first.
-pub async fn national_trend(pool: &PgPool) -> sqlx::Result<Vec<TrendMean>> {
+/// Every cycle, latest first, with each region's agreed scores, from the summary kept up to
+/// date as assessments are agreed: one statement, a row per cycle and region.
+pub async fn national(pool: &PgPool) -> sqlx::Result<Vec<NationalRow>> {
     sqlx::query_as!(
-        TrendMean,
-        r#"select c.label as cycle, rg.name as region,
-                  (sum(k.score * k.councils)::float8 / sum(k.councils)) as "mean!",
-                  sum(k.councils)::bigint as "scores!"
-           from agreed_score_counts k
-           join frameworks f on f.id = k.framework_id and f.code = $1
-           join cycles c on c.id = k.cycle_id
-           join regions rg on rg.id = k.region_id
-           group by c.label, c.starts_on, rg.name
-           order by c.starts_on, rg.name"#,
+        NationalRow,
+        r#"select c.id as cycle_id, c.label as cycle, rg.name as "region?",
+                  coalesce(k.assessments, 0) as "assessments!", k.counts as "counts?"
+           from cycles c
+           left join (agreed_score_summary k join frameworks f on f.id = k.framework_id and f.code = $1)
+                  on k.cycle_id = c.id
+           left join regions rg on rg.id = k.region_id
+           order by c.starts_on desc, rg.name"#,
         FRAMEWORK
     )
     .fetch_all(pool)
@@ -473,7 +420,7 @@ pub async fn national_trend(pool: &PgPool) -> sqlx::Result<Vec<TrendMean>> {
 /// Recounts the agreed scores after writing assessments directly (the sample generator); the
 /// application's own state changes recount by trigger.
 pub async fn recount_agreed_scores(pool: &PgPool) -> sqlx::Result<()> {
-    sqlx::query!("refresh materialized view agreed_score_counts")
+    sqlx::query!("refresh materialized view agreed_score_summary")
         .execute(pool)
         .await
         .map(|_| ())

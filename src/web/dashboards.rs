@@ -872,7 +872,18 @@ async fn national(
     Query(query): Query<NationalQuery>,
 ) -> AppResult<Response> {
     authorise(&state, &who, ip, Action::ViewNational, Object::Service).await?;
-    let cycles = db::dashboards::cycles_with_agreed(&state.db).await?;
+    let rows = db::dashboards::national(&state.db).await?;
+    let mut cycles: Vec<db::dashboards::CycleAgreed> = Vec::new();
+    for r in &rows {
+        match cycles.last_mut() {
+            Some(c) if c.id == r.cycle_id => c.agreed += r.assessments,
+            _ => cycles.push(db::dashboards::CycleAgreed {
+                id: r.cycle_id,
+                label: r.cycle.clone(),
+                agreed: r.assessments,
+            }),
+        }
+    }
     // The chosen cycle, else the latest with agreed scores.
     let chosen = query
         .cycle
@@ -880,62 +891,57 @@ async fn national(
         .and_then(|label| cycles.iter().find(|c| c.label == label))
         .or_else(|| cycles.iter().find(|c| c.agreed > 0))
         .or(cycles.first());
-    let rows = match chosen {
-        Some(c) => db::dashboards::distribution(&state.db, c.id).await?,
-        None => Vec::new(),
+    // (region, counts) of the chosen cycle, by region name.
+    let regions_of = |cycle: Uuid| {
+        rows.iter()
+            .filter(move |r| r.cycle_id == cycle)
+            .filter_map(|r| Some((r.region.as_ref()?, r.counts.as_ref()?)))
     };
-    let trend_rows = db::dashboards::national_trend(&state.db).await?;
     let mut counts = vec![[0i64; 5]; 10];
     let mut means: Vec<RegionMeans> = Vec::new();
-    let mut sums: Vec<Vec<(i64, i64)>> = Vec::new();
-    for r in &rows {
-        let b = (r.number - 1) as usize;
-        if b >= counts.len() || !(1..=5).contains(&r.score) {
-            continue;
+    for (region, cells) in chosen.into_iter().flat_map(|c| regions_of(c.id)) {
+        let mut line = RegionMeans {
+            region: region.clone(),
+            cells: vec![None; 10],
+        };
+        for (b, scores) in cells.chunks(5).enumerate().take(counts.len()) {
+            let n: i64 = scores.iter().sum();
+            let total: i64 = scores.iter().zip(1..).map(|(k, s)| k * s).sum();
+            for (slot, k) in counts[b].iter_mut().zip(scores) {
+                *slot += k;
+            }
+            line.cells[b] = (n > 0).then(|| (total as f64 / n as f64, n));
         }
-        counts[b][(r.score - 1) as usize] += r.councils;
-        if means.last().is_none_or(|m| m.region != r.region) {
-            means.push(RegionMeans {
-                region: r.region.clone(),
-                cells: vec![None; 10],
-            });
-            sums.push(vec![(0, 0); 10]);
-        }
-        if let Some(s) = sums.last_mut() {
-            s[b].0 += i64::from(r.score) * r.councils;
-            s[b].1 += r.councils;
-        }
+        means.push(line);
     }
-    for (m, s) in means.iter_mut().zip(&sums) {
-        m.cells = s
-            .iter()
-            .map(|(total, n)| (*n > 0).then(|| (*total as f64 / *n as f64, *n)))
-            .collect();
-    }
-    let mut trend_cycles: Vec<String> = Vec::new();
-    let mut regions: Vec<String> = Vec::new();
-    for t in &trend_rows {
-        if !trend_cycles.contains(&t.cycle) {
-            trend_cycles.push(t.cycle.clone());
-        }
-        if !regions.contains(&t.region) {
-            regions.push(t.region.clone());
-        }
-    }
+    // The trend: each region's mean over every benchmark, in the cycles with agreed scores,
+    // oldest first.
+    let trend_cycles: Vec<String> = cycles
+        .iter()
+        .rev()
+        .filter(|c| c.agreed > 0)
+        .map(|c| c.label.clone())
+        .collect();
+    let mut regions: Vec<&String> = rows.iter().filter_map(|r| r.region.as_ref()).collect();
     regions.sort();
+    regions.dedup();
     let trend: Vec<(String, Vec<Option<f64>>)> = regions
         .into_iter()
         .map(|region| {
             let values = trend_cycles
                 .iter()
                 .map(|c| {
-                    trend_rows
+                    let cells = rows
                         .iter()
-                        .find(|t| &t.cycle == c && t.region == region)
-                        .map(|t| t.mean)
+                        .find(|r| &r.cycle == c && r.region.as_ref() == Some(region))?
+                        .counts
+                        .as_ref()?;
+                    let n: i64 = cells.iter().sum();
+                    let total: i64 = cells.iter().zip((1..=5).cycle()).map(|(k, s)| k * s).sum();
+                    (n > 0).then(|| total as f64 / n as f64)
                 })
                 .collect();
-            (region, values)
+            (region.clone(), values)
         })
         .collect();
     let page = NationalPage {
