@@ -205,3 +205,62 @@ async fn an_owner_reports_progress_and_a_lead_filters_the_plan_without_javascrip
     assert!(rows.iter().all(|r| r.contains("Overdue")));
     browser.screenshot("action-plan-overdue-no-js").await;
 }
+
+#[sqlx::test]
+async fn the_board_region_and_national_views_work_without_javascript(pool: PgPool) {
+    let browser = Browser::start_with(support::full_demo_state(pool.clone()).await, false).await;
+
+    // The board: ten benchmarks, the chart drawn on the server, its numbers in a table.
+    sign_in(&browser, "board@ashbridge.example").await;
+    browser.goto("/orgs/ashbridge").await;
+    assert_eq!(texts(&browser.client, "#summary tbody tr").await.len(), 10);
+    let charts = browser
+        .client
+        .find_all(Locator::Css("svg.app-chart rect"))
+        .await
+        .expect("the chart's bars");
+    assert!(!charts.is_empty());
+    sign_out(&browser).await;
+
+    // The region: every council of North Vale, with its state.
+    sign_in(&browser, "adviser.north-vale@homeoffice.example").await;
+    browser.goto("/regions/north-vale").await;
+    let councils: i64 = sqlx::query_scalar(
+        "select count(*) from organisations o join regions r on r.id = o.region_id where r.slug = 'north-vale'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("councils");
+    let rows = texts(&browser.client, "table.app-region tbody tr").await;
+    assert_eq!(rows.len() as i64, councils, "{rows:?}");
+    sign_out(&browser).await;
+
+    // The nation: choosing another cycle is a plain form.
+    sign_in(&browser, "admin@prevent-assure.example").await;
+    browser.goto("/national").await;
+    let earliest: String =
+        sqlx::query_scalar("select label from cycles order by starts_on limit 1")
+            .fetch_one(&pool)
+            .await
+            .expect("a cycle");
+    browser
+        .client
+        .find(Locator::Css("#cycle"))
+        .await
+        .expect("the cycle")
+        .select_by_value(&earliest)
+        .await
+        .expect("chosen");
+    submit(&browser.client, "form[action='/national'] button").await;
+    let headings = texts(&browser.client, "h2").await;
+    assert!(
+        headings.contains(&format!("Agreed scores per benchmark, {earliest}")),
+        "{headings:?}"
+    );
+    assert_eq!(
+        texts(&browser.client, "#distribution-table tbody tr")
+            .await
+            .len(),
+        10
+    );
+}
