@@ -26,7 +26,7 @@ use crate::scoring::{self, Record, Suggestion};
 use crate::web::account::event;
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
-use crate::web::guard::authorise;
+use crate::web::guard::{authorise, authorise_or_hide};
 
 /// The framework every council assessment uses.
 pub const FRAMEWORK: &str = "prevent-la-2018";
@@ -89,11 +89,8 @@ pub(crate) async fn visible_head(
     let head = db::assessments::head(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    match authorise(state, who, ip, Action::ViewAssessment, object(&head)).await {
-        Ok(()) => Ok(head),
-        Err(AppError::Forbidden) => Err(AppError::NotFound),
-        Err(e) => Err(e),
-    }
+    authorise_or_hide(state, who, ip, Action::ViewAssessment, object(&head)).await?;
+    Ok(head)
 }
 
 pub(crate) fn framework(state: &AppState) -> AppResult<&Framework> {

@@ -28,7 +28,7 @@ use crate::web::assessments::{
 use crate::web::charts::{self, Chart};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
-use crate::web::guard::authorise;
+use crate::web::guard::{authorise, authorise_or_hide};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,11 +61,8 @@ async fn visible_council(
         id: org.id,
         region_id: org.region_id,
     };
-    match authorise(state, who, ip, Action::ViewOrganisation, object).await {
-        Ok(()) => Ok(org),
-        Err(AppError::Forbidden) => Err(AppError::NotFound),
-        Err(e) => Err(e),
-    }
+    authorise_or_hide(state, who, ip, Action::ViewOrganisation, object).await?;
+    Ok(org)
 }
 
 /// A score as shown: "3", "Not scored", or nothing.
@@ -628,11 +625,8 @@ async fn own_action(
         region_id: action.region_id,
         owner: action.owner_user_id,
     };
-    match authorise(state, who, ip, Action::UpdateAction, object).await {
-        Ok(()) => Ok(action),
-        Err(AppError::Forbidden) => Err(AppError::NotFound),
-        Err(e) => Err(e),
-    }
+    authorise_or_hide(state, who, ip, Action::UpdateAction, object).await?;
+    Ok(action)
 }
 
 fn action_event(

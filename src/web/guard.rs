@@ -49,3 +49,18 @@ pub async fn authorise(
     db::audit::record(&state.db, &e).await?;
     Err(AppError::Forbidden)
 }
+
+/// As [`authorise`], but a refusal answers 404: for things looked up by address, whose very
+/// existence is not for someone who may not see them.
+pub async fn authorise_or_hide(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<IpNetwork>,
+    action: Action,
+    object: Object,
+) -> AppResult<()> {
+    match authorise(state, who, ip, action, object).await {
+        Err(AppError::Forbidden) => Err(AppError::NotFound),
+        other => other,
+    }
+}
