@@ -1299,9 +1299,9 @@ async fn change_action(
 }
 
 #[derive(Deserialize)]
-struct NoteForm {
+pub(crate) struct NoteForm {
     #[serde(default)]
-    note: String,
+    pub(crate) note: String,
 }
 
 async fn add_note(

@@ -642,18 +642,12 @@ fn action_event(
     e
 }
 
-#[derive(Deserialize)]
-struct NoteForm {
-    #[serde(default)]
-    note: String,
-}
-
 async fn add_note(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     who: Principal,
     Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<NoteForm>,
+    axum::Form(form): axum::Form<crate::web::assessments::NoteForm>,
 ) -> AppResult<Response> {
     let action = own_action(&state, &who, ip, id).await?;
     let note = form.note.trim();

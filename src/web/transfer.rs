@@ -155,6 +155,30 @@ async fn import_form(
     Ok(Html(page.render()?).into_response())
 }
 
+/// The import page again after faults in the workbook: how many there are, and the first
+/// [`MAX_FAULTS`] of them by sheet, row and column.
+fn refused(
+    who: &Principal,
+    head: Head,
+    mut errors: Errors,
+    mut faults: Vec<CellError>,
+) -> AppResult<Response> {
+    errors.add(
+        "file",
+        format!(
+            "The workbook has {} {} to put right: nothing was imported",
+            faults.len(),
+            if faults.len() == 1 {
+                "problem"
+            } else {
+                "problems"
+            }
+        ),
+    );
+    faults.truncate(MAX_FAULTS);
+    again(who, head, errors, faults)
+}
+
 fn again(
     who: &Principal,
     head: Head,
@@ -223,21 +247,8 @@ async fn import(
             );
             return again(&who, head, errors, Vec::new());
         }
-        Err(ReadError::Cells(mut faults)) => {
-            errors.add(
-                "file",
-                format!(
-                    "The workbook has {} {} to put right: nothing was imported",
-                    faults.len(),
-                    if faults.len() == 1 {
-                        "problem"
-                    } else {
-                        "problems"
-                    }
-                ),
-            );
-            faults.truncate(MAX_FAULTS);
-            return again(&who, head, errors, faults);
+        Err(ReadError::Cells(faults)) => {
+            return refused(&who, head, errors, faults);
         }
     };
 
@@ -330,20 +341,7 @@ async fn import(
     }
     if !faults.is_empty() {
         tx.rollback().await?;
-        errors.add(
-            "file",
-            format!(
-                "The workbook has {} {} to put right: nothing was imported",
-                faults.len(),
-                if faults.len() == 1 {
-                    "problem"
-                } else {
-                    "problems"
-                }
-            ),
-        );
-        faults.truncate(MAX_FAULTS);
-        return again(&who, head, errors, faults);
+        return refused(&who, head, errors, faults);
     }
     // The evidence itself is not copied into the trail: only what was imported, and how much.
     let mut e = event(
