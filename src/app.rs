@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
@@ -15,6 +19,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::cache::Caches;
+use crate::config::Config;
 use crate::db;
 use crate::framework::{self, Catalogue, Framework};
 
@@ -25,6 +31,26 @@ pub struct AppState {
     pub frameworks: Arc<Catalogue>,
     pub static_dir: PathBuf,
     pub settings: Arc<Settings>,
+    /// Who is signed in and the places, kept in memory and kept true by notifications.
+    pub caches: Arc<Caches>,
+}
+
+impl AppState {
+    /// The state over a pool, with empty caches listening for changes (needs a Tokio runtime).
+    pub fn new(
+        db: PgPool,
+        frameworks: Catalogue,
+        static_dir: PathBuf,
+        settings: Settings,
+    ) -> AppState {
+        AppState {
+            caches: Caches::start(&db),
+            db,
+            frameworks: Arc::new(frameworks),
+            static_dir,
+            settings: Arc::new(settings),
+        }
+    }
 }
 
 /// Deployment settings the handlers need.
@@ -84,13 +110,9 @@ pub async fn store_frameworks(pool: &PgPool, files: &[Framework]) -> anyhow::Res
 /// Validates the framework files, connects, migrates and stores the frameworks: everything
 /// `serve` needs before it listens. The files are checked first, so a faulty one stops
 /// start-up before anything touches the database.
-pub async fn prepare(
-    database_url: &str,
-    frameworks_dir: &Path,
-    static_dir: PathBuf,
-) -> anyhow::Result<AppState> {
-    let files = framework::load_dir(frameworks_dir)?;
-    let pool = db::connect(database_url)
+pub async fn prepare(config: &Config, static_dir: PathBuf) -> anyhow::Result<AppState> {
+    let files = framework::load_dir(&config.frameworks_dir)?;
+    let pool = db::connect(config.database_url.expose(), config.pool_size())
         .await
         .context("connecting to PostgreSQL (is DATABASE_URL right, and is the server running?)")?;
     db::MIGRATOR
@@ -98,12 +120,12 @@ pub async fn prepare(
         .await
         .context("running the database migrations")?;
     let frameworks = store_frameworks(&pool, &files).await?;
-    Ok(AppState {
-        db: pool,
-        frameworks: Arc::new(frameworks),
+    Ok(AppState::new(
+        pool,
+        frameworks,
         static_dir,
-        settings: Arc::new(Settings::default()),
-    })
+        Settings::default(),
+    ))
 }
 
 /// The content security policy: no inline script, nothing from elsewhere.
@@ -119,6 +141,10 @@ pub fn router(state: AppState) -> Router {
     }
     let mut router = routes
         .nest_service("/static", static_files)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            settle_after_changes,
+        ))
         .layer(axum::middleware::from_fn(crate::auth::csrf::guard))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -152,6 +178,24 @@ pub fn router(state: AppState) -> Router {
         ));
     }
     router.with_state(state)
+}
+
+/// After a request that may have changed something, waits until this server has heard the
+/// notifications of the change, so that the next request (the redirect's, typically) sees it.
+async fn settle_after_changes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let changes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if changes {
+        state.caches.settle(&state.db).await;
+    }
+    response
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

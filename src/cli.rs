@@ -99,12 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve,
             accounts,
         } => {
-            let mut state = app::prepare(
-                config.database_url.expose(),
-                &config.frameworks_dir,
-                serve.static_dir,
-            )
-            .await?;
+            let mut state = app::prepare(&config, serve.static_dir).await?;
             state.settings = Arc::new(app::Settings {
                 bench_floor: serve.bench_floor,
                 ..settings(&accounts, serve.bind_addr)
@@ -126,12 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { config } => {
-            let state = app::prepare(
-                config.database_url.expose(),
-                &config.frameworks_dir,
-                Default::default(),
-            )
-            .await?;
+            let state = app::prepare(&config, Default::default()).await?;
             tracing::info!(
                 frameworks = state.frameworks.all().len(),
                 "database migrated and frameworks loaded"
@@ -139,12 +129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::LoadDemo { config } => {
-            let state = app::prepare(
-                config.database_url.expose(),
-                &config.frameworks_dir,
-                Default::default(),
-            )
-            .await?;
+            let state = app::prepare(&config, Default::default()).await?;
             demo::load(&state.db).await?;
             let filled = demo::fill(&state.db).await?;
             tracing::info!(?filled, "demo data loaded");
@@ -157,12 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cycles,
             actions,
         } => {
-            let state = app::prepare(
-                config.database_url.expose(),
-                &config.frameworks_dir,
-                Default::default(),
-            )
-            .await?;
+            let state = app::prepare(&config, Default::default()).await?;
             let scale = demo::Scale {
                 councils,
                 regions: regions.max(1),
@@ -179,12 +159,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             email,
             name,
         } => {
-            let state = app::prepare(
-                config.database_url.expose(),
-                &config.frameworks_dir,
-                Default::default(),
-            )
-            .await?;
+            let state = app::prepare(&config, Default::default()).await?;
             let settings = settings(&accounts, ServeConfig::default_bind_addr());
             let link =
                 crate::web::account::invite_admin(&state.db, &settings, &email, &name).await?;

@@ -46,6 +46,20 @@ pub struct Config {
     /// Folder of framework files.
     #[arg(long, env = "FRAMEWORKS_DIR", default_value_os_t = default_dir("frameworks"))]
     pub frameworks_dir: PathBuf,
+
+    /// Connections to PostgreSQL at most (default: twice the processor cores). More
+    /// connections than PostgreSQL has cores to run them make every statement slower.
+    #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_pool_size: Option<u32>,
+}
+
+impl Config {
+    pub fn pool_size(&self) -> u32 {
+        self.database_pool_size.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+            (2 * cores).max(4)
+        })
+    }
 }
 
 /// Settings of the web server.

@@ -4,6 +4,8 @@
 pub mod app;
 /// Passwords, sessions, CSRF defence and the access policy.
 pub mod auth;
+/// Who is signed in and the places, kept in memory and kept true by PostgreSQL's notifications.
+pub mod cache;
 /// The command line: serve, migrate, load-demo.
 pub mod cli;
 /// Settings from the environment.

@@ -2,8 +2,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use prevent_assure::app::{self, AppState};
 use prevent_assure::framework::Catalogue;
 use sqlx::PgPool;
@@ -186,12 +184,12 @@ async fn health_is_503_when_the_database_is_unreachable() {
         .acquire_timeout(std::time::Duration::from_millis(500))
         .connect_lazy("postgres://nobody@127.0.0.1:1/nothing")
         .expect("a lazy pool");
-    let router = app::router(AppState {
-        db: pool,
-        frameworks: Arc::new(Catalogue::default()),
-        static_dir: support::root().join("static"),
-        settings: Arc::new(prevent_assure::app::Settings::default()),
-    });
+    let router = app::router(AppState::new(
+        pool,
+        Catalogue::default(),
+        support::root().join("static"),
+        prevent_assure::app::Settings::default(),
+    ));
 
     let reply = get(&router, "/healthz").await;
 

@@ -89,11 +89,16 @@ pub fn clear(state: &AppState) -> (axum::http::HeaderName, HeaderValue) {
     )
 }
 
-/// Loads the person behind a session cookie, if it is live and the account is enabled.
+/// Loads the person behind a session cookie, if it is live and the account is enabled: from
+/// the kept copy when there is a fresh one (see `crate::cache`), else from the database.
 async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, AppError> {
     let Some(hash) = presented_hash(headers, state.settings.secure_cookies) else {
         return Ok(None);
     };
+    if let Some(kept) = state.caches.principal(&hash) {
+        return Ok(Some(kept));
+    }
+    let generation = state.caches.generation();
     let rows = db::sessions::signed_in(&state.db, &hash, IDLE_MINUTES).await?;
     let Some(first) = rows.first() else {
         db::sessions::delete(&state.db, &hash).await?;
@@ -103,10 +108,11 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
         db::sessions::delete_for_user(&state.db, first.user_id, None).await?;
         return Ok(None);
     }
-    let (user_id, email, display_name) = (
+    let (user_id, email, display_name, expires_at) = (
         first.user_id,
         first.email.clone(),
         first.display_name.clone(),
+        first.expires_at,
     );
     let memberships = rows
         .into_iter()
@@ -124,13 +130,17 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
             })
         })
         .collect();
-    Ok(Some(Principal {
+    let principal = Principal {
         user_id,
         email,
         display_name,
         memberships,
         session_hash: hash,
-    }))
+    };
+    state
+        .caches
+        .keep_principal(generation, &principal, expires_at);
+    Ok(Some(principal))
 }
 
 /// Anyone not signed in is sent to the sign-in page.

@@ -76,17 +76,6 @@ pub async fn visible(
     .await
 }
 
-/// The cycle a council should be working on: the latest that has opened.
-pub async fn current_cycle(pool: &PgPool, today: Date) -> sqlx::Result<Option<(Uuid, String)>> {
-    let row = sqlx::query!(
-        "select id, label from cycles where opens_on <= $1 order by starts_on desc limit 1",
-        today
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| (r.id, r.label)))
-}
-
 /// The council's assessment on a framework for a cycle, if started.
 pub async fn find(
     pool: &PgPool,

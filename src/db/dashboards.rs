@@ -17,59 +17,27 @@ pub struct Latest {
     pub cycle: String,
 }
 
-/// The latest assessment with the owners named in its plan (for the plan's filter), in one
-/// statement.
-pub async fn latest_with_owners(
-    pool: &PgPool,
-    organisation: Uuid,
-) -> sqlx::Result<Option<(Latest, Vec<String>)>> {
-    let row = sqlx::query!(
-        r#"select a.id, a.state, c.label as cycle,
-                  array(select distinct coalesce(nullif(u.display_name, ''), nullif(ac.owner_text, ''), 'No owner')
-                        from actions ac left join users u on u.id = ac.owner_user_id
-                        where ac.assessment_id = a.id
-                        order by 1) as "owners!"
-           from assessments a
-           join cycles c on c.id = a.cycle_id
-           join frameworks f on f.id = a.framework_id
-           where a.organisation_id = $1 and f.code = $2
-           order by c.starts_on desc limit 1"#,
-        organisation,
-        FRAMEWORK
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| {
-        (
-            Latest {
-                id: r.id,
-                state: r.state,
-                cycle: r.cycle,
-            },
-            r.owners,
-        )
-    }))
-}
-
-/// One benchmark of the board's RAG summary, with the assessment it belongs to and the counts of
-/// the assessment's actions by status (the same on every row).
+/// A row of the board: one benchmark of one of the council's recent assessments (with the
+/// latest assessment's result and action counts in full, earlier ones' scores only), or the
+/// latest assessment's actions on no benchmark (the adviser's recommendations: no number).
 #[derive(Debug, Clone)]
 pub struct BoardRow {
     pub assessment_id: Uuid,
     pub state: String,
     pub cycle: String,
-    pub number: i32,
-    pub title: String,
+    /// Whether this is the council's latest assessment, which the board summarises.
+    pub latest: bool,
+    pub number: Option<i32>,
+    pub title: Option<String>,
     pub rag: Option<String>,
     pub proposed_score: Option<i16>,
     pub proposed_not_scored: bool,
     /// Only once the assessment is agreed: until then the adviser's scores are a draft.
     pub agreed_score: Option<i16>,
     pub agreed_not_scored: bool,
-    pub comments: String,
-    pub open_actions: i64,
-    /// The assessment's actions: open, in progress, done, cancelled; and of the open and in
-    /// progress ones, how many are overdue.
+    pub comments: Option<String>,
+    /// The latest assessment's actions on this benchmark: open, in progress, done, cancelled;
+    /// and of the open and in progress ones, how many are overdue.
     pub open: i64,
     pub in_progress: i64,
     pub done: i64,
@@ -78,89 +46,62 @@ pub struct BoardRow {
     pub in_progress_overdue: i64,
 }
 
-/// The ten benchmarks of the council's latest assessment, with their open actions and the
-/// assessment's action counts, in one statement. No rows: no assessment yet.
-pub async fn board(pool: &PgPool, organisation: Uuid, today: Date) -> sqlx::Result<Vec<BoardRow>> {
+/// The council's latest `cycles` assessments benchmark by benchmark, latest first, with the
+/// latest one's action counts per benchmark, in one statement. No rows: no assessment yet.
+pub async fn board(
+    pool: &PgPool,
+    organisation: Uuid,
+    today: Date,
+    cycles: i64,
+) -> sqlx::Result<Vec<BoardRow>> {
     sqlx::query_as!(
         BoardRow,
-        r#"with latest as (
-               select a.id, a.state, c.label as cycle,
-                      a.state in ('agreed', 'published') as agreed
+        r#"with recent as (
+               select a.id, a.state, c.label as cycle, c.starts_on,
+                      a.state in ('agreed', 'published') as agreed,
+                      row_number() over (order by c.starts_on desc) = 1 as latest
                from assessments a
                join cycles c on c.id = a.cycle_id
                join frameworks f on f.id = a.framework_id
                where a.organisation_id = $1 and f.code = $2
-               order by c.starts_on desc limit 1
+               order by c.starts_on desc limit $4
            ),
            counts as (
-               select count(*) filter (where ac.status = 'open') as open,
+               select ac.section_id,
+                      count(*) filter (where ac.status = 'open') as open,
                       count(*) filter (where ac.status = 'in_progress') as in_progress,
                       count(*) filter (where ac.status = 'done') as done,
                       count(*) filter (where ac.status = 'cancelled') as cancelled,
                       count(*) filter (where ac.status = 'open' and ac.due_on < $3) as open_overdue,
                       count(*) filter (where ac.status = 'in_progress' and ac.due_on < $3) as in_progress_overdue
-               from actions ac where ac.assessment_id = (select id from latest)
-           ),
-           by_section as (
-               select ac.section_id, count(*) as n from actions ac
-               where ac.assessment_id = (select id from latest) and ac.status in ('open', 'in_progress')
+               from actions ac where ac.assessment_id = (select id from recent where latest)
                group by ac.section_id
            )
-           select l.id as assessment_id, l.state, l.cycle, s.number, s.title, r.rag,
-                  r.proposed_score, r.proposed_not_scored,
-                  case when l.agreed then r.agreed_score end as agreed_score,
-                  (l.agreed and r.agreed_not_scored) as "agreed_not_scored!",
-                  r.comments, coalesce(b.n, 0) as "open_actions!",
-                  k.open as "open!", k.in_progress as "in_progress!", k.done as "done!",
-                  k.cancelled as "cancelled!", k.open_overdue as "open_overdue!",
-                  k.in_progress_overdue as "in_progress_overdue!"
-           from latest l
-           join section_results r on r.assessment_id = l.id
+           select rc.id as "assessment_id!", rc.state as "state!", rc.cycle as "cycle!",
+                  rc.latest as "latest!", s.number as "number?",
+                  case when rc.latest then s.title end as "title?",
+                  r.rag as "rag?", r.proposed_score as "proposed_score?",
+                  coalesce(r.proposed_not_scored, false) as "proposed_not_scored!",
+                  case when rc.agreed then r.agreed_score end as "agreed_score?",
+                  coalesce(rc.agreed and r.agreed_not_scored, false) as "agreed_not_scored!",
+                  case when rc.latest then r.comments end as "comments?",
+                  coalesce(k.open, 0) as "open!", coalesce(k.in_progress, 0) as "in_progress!",
+                  coalesce(k.done, 0) as "done!", coalesce(k.cancelled, 0) as "cancelled!",
+                  coalesce(k.open_overdue, 0) as "open_overdue!",
+                  coalesce(k.in_progress_overdue, 0) as "in_progress_overdue!"
+           from recent rc
+           join section_results r on r.assessment_id = rc.id
            join sections s on s.id = r.section_id
-           cross join counts k
-           left join by_section b on b.section_id = r.section_id
-           order by s.number"#,
+           left join counts k on k.section_id = r.section_id and rc.latest
+           union all
+           select rc.id, rc.state, rc.cycle, rc.latest, null, null, null, null, false, null, false, null,
+                  k.open, k.in_progress, k.done, k.cancelled, k.open_overdue, k.in_progress_overdue
+           from recent rc join counts k on k.section_id is null
+           where rc.latest
+           order by 4 desc, 5, 3"#,
         organisation,
         FRAMEWORK,
-        today
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// A benchmark's score in one cycle: agreed when there is one, else the proposal.
-#[derive(Debug, Clone)]
-pub struct TrendPoint {
-    pub cycle: String,
-    pub number: i32,
-    pub agreed_score: Option<i16>,
-    pub proposed_score: Option<i16>,
-}
-
-/// The council's scores over its latest `cycles` cycles, oldest first, in one statement.
-pub async fn council_trend(
-    pool: &PgPool,
-    organisation: Uuid,
-    cycles: i64,
-) -> sqlx::Result<Vec<TrendPoint>> {
-    sqlx::query_as!(
-        TrendPoint,
-        r#"with recent as (
-               select a.id, c.label, c.starts_on, a.state in ('agreed', 'published') as agreed
-               from assessments a
-               join cycles c on c.id = a.cycle_id
-               join frameworks f on f.id = a.framework_id
-               where a.organisation_id = $1 and f.code = $2
-               order by c.starts_on desc limit $3
-           )
-           select recent.label as cycle, s.number,
-                  case when recent.agreed then r.agreed_score end as agreed_score, r.proposed_score
-           from recent
-           join section_results r on r.assessment_id = recent.id
-           join sections s on s.id = r.section_id
-           order by recent.starts_on, s.number"#,
-        organisation,
-        FRAMEWORK,
+        today,
         cycles
     )
     .fetch_all(pool)
@@ -200,38 +141,80 @@ pub struct PlanRow {
 /// The most rows a plan page or export holds: far beyond any council's plan, a bound all the same.
 pub const PLAN_LIMIT: i64 = 2000;
 
-/// The actions of an assessment that pass the filter, by owner, then overdue first, then due
-/// soon (within 30 days), then by date; with each one's latest progress note. One statement.
+/// A council's plan: its latest assessment, the owners named in the plan (for the filter),
+/// and the actions that pass the filter.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub latest: Latest,
+    pub owners: Vec<String>,
+    pub rows: Vec<PlanRow>,
+}
+
+/// The plan of the council's latest assessment: its actions that pass the filter, by owner,
+/// then overdue first, then due soon (within 30 days), then by date, each with its latest
+/// progress note. One statement; nothing when the council has no assessment.
 pub async fn plan(
     pool: &PgPool,
-    assessment: Uuid,
+    organisation: Uuid,
     filter: &PlanFilter,
     today: Date,
-) -> sqlx::Result<Vec<PlanRow>> {
-    sqlx::query_as!(
-        PlanRow,
-        r#"select a.id, coalesce(nullif(u.display_name, ''), nullif(a.owner_text, ''), 'No owner') as "owner!",
-                  a.owner_user_id, s.number, s.title as benchmark, i.code as "item_code?", a.description,
-                  a.target_text, a.due_on, a.status, a.rag, a.version,
-                  n.body as "latest_note?", n.noted_on as "latest_note_on?",
-                  (a.due_on < $6 and a.status in ('open', 'in_progress')) as "overdue!",
-                  (a.due_on between $6 and $6 + 30 and a.status in ('open', 'in_progress')) as "due_soon!"
-           from actions a
-           join sections s on s.id = a.section_id
-           left join items i on i.id = a.item_id
-           left join users u on u.id = a.owner_user_id
+) -> sqlx::Result<Option<Plan>> {
+    let rows = sqlx::query!(
+        r#"with latest as (
+               select a.id, a.state, c.label as cycle,
+                      array(select distinct coalesce(nullif(case when ac.owner_user_id is not null then
+                                     (select u.display_name from users u where u.id = ac.owner_user_id) end, ''),
+                                     nullif(ac.owner_text, ''), 'No owner')
+                            from actions ac
+                            where ac.assessment_id = a.id
+                            order by 1) as owners
+               from assessments a
+               join cycles c on c.id = a.cycle_id
+               join frameworks f on f.id = a.framework_id
+               where a.organisation_id = $1 and f.code = $2
+               order by c.starts_on desc limit 1
+           )
+           select l.id as latest_id, l.state as latest_state, l.cycle as latest_cycle,
+                  l.owners as "owners!",
+                  p.id as "id?", p.owner as "owner?", p.owner_user_id as "owner_user_id?",
+                  p.number as "number?", p.benchmark as "benchmark?", p.item_code as "item_code?",
+                  p.description as "description?", p.target_text as "target_text?", p.due_on as "due_on?",
+                  p.status as "status?", p.rag as "rag?", p.version as "version?",
+                  p.latest_note as "latest_note?", p.latest_note_on as "latest_note_on?",
+                  p.overdue as "overdue?", p.due_soon as "due_soon?"
+           from latest l
            left join lateral (
-               select body, noted_on from action_notes
-               where action_id = a.id order by noted_on desc, created_at desc limit 1
-           ) n on true
-           where a.assessment_id = $1
-             and ($2::text is null or coalesce(nullif(u.display_name, ''), nullif(a.owner_text, ''), 'No owner') = $2)
-             and ($3::int is null or s.number = $3)
-             and ($4::text is null or a.status = $4)
-             and (not $5 or (a.due_on < $6 and a.status in ('open', 'in_progress')))
-           order by 2, 15 desc, 16 desc, a.due_on nulls last, s.number, a.created_at, a.id
-           limit $7"#,
-        assessment,
+               select a.id, o.owner, a.owner_user_id, s.number, s.title as benchmark, i.code as item_code, a.description,
+                      a.target_text, a.due_on, a.status, a.rag, a.version,
+                      n.body as latest_note, n.noted_on as latest_note_on,
+                      (a.due_on < $7 and a.status in ('open', 'in_progress')) as overdue,
+                      (a.due_on between $7 and $7 + 30 and a.status in ('open', 'in_progress')) as due_soon,
+                      a.created_at
+               from actions a
+               join sections s on s.id = a.section_id
+               left join items i on i.id = a.item_id
+               -- The owner's name by key, one at a time: a join would read every user.
+               cross join lateral (
+                   select coalesce(nullif(case when a.owner_user_id is not null then
+                                  (select u.display_name from users u where u.id = a.owner_user_id) end, ''),
+                                  nullif(a.owner_text, ''), 'No owner') as owner
+               ) o
+               left join lateral (
+                   select body, noted_on from action_notes
+                   where action_id = a.id order by noted_on desc, created_at desc limit 1
+               ) n on true
+               where a.assessment_id = l.id
+                 and ($3::text is null or o.owner = $3)
+                 and ($4::int is null or s.number = $4)
+                 and ($5::text is null or a.status = $5)
+                 and (not $6 or (a.due_on < $7 and a.status in ('open', 'in_progress')))
+               order by 2, 15 desc, 16 desc, a.due_on nulls last, s.number, a.created_at, a.id
+               limit $8
+           ) p on true
+           order by p.owner, p.overdue desc, p.due_soon desc, p.due_on nulls last, p.number,
+                    p.created_at, p.id"#,
+        organisation,
+        FRAMEWORK,
         filter.owner,
         filter.benchmark,
         filter.status,
@@ -240,7 +223,44 @@ pub async fn plan(
         PLAN_LIMIT
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let latest = Latest {
+        id: first.latest_id,
+        state: first.latest_state.clone(),
+        cycle: first.latest_cycle.clone(),
+    };
+    let owners = first.owners.clone();
+    let rows = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(PlanRow {
+                id: r.id?,
+                owner: r.owner?,
+                owner_user_id: r.owner_user_id,
+                number: r.number?,
+                benchmark: r.benchmark?,
+                item_code: r.item_code,
+                description: r.description?,
+                target_text: r.target_text?,
+                due_on: r.due_on,
+                status: r.status?,
+                rag: r.rag,
+                version: r.version?,
+                latest_note: r.latest_note,
+                latest_note_on: r.latest_note_on,
+                overdue: r.overdue?,
+                due_soon: r.due_soon?,
+            })
+        })
+        .collect();
+    Ok(Some(Plan {
+        latest,
+        owners,
+        rows,
+    }))
 }
 
 /// One of a person's own actions, with its council.

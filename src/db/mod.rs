@@ -4,6 +4,7 @@ pub mod actions;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
+pub mod changes;
 pub mod comments;
 pub mod dashboards;
 pub mod frameworks;
@@ -22,10 +23,10 @@ use sqlx::postgres::PgPoolOptions;
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Opens a pool; fails fast when the server does not answer.
-pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
+/// Opens a pool of at most `size` connections; fails fast when the server does not answer.
+pub async fn connect(url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(size)
         .acquire_timeout(Duration::from_secs(5))
         .connect(url)
         .await

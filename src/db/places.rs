@@ -123,21 +123,6 @@ pub async fn organisations(pool: &sqlx::PgPool) -> sqlx::Result<Vec<Organisation
     .await
 }
 
-pub async fn organisation_by_slug(
-    pool: &sqlx::PgPool,
-    slug: &str,
-) -> sqlx::Result<Option<Organisation>> {
-    sqlx::query_as!(
-        Organisation,
-        r#"select o.id, o.slug, o.name, o.region_id, r.name as region_name
-           from organisations o join regions r on r.id = o.region_id
-           where o.slug = $1"#,
-        slug
-    )
-    .fetch_optional(pool)
-    .await
-}
-
 pub async fn insert_region(
     conn: &mut PgConnection,
     slug: &str,
@@ -210,19 +195,23 @@ pub async fn organisation_id(conn: &mut PgConnection, slug: &str) -> sqlx::Resul
         .await
 }
 
-pub async fn region_by_slug(
-    pool: &sqlx::PgPool,
-    slug: &str,
-) -> sqlx::Result<Option<(Uuid, String)>> {
-    let row = sqlx::query!("select id, name from regions where slug = $1", slug)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(|r| (r.id, r.name)))
-}
-
 /// How many regions there are: the benchmark floor's one trivial query.
 pub async fn count_regions(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"select count(*) as "n!" from regions"#)
         .fetch_one(pool)
         .await
+}
+
+/// Every region, council and cycle: what the server keeps in memory (see `crate::cache`).
+/// Councils by name, cycles latest first.
+pub async fn snapshot(
+    pool: &sqlx::PgPool,
+) -> sqlx::Result<(Vec<(Uuid, String, String)>, Vec<Organisation>, Vec<Cycle>)> {
+    let regions = sqlx::query!("select id, slug, name from regions order by name")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.slug, r.name))
+        .collect();
+    Ok((regions, organisations(pool).await?, cycles(pool).await?))
 }

@@ -32,6 +32,8 @@ pub struct SignedInRow {
     pub email: String,
     pub display_name: String,
     pub disabled: bool,
+    /// The session's absolute limit.
+    pub expires_at: time::OffsetDateTime,
     pub membership_id: Option<Uuid>,
     pub role: Option<String>,
     pub organisation_id: Option<Uuid>,
@@ -56,7 +58,7 @@ pub async fn signed_in(
     sqlx::query_as!(
         SignedInRow,
         r#"with live as (
-               select user_id, last_seen_at from sessions
+               select user_id, last_seen_at, expires_at from sessions
                where id_hash = $1 and expires_at > now()
                  and last_seen_at > now() - make_interval(mins => $2)
            ),
@@ -65,7 +67,7 @@ pub async fn signed_in(
                from live where s.id_hash = $1 and live.last_seen_at < now() - interval '1 minute'
            )
            select u.id as user_id, u.email, u.display_name, u.disabled_at is not null as "disabled!",
-                  m.id as "membership_id?", m.role as "role?", m.organisation_id as "organisation_id?",
+                  live.expires_at, m.id as "membership_id?", m.role as "role?", m.organisation_id as "organisation_id?",
                   o.slug as "organisation_slug?", o.name as "organisation_name?",
                   coalesce(m.region_id, o.region_id) as "region_id?",
                   r.slug as "region_slug?", r.name as "region_name?", m.sections as "sections?"

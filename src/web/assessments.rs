@@ -147,9 +147,8 @@ async fn list(State(state): State<AppState>, who: Principal) -> AppResult<Respon
     let assessments =
         db::assessments::visible(&state.db, who.is_admin(), &organisations, &regions).await?;
     let mut startable = Vec::new();
-    if let Some((cycle_id, label)) =
-        db::assessments::current_cycle(&state.db, OffsetDateTime::now_utc().date()).await?
-    {
+    let places = state.caches.places(&state.db).await?;
+    if let Some(cycle) = places.current_cycle(OffsetDateTime::now_utc().date()) {
         for m in who.led_councils() {
             let (Some(org), Some(slug), Some(name)) = (
                 m.organisation_id,
@@ -158,14 +157,14 @@ async fn list(State(state): State<AppState>, who: Principal) -> AppResult<Respon
             ) else {
                 continue;
             };
-            if db::assessments::find(&state.db, org, cycle_id, FRAMEWORK)
+            if db::assessments::find(&state.db, org, cycle.id, FRAMEWORK)
                 .await?
                 .is_none()
             {
                 startable.push(Startable {
                     slug: slug.clone(),
                     name: name.clone(),
-                    cycle: label.clone(),
+                    cycle: cycle.label.clone(),
                 });
             }
         }
@@ -192,8 +191,9 @@ async fn start(
     who: Principal,
     axum::Form(form): axum::Form<StartForm>,
 ) -> AppResult<Response> {
-    let org = db::places::organisation_by_slug(&state.db, &form.organisation)
-        .await?
+    let places = state.caches.places(&state.db).await?;
+    let org = places
+        .organisation(&form.organisation)
         .ok_or(AppError::NotFound)?;
     authorise(
         &state,
@@ -206,10 +206,10 @@ async fn start(
         },
     )
     .await?;
-    let (cycle, label) =
-        db::assessments::current_cycle(&state.db, OffsetDateTime::now_utc().date())
-            .await?
-            .ok_or(AppError::NotFound)?;
+    let (cycle, label) = places
+        .current_cycle(OffsetDateTime::now_utc().date())
+        .map(|c| (c.id, c.label.clone()))
+        .ok_or(AppError::NotFound)?;
     if let Some(existing) = db::assessments::find(&state.db, org.id, cycle, FRAMEWORK).await? {
         return Ok(Redirect::to(&format!("/assessments/{existing}")).into_response());
     }

@@ -54,8 +54,12 @@ async fn visible_council(
     ip: Option<sqlx::types::ipnetwork::IpNetwork>,
     slug: &str,
 ) -> AppResult<Organisation> {
-    let org = db::places::organisation_by_slug(&state.db, slug)
+    let org = state
+        .caches
+        .places(&state.db)
         .await?
+        .organisation(slug)
+        .cloned()
         .ok_or(AppError::NotFound)?;
     let object = Object::Organisation {
         id: org.id,
@@ -127,25 +131,58 @@ async fn board(
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
     let org = visible_council(&state, &who, ip, &slug).await?;
-    let rows = db::dashboards::board(&state.db, org.id, today()).await?;
-    let latest = rows.first().map(|r| Latest {
+    let rows = db::dashboards::board(&state.db, org.id, today(), TREND_CYCLES).await?;
+    let latest = rows.iter().find(|r| r.latest).map(|r| Latest {
         id: r.assessment_id,
         state: r.state.clone(),
         cycle: r.cycle.clone(),
     });
-    let counts = rows.first().map_or([(0, 0); 4], |r| {
-        [
+    // The latest assessment's actions by status, over every benchmark and none.
+    let mut counts = [(0, 0); 4];
+    for r in rows.iter().filter(|r| r.latest) {
+        for (slot, (n, overdue)) in counts.iter_mut().zip([
             (r.open, r.open_overdue),
             (r.in_progress, r.in_progress_overdue),
             (r.done, 0),
             (r.cancelled, 0),
-        ]
-    });
-    let points = db::dashboards::council_trend(&state.db, org.id, TREND_CYCLES).await?;
+        ]) {
+            slot.0 += n;
+            slot.1 += overdue;
+        }
+    }
+    // The cycles of the trend, oldest first (labels such as "2024/25" sort by date).
+    let mut cycles: Vec<String> = rows.iter().map(|r| r.cycle.clone()).collect();
+    cycles.sort();
+    cycles.dedup();
+    let benchmarks = rows
+        .iter()
+        .filter(|r| r.latest)
+        .filter_map(|r| r.number)
+        .count()
+        .max(10);
+    // Per cycle, each benchmark's score: agreed, else proposed (marked so).
+    let mut series: Vec<charts::CycleScores> = cycles
+        .iter()
+        .map(|c| (c.clone(), vec![None; benchmarks]))
+        .collect();
+    for r in &rows {
+        let value = match (r.agreed_score, r.proposed_score) {
+            (Some(a), _) => Some((a, false)),
+            (None, Some(s)) => Some((s, true)),
+            _ => None,
+        };
+        let column = cycles.iter().position(|c| *c == r.cycle);
+        if let (Some((_, scores)), Some(n)) = (column.and_then(|k| series.get_mut(k)), r.number) {
+            if let Some(slot) = scores.get_mut((n - 1) as usize) {
+                *slot = value;
+            }
+        }
+    }
     let rags = &state.settings.rags;
     let rows: Vec<BoardView> = rows
         .into_iter()
-        .map(|r| {
+        .filter(|r| r.latest)
+        .filter_map(|r| {
             let (score, proposed) = match (r.agreed_score, r.agreed_not_scored) {
                 (None, false) => (score_text(r.proposed_score, r.proposed_not_scored), true),
                 (s, ns) => (score_text(s, ns), false),
@@ -154,9 +191,9 @@ async fn board(
                 .agreed_score
                 .and_then(|s| Score::new(s as u8))
                 .map(|s| rags.rag(Band::of(s)).code());
-            BoardView {
-                number: r.number,
-                title: r.title,
+            Some(BoardView {
+                number: r.number?,
+                title: r.title.unwrap_or_default(),
                 rag: from_agreed.or(r.rag.as_deref().map(|c| match c {
                     "red" => "red",
                     "amber" => "amber",
@@ -164,33 +201,9 @@ async fn board(
                 })),
                 proposed: proposed && !score.is_empty(),
                 score,
-                open_actions: r.open_actions,
-                comments: r.comments,
-            }
-        })
-        .collect();
-    let mut cycles: Vec<String> = Vec::new();
-    for p in &points {
-        if !cycles.contains(&p.cycle) {
-            cycles.push(p.cycle.clone());
-        }
-    }
-    let benchmarks = rows.len().max(10);
-    let series: Vec<charts::CycleScores> = cycles
-        .iter()
-        .map(|c| {
-            let mut scores = vec![None; benchmarks];
-            for p in points.iter().filter(|p| &p.cycle == c) {
-                let value = match (p.agreed_score, p.proposed_score) {
-                    (Some(a), _) => Some((a, false)),
-                    (None, Some(s)) => Some((s, true)),
-                    _ => None,
-                };
-                if let Some(slot) = scores.get_mut((p.number - 1) as usize) {
-                    *slot = value;
-                }
-            }
-            (c.clone(), scores)
+                open_actions: r.open + r.in_progress,
+                comments: r.comments.unwrap_or_default(),
+            })
         })
         .collect();
     let trend = (1..=benchmarks as i32)
@@ -353,15 +366,12 @@ async fn plan_rows(
     Vec<PlanRow>,
 )> {
     let org = visible_council(state, who, ip, slug).await?;
-    let (latest, owners) = match db::dashboards::latest_with_owners(&state.db, org.id).await? {
-        Some((l, owners)) => (Some(l), owners),
-        None => (None, Vec::new()),
-    };
     let (filter, errors) = query.filter();
-    let rows = match &latest {
-        Some(l) => db::dashboards::plan(&state.db, l.id, &filter, today()).await?,
-        None => Vec::new(),
-    };
+    let (latest, owners, rows) =
+        match db::dashboards::plan(&state.db, org.id, &filter, today()).await? {
+            Some(plan) => (Some(plan.latest), plan.owners, plan.rows),
+            None => (None, Vec::new(), Vec::new()),
+        };
     Ok((org, latest, owners, filter, errors, rows))
 }
 
@@ -790,21 +800,27 @@ async fn region(
     who: Principal,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let (region, name) = db::places::region_by_slug(&state.db, &slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    authorise(&state, &who, ip, Action::ViewRegion, Object::Region(region)).await?;
-    let cycle = db::assessments::current_cycle(&state.db, today()).await?;
-    let rows = match &cycle {
-        Some((cycle, _)) => {
-            db::dashboards::region_councils(&state.db, region, *cycle, today()).await?
+    let places = state.caches.places(&state.db).await?;
+    let region = places.region(&slug).ok_or(AppError::NotFound)?;
+    authorise(
+        &state,
+        &who,
+        ip,
+        Action::ViewRegion,
+        Object::Region(region.id),
+    )
+    .await?;
+    let cycle = places.current_cycle(today());
+    let rows = match cycle {
+        Some(cycle) => {
+            db::dashboards::region_councils(&state.db, region.id, cycle.id, today()).await?
         }
         None => Vec::new(),
     };
     let page = RegionPage {
         chrome: Chrome::new(Some(&who), &format!("/regions/{slug}")),
-        name,
-        cycle: cycle.map(|(_, label)| label),
+        name: region.name.clone(),
+        cycle: cycle.map(|c| c.label.clone()),
         benchmarks: (1..=rows
             .iter()
             .filter_map(|r| r.scores.as_ref().map(|s| s.len() as i32))

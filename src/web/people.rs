@@ -29,8 +29,12 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn council(state: &AppState, slug: &str) -> AppResult<(Organisation, Object)> {
-    let org = db::places::organisation_by_slug(&state.db, slug)
+    let org = state
+        .caches
+        .places(&state.db)
         .await?
+        .organisation(slug)
+        .cloned()
         .ok_or(AppError::NotFound)?;
     let object = Object::Organisation {
         id: org.id,

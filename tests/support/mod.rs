@@ -6,7 +6,6 @@
 pub mod browser;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -30,12 +29,12 @@ pub async fn state(pool: PgPool) -> AppState {
     let frameworks = app::load_frameworks(&pool, &frameworks_dir())
         .await
         .expect("the framework files load");
-    AppState {
-        db: pool,
-        frameworks: Arc::new(frameworks),
-        static_dir: root().join("static"),
-        settings: Arc::new(prevent_assure::app::Settings::default()),
-    }
+    AppState::new(
+        pool,
+        frameworks,
+        root().join("static"),
+        prevent_assure::app::Settings::default(),
+    )
 }
 
 /// A response with its body read.

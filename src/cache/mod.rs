@@ -1,0 +1,187 @@
+//! What every page needs and what rarely changes, kept in memory: the person behind a session
+//! and the places (regions, councils, cycles). Each signed-in page used to start with a round
+//! trip for the session and another for the council; on two shared cores those round trips,
+//! not the pages' own queries, were most of a page's cost.
+//!
+//! The copies are kept true by PostgreSQL: triggers (migration 0005) notify every server of
+//! what changed, whoever changed it, and this server forgets it. Nothing is served from memory
+//! while the server is not listening (before it connects, or after the connection drops, when
+//! it also forgets everything); a copy loaded while something changed is not kept (the
+//! generation check); and after each request that may change something, the server waits
+//! until it has heard its own notifications ([`Caches::settle`]), so the next request sees the
+//! change. A copy of a session is used for at most [`principals::RECHECK`], so the session's
+//! idle and absolute limits are still checked in the database.
+
+pub mod places;
+pub mod principals;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use crate::db;
+
+/// The in-memory copies and what keeps them true.
+#[derive(Default)]
+pub struct Caches {
+    pub principals: principals::Principals,
+    pub places: places::PlacesCache,
+    /// Whether notifications are being heard: copies are used only then.
+    listening: AtomicBool,
+    /// Moves on at every forgetting: a copy loaded across a move is not kept.
+    generation: AtomicU64,
+    /// Requests waiting for their marker to come back ([`Caches::settle`]).
+    markers: Mutex<HashMap<Uuid, oneshot::Sender<()>>>,
+}
+
+/// How long a request waits for its marker before giving up and forgetting everything.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Caches {
+    /// New, empty caches, and the task that listens for changes (it stops when the pool is
+    /// closed or the caches are dropped). Needs a Tokio runtime.
+    pub fn start(pool: &PgPool) -> Arc<Caches> {
+        let caches = Arc::new(Caches::default());
+        tokio::spawn(listen(Arc::downgrade(&caches), pool.clone()));
+        caches
+    }
+
+    /// Whether copies may be used and kept now.
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
+    /// The generation to give back to `keep` when what was loaded is offered for keeping.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Whether a copy loaded at `generation` may be kept: nothing was forgotten since, and
+    /// notifications are being heard.
+    fn may_keep(&self, generation: u64) -> bool {
+        self.listening() && self.generation() == generation
+    }
+
+    fn advance(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn forget_user(&self, user: Uuid) {
+        self.advance();
+        self.principals.forget_user(user);
+    }
+
+    pub fn forget_all(&self) {
+        self.advance();
+        self.principals.forget_all();
+        self.places.forget();
+    }
+
+    /// Acts on one notification.
+    fn heard(&self, payload: &str) {
+        if let Some(user) = payload.strip_prefix("user:") {
+            match user.parse::<Uuid>() {
+                Ok(user) => self.forget_user(user),
+                Err(_) => self.forget_all(),
+            }
+        } else if let Some(marker) = payload.strip_prefix("marker:") {
+            let waiter = marker
+                .parse::<Uuid>()
+                .ok()
+                .and_then(|m| lock(&self.markers).remove(&m));
+            if let Some(waiter) = waiter {
+                let _ = waiter.send(());
+            }
+        } else {
+            // 'places' (councils' names are in every person's memberships), or anything new.
+            self.forget_all();
+        }
+    }
+
+    /// Returns once this server has heard every notification committed before the call: it
+    /// sends itself a marker and waits for it, notifications arriving in commit order. Called
+    /// after each request that may change something, so that the next request, wherever it
+    /// lands on this server, sees the change.
+    pub async fn settle(&self, pool: &PgPool) {
+        if !self.listening() {
+            return;
+        }
+        let marker = Uuid::new_v4();
+        let (sender, arrived) = oneshot::channel();
+        lock(&self.markers).insert(marker, sender);
+        let sent = db::changes::notify(pool, &format!("marker:{marker}")).await;
+        let heard = sent.is_ok()
+            && matches!(
+                tokio::time::timeout(SETTLE_TIMEOUT, arrived).await,
+                Ok(Ok(()))
+            );
+        if !heard {
+            lock(&self.markers).remove(&marker);
+            tracing::warn!("change notifications did not arrive in time: forgetting every copy");
+            self.forget_all();
+        }
+    }
+
+    fn set_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::SeqCst);
+        // Whatever was kept may have changed unheard.
+        self.forget_all();
+    }
+}
+
+/// A poisoned lock only means another request panicked while holding it; the map is still whole.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Listens for changes until the pool closes or the caches are gone, reconnecting (with a
+/// growing pause) when the connection drops.
+async fn listen(caches: Weak<Caches>, pool: PgPool) {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match db::changes::listen(&pool).await {
+            Ok(mut listener) => {
+                let Some(c) = caches.upgrade() else { return };
+                c.set_listening(true);
+                drop(c);
+                pause = Duration::from_millis(100);
+                loop {
+                    let received = listener.try_recv().await;
+                    let Some(c) = caches.upgrade() else { return };
+                    match received {
+                        Ok(Some(notification)) => c.heard(notification.payload()),
+                        // Reconnected: what was sent meanwhile was lost.
+                        Ok(None) => c.forget_all(),
+                        Err(e) => {
+                            c.set_listening(false);
+                            if !pool.is_closed() {
+                                tracing::warn!(error = %e, "lost the change notifications; reconnecting");
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                if let Some(c) = caches.upgrade() {
+                    c.set_listening(false);
+                }
+                if !pool.is_closed() {
+                    tracing::warn!(error = %e, "cannot listen for change notifications; retrying");
+                }
+            }
+        }
+        if pool.is_closed() {
+            return;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}

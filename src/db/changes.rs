@@ -1,0 +1,28 @@
+//! PostgreSQL's change notifications (migration 0005): what the in-memory caches listen to, and
+//! the marker a server sends itself to know it has heard everything committed before it.
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+
+/// The channel the triggers notify on.
+pub const CHANNEL: &str = "pa_changes";
+
+/// A connection listening on the channel. It takes one connection from the pool for as long
+/// as it lives, and gives it back when the pool closes.
+pub async fn listen(pool: &PgPool) -> sqlx::Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Sends a notification on the channel (committed at once: it is a statement of its own).
+pub async fn notify(pool: &PgPool, payload: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"select true as "sent!" from pg_notify($1, $2)"#,
+        CHANNEL,
+        payload
+    )
+    .fetch_one(pool)
+    .await
+    .map(|_| ())
+}
