@@ -55,3 +55,26 @@ create trigger organisations_changed after insert or update or delete or truncat
     for each statement execute function notify_places_changed();
 create trigger cycles_changed after insert or update or delete or truncate on cycles
     for each statement execute function notify_places_changed();
+
+-- The national picture (agreed_score_summary, migration 0003) is kept in memory too: say when
+-- it is refreshed, by the trigger or by hand.
+create or replace function refresh_agreed_score_summary() returns trigger
+language plpgsql as $$
+begin
+    if tg_op = 'UPDATE' then
+        if not exists (
+            select 1 from old_rows o join new_rows n on n.id = o.id
+            where (o.state in ('agreed', 'published')) <> (n.state in ('agreed', 'published'))
+        ) then
+            return null;
+        end if;
+    elsif tg_op = 'DELETE' then
+        if not exists (select 1 from old_rows where state in ('agreed', 'published')) then
+            return null;
+        end if;
+    end if;
+    refresh materialized view agreed_score_summary;
+    perform pg_notify('pa_changes', 'agreed');
+    return null;
+end;
+$$;

@@ -1,5 +1,5 @@
-//! What every page needs and what rarely changes, kept in memory: the person behind a session
-//! and the places (regions, councils, cycles). Each signed-in page used to start with a round
+//! What every page needs and what rarely changes, kept in memory: the person behind a session,
+//! the places (regions, councils, cycles) and the national picture of agreed scores. Each signed-in page used to start with a round
 //! trip for the session and another for the council; on two shared cores those round trips,
 //! not the pages' own queries, were most of a page's cost.
 //!
@@ -16,8 +16,9 @@ pub mod places;
 pub mod principals;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -30,7 +31,8 @@ use crate::db;
 #[derive(Default)]
 pub struct Caches {
     pub principals: principals::Principals,
-    pub places: places::PlacesCache,
+    places: Kept<places::Places>,
+    national: Kept<Vec<db::dashboards::NationalRow>>,
     /// Whether notifications are being heard: copies are used only then.
     listening: AtomicBool,
     /// Moves on at every forgetting: a copy loaded across a move is not kept.
@@ -80,6 +82,38 @@ impl Caches {
         self.advance();
         self.principals.forget_all();
         self.places.forget();
+        self.national.forget();
+    }
+
+    /// A value kept in `kept`, or loaded by `load` now and kept when nothing changed meanwhile.
+    async fn kept<T, F, Fut>(&self, kept: &Kept<T>, load: F) -> sqlx::Result<Arc<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = sqlx::Result<T>>,
+    {
+        if self.listening() {
+            if let Some(value) = kept.get() {
+                return Ok(value);
+            }
+        }
+        let generation = self.generation();
+        let value = Arc::new(load().await?);
+        let mut slot = kept.write();
+        // Checked under the lock, as for sessions.
+        if self.may_keep(generation) {
+            *slot = Some(value.clone());
+        }
+        Ok(value)
+    }
+
+    /// Every cycle's agreed scores by region (the national picture): they change only when an
+    /// assessment is agreed, or stops being.
+    pub async fn national(
+        &self,
+        pool: &PgPool,
+    ) -> sqlx::Result<Arc<Vec<db::dashboards::NationalRow>>> {
+        self.kept(&self.national, || db::dashboards::national(pool))
+            .await
     }
 
     /// Acts on one notification.
@@ -97,6 +131,9 @@ impl Caches {
             if let Some(waiter) = waiter {
                 let _ = waiter.send(());
             }
+        } else if payload == "agreed" {
+            self.advance();
+            self.national.forget();
         } else {
             // 'places' (councils' names are in every person's memberships), or anything new.
             self.forget_all();
@@ -131,6 +168,38 @@ impl Caches {
         self.listening.store(listening, Ordering::SeqCst);
         // Whatever was kept may have changed unheard.
         self.forget_all();
+    }
+}
+
+/// One value kept in memory.
+struct Kept<T> {
+    value: RwLock<Option<Arc<T>>>,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            value: RwLock::new(None),
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    fn get(&self) -> Option<Arc<T>> {
+        self.value
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Arc<T>>> {
+        self.value
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn forget(&self) {
+        *self.write() = None;
     }
 }
 

@@ -1,7 +1,7 @@
 //! Regions, councils and cycles: a few hundred rows, read by nearly every page, changed by
 //! administrators a few times a year.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use sqlx::PgPool;
 use time::Date;
@@ -44,52 +44,20 @@ impl Places {
     }
 }
 
-#[derive(Default)]
-pub struct PlacesCache {
-    kept: RwLock<Option<Arc<Places>>>,
-}
-
-impl PlacesCache {
-    pub(super) fn forget(&self) {
-        *self
-            .kept
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
-    }
-}
-
 impl Caches {
     /// The places: the kept copy, or loaded now (and kept, when nothing changed meanwhile).
     pub async fn places(&self, pool: &PgPool) -> sqlx::Result<Arc<Places>> {
-        if self.listening() {
-            let kept = self
-                .places
-                .kept
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clone();
-            if let Some(places) = kept {
-                return Ok(places);
-            }
-        }
-        let generation = self.generation();
-        let (regions, organisations, cycles) = db::places::snapshot(pool).await?;
-        let places = Arc::new(Places {
-            regions: regions
-                .into_iter()
-                .map(|(id, slug, name)| RegionPlace { id, slug, name })
-                .collect(),
-            organisations,
-            cycles,
-        });
-        let mut kept = self
-            .places
-            .kept
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if self.may_keep(generation) {
-            *kept = Some(places.clone());
-        }
-        Ok(places)
+        self.kept(&self.places, || async {
+            let (regions, organisations, cycles) = db::places::snapshot(pool).await?;
+            Ok(Places {
+                regions: regions
+                    .into_iter()
+                    .map(|(id, slug, name)| RegionPlace { id, slug, name })
+                    .collect(),
+                organisations,
+                cycles,
+            })
+        })
+        .await
     }
 }

@@ -5,7 +5,7 @@ use time::Date;
 use uuid::Uuid;
 
 /// An action as the benchmark page shows it, with its latest progress note.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Action {
     pub id: Uuid,
     pub item_code: Option<String>,
@@ -13,43 +13,16 @@ pub struct Action {
     pub owner_text: String,
     pub owner_name: Option<String>,
     pub target_text: String,
+    #[serde(with = "super::json_time::date::option")]
     pub due_on: Option<Date>,
     pub status: String,
     pub rag: Option<String>,
     pub carried: bool,
     pub version: i32,
     pub latest_note: Option<String>,
+    #[serde(with = "super::json_time::date::option")]
     pub latest_note_on: Option<Date>,
     pub notes: i64,
-}
-
-/// The actions of one benchmark of an assessment, oldest first, in one statement.
-pub async fn for_benchmark(
-    pool: &PgPool,
-    assessment: Uuid,
-    number: i32,
-) -> sqlx::Result<Vec<Action>> {
-    sqlx::query_as!(
-        Action,
-        r#"select a.id, i.code as "item_code?", a.description, a.owner_text, u.display_name as "owner_name?",
-                  a.target_text, a.due_on,
-                  a.status, a.rag, a.carried_from is not null as "carried!", a.version,
-                  n.body as "latest_note?", n.noted_on as "latest_note_on?", coalesce(n.total, 0) as "notes!"
-           from actions a
-           join sections s on s.id = a.section_id
-           left join items i on i.id = a.item_id
-           left join users u on u.id = a.owner_user_id
-           left join lateral (
-               select body, noted_on, count(*) over () as total from action_notes
-               where action_id = a.id order by noted_on desc, created_at desc limit 1
-           ) n on true
-           where a.assessment_id = $1 and s.number = $2
-           order by a.created_at, a.id"#,
-        assessment,
-        number
-    )
-    .fetch_all(pool)
-    .await
 }
 
 /// A new action.

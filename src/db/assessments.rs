@@ -1,7 +1,8 @@
 //! Assessments: starting one (blank or from last cycle's), the task list's progress, one
 //! benchmark's answers and result, saving them under a version check, and submitting.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -219,7 +220,7 @@ pub async fn progress(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<Progress>> {
 }
 
 /// A question's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     pub code: String,
     pub status: Option<String>,
@@ -249,53 +250,120 @@ pub struct Benchmark {
     pub criteria_met: Vec<String>,
 }
 
-pub async fn benchmark(pool: &PgPool, id: Uuid, number: i32) -> sqlx::Result<Option<Benchmark>> {
-    // The result and the criteria it meets in one statement.
+/// Everything a benchmark's page shows besides the framework: the council's answers and
+/// result, the benchmark's actions, attachments and evidence requests, and (for those who may
+/// edit) the council's people who may own an action.
+#[derive(Debug, Clone)]
+pub struct BenchmarkPage {
+    pub benchmark: Benchmark,
+    pub actions: Vec<crate::db::actions::Action>,
+    pub attachments: Vec<crate::db::attachments::Listed>,
+    pub threads: Vec<crate::db::comments::Thread>,
+    /// (user id, name), by name; empty unless asked for.
+    pub people: Vec<(Uuid, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Person {
+    id: Uuid,
+    name: String,
+}
+
+/// A benchmark's page in one statement: the lists come as JSON, so that the page costs one
+/// round trip whatever it holds. `people_of`: the council whose people to list, if any.
+pub async fn benchmark_page(
+    pool: &PgPool,
+    id: Uuid,
+    number: i32,
+    people_of: Option<Uuid>,
+) -> sqlx::Result<Option<BenchmarkPage>> {
     let Some(row) = sqlx::query!(
         r#"select r.rag, r.proposed_score, r.proposed_not_scored, r.justification, r.comments, r.version,
-                  u.display_name as "updated_by?", r.updated_at,
+                  (select u.display_name from users u where u.id = r.updated_by) as "updated_by?",
+                  r.updated_at,
                   array(select c.code from criteria_met m join criteria c on c.id = m.criterion_id
-                        where m.section_result_id = r.id order by c.code) as "criteria_met!"
+                        where m.section_result_id = r.id order by c.code) as "criteria_met!",
+                  (select coalesce(json_agg(json_build_object(
+                              'code', i.code, 'status', rt.code, 'evidence', an.evidence,
+                              'prompt_evidence', an.prompt_evidence, 'needs_review', an.needs_review)
+                              order by i.position), '[]')
+                   from answers an
+                   join items i on i.id = an.item_id
+                   left join ratings rt on rt.id = an.rating_id
+                   where an.assessment_id = r.assessment_id and i.section_id = r.section_id
+                  ) as "answers!: Json<Vec<Answer>>",
+                  (select coalesce(json_agg(json_build_object(
+                              'id', a.id, 'item_code', i.code, 'description', a.description,
+                              'owner_text', a.owner_text,
+                              'owner_name', (select u.display_name from users u where u.id = a.owner_user_id),
+                              'target_text', a.target_text, 'due_on', a.due_on, 'status', a.status,
+                              'rag', a.rag, 'carried', a.carried_from is not null, 'version', a.version,
+                              'latest_note', n.body, 'latest_note_on', n.noted_on,
+                              'notes', coalesce(n.total, 0))
+                              order by a.created_at, a.id), '[]')
+                   from actions a
+                   left join items i on i.id = a.item_id
+                   left join lateral (
+                       select body, noted_on, count(*) over () as total from action_notes
+                       where action_id = a.id order by noted_on desc, created_at desc limit 1
+                   ) n on true
+                   where a.assessment_id = r.assessment_id and a.section_id = r.section_id
+                  ) as "actions!: Json<Vec<crate::db::actions::Action>>",
+                  (select coalesce(json_agg(json_build_object(
+                              'id', f.id, 'item_code', i.code, 'filename', f.filename,
+                              'content_type', f.content_type, 'size_bytes', f.size_bytes,
+                              'created_at', f.created_at)
+                              order by f.created_at, f.id), '[]')
+                   from attachments f
+                   left join items i on i.id = f.item_id
+                   where f.assessment_id = r.assessment_id and f.section_id = r.section_id
+                  ) as "attachments!: Json<Vec<crate::db::attachments::Listed>>",
+                  (select coalesce(json_agg(json_build_object(
+                              'id', c.id, 'number', s.number, 'kind', c.kind, 'parent_id', c.parent_id,
+                              'body', c.body,
+                              'author', (select u.display_name from users u where u.id = c.author_id),
+                              'resolved_at', c.resolved_at, 'created_at', c.created_at)
+                              order by c.created_at, c.id), '[]')
+                   from comments c
+                   where c.assessment_id = r.assessment_id and c.section_id = r.section_id
+                     and c.kind in ('evidence_request', 'reply')
+                  ) as "messages!: Json<Vec<crate::db::comments::Message>>",
+                  (select coalesce(json_agg(json_build_object('id', p.id, 'name', p.display_name)
+                              order by lower(p.display_name), p.id), '[]')
+                   from (select distinct u.id, u.display_name
+                         from memberships m join users u on u.id = m.user_id
+                         where m.organisation_id = $3 and u.disabled_at is null) p
+                  ) as "people!: Json<Vec<Person>>"
            from section_results r join sections s on s.id = r.section_id
-           left join users u on u.id = r.updated_by
            where r.assessment_id = $1 and s.number = $2"#,
         id,
-        number
+        number,
+        people_of
     )
     .fetch_optional(pool)
     .await?
     else {
         return Ok(None);
     };
-    let result = Result {
-        rag: row.rag,
-        proposed_score: row.proposed_score,
-        proposed_not_scored: row.proposed_not_scored,
-        justification: row.justification,
-        comments: row.comments,
-        version: row.version,
-        updated_by: row.updated_by,
-        updated_at: row.updated_at,
-    };
-    let answers = sqlx::query_as!(
-        Answer,
-        r#"select i.code, rt.code as "status?", an.evidence, an.prompt_evidence, an.needs_review
-           from answers an
-           join items i on i.id = an.item_id
-           join sections s on s.id = i.section_id
-           left join ratings rt on rt.id = an.rating_id
-           where an.assessment_id = $1 and s.number = $2
-           order by i.position"#,
-        id,
-        number
-    )
-    .fetch_all(pool)
-    .await?;
-    let criteria_met = row.criteria_met;
-    Ok(Some(Benchmark {
-        result,
-        answers,
-        criteria_met,
+    Ok(Some(BenchmarkPage {
+        benchmark: Benchmark {
+            result: Result {
+                rag: row.rag,
+                proposed_score: row.proposed_score,
+                proposed_not_scored: row.proposed_not_scored,
+                justification: row.justification,
+                comments: row.comments,
+                version: row.version,
+                updated_by: row.updated_by,
+                updated_at: row.updated_at,
+            },
+            answers: row.answers.0,
+            criteria_met: row.criteria_met,
+        },
+        actions: row.actions.0,
+        attachments: row.attachments.0,
+        threads: crate::db::comments::into_threads(row.messages.0),
+        people: row.people.0.into_iter().map(|p| (p.id, p.name)).collect(),
     }))
 }
 

@@ -5,34 +5,15 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// An attachment as lists show it (without its content).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Listed {
     pub id: Uuid,
     pub item_code: Option<String>,
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i32,
+    #[serde(with = "super::json_time::timestamp")]
     pub created_at: OffsetDateTime,
-}
-
-pub async fn for_benchmark(
-    pool: &PgPool,
-    assessment: Uuid,
-    number: i32,
-) -> sqlx::Result<Vec<Listed>> {
-    sqlx::query_as!(
-        Listed,
-        r#"select f.id, i.code as "item_code?", f.filename, f.content_type, f.size_bytes, f.created_at
-           from attachments f
-           join sections s on s.id = f.section_id
-           left join items i on i.id = f.item_id
-           where f.assessment_id = $1 and s.number = $2
-           order by f.created_at, f.id"#,
-        assessment,
-        number
-    )
-    .fetch_all(pool)
-    .await
 }
 
 /// A new file.

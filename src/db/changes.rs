@@ -15,14 +15,14 @@ pub async fn listen(pool: &PgPool) -> sqlx::Result<PgListener> {
     Ok(listener)
 }
 
-/// Sends a notification on the channel (committed at once: it is a statement of its own).
-pub async fn notify(pool: &PgPool, payload: &str) -> sqlx::Result<()> {
+/// Sends a notification on the channel (delivered when the transaction commits).
+pub async fn notify<'c>(conn: impl sqlx::PgExecutor<'c>, payload: &str) -> sqlx::Result<()> {
     sqlx::query!(
         r#"select true as "sent!" from pg_notify($1, $2)"#,
         CHANNEL,
         payload
     )
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await
     .map(|_| ())
 }

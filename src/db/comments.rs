@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A message in a thread.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Message {
     pub id: Uuid,
     pub number: i32,
@@ -13,7 +13,9 @@ pub struct Message {
     pub parent_id: Option<Uuid>,
     pub body: String,
     pub author: Option<String>,
+    #[serde(with = "super::json_time::timestamp::option")]
     pub resolved_at: Option<OffsetDateTime>,
+    #[serde(with = "super::json_time::timestamp")]
     pub created_at: OffsetDateTime,
 }
 
@@ -44,6 +46,11 @@ pub async fn threads(
     )
     .fetch_all(pool)
     .await?;
+    Ok(into_threads(messages))
+}
+
+/// Requests with their replies, from messages in the order they were written.
+pub fn into_threads(messages: Vec<Message>) -> Vec<Thread> {
     let mut threads: Vec<Thread> = Vec::new();
     for m in messages {
         match m.parent_id {
@@ -58,7 +65,7 @@ pub async fn threads(
             }
         }
     }
-    Ok(threads)
+    threads
 }
 
 pub async fn insert_request(

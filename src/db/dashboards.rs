@@ -440,8 +440,10 @@ pub async fn national(pool: &PgPool) -> sqlx::Result<Vec<NationalRow>> {
 /// Recounts the agreed scores after writing assessments directly (the sample generator); the
 /// application's own state changes recount by trigger.
 pub async fn recount_agreed_scores(pool: &PgPool) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query!("refresh materialized view agreed_score_summary")
-        .execute(pool)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+    crate::db::changes::notify(&mut *tx, "agreed").await?;
+    tx.commit().await
 }

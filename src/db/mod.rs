@@ -20,6 +20,13 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
+/// Dates and times as PostgreSQL writes them in JSON (`json_build_object`), for serde: the
+/// pages that gather several lists in one statement get them as JSON.
+pub mod json_time {
+    time::serde::format_description!(pub date, Date, "[year]-[month]-[day]");
+    pub use time::serde::rfc3339 as timestamp;
+}
+
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

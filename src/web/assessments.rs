@@ -716,14 +716,27 @@ fn page<'a>(
     }
 }
 
-async fn with_actions<'a>(
+/// What is stored for a benchmark's page, in one statement; the council's people only for
+/// those who may edit (they name an action's owner).
+async fn stored_page(
     state: &AppState,
-    id: Uuid,
+    head: &Head,
     n: u32,
-    mut view: BenchmarkPage<'a>,
-) -> AppResult<BenchmarkPage<'a>> {
-    view.actions = db::actions::for_benchmark(&state.db, id, n as i32)
+    editable: bool,
+) -> AppResult<db::assessments::BenchmarkPage> {
+    let people_of = editable.then_some(head.organisation_id);
+    db::assessments::benchmark_page(&state.db, head.id, n as i32, people_of)
         .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Adds the benchmark's actions, attachments, evidence requests and people to its page.
+fn with_lists(
+    mut view: BenchmarkPage<'_>,
+    stored: db::assessments::BenchmarkPage,
+) -> BenchmarkPage<'_> {
+    view.actions = stored
+        .actions
         .into_iter()
         .map(|action| ActionView {
             status_label: action_status_label(&action.status),
@@ -738,27 +751,17 @@ async fn with_actions<'a>(
             action,
         })
         .collect();
-    view.attachments = db::attachments::for_benchmark(&state.db, id, n as i32)
-        .await?
+    view.attachments = stored
+        .attachments
         .into_iter()
         .map(|file| AttachmentView {
             size: human_size(file.size_bytes),
             file,
         })
         .collect();
-    view.threads = db::comments::threads(&state.db, id, Some(n as i32)).await?;
-    if view.editable {
-        let mut people: Vec<(Uuid, String)> =
-            db::users::members_of(&state.db, view.head.organisation_id)
-                .await?
-                .into_iter()
-                .filter(|m| !m.disabled)
-                .map(|m| (m.user_id, m.display_name))
-                .collect();
-        people.dedup_by_key(|(id, _)| *id);
-        view.people = people;
-    }
-    Ok(view)
+    view.threads = stored.threads;
+    view.people = stored.people;
+    view
 }
 
 async fn benchmark(
@@ -771,11 +774,9 @@ async fn benchmark(
     let head = visible_head(&state, &who, ip, id).await?;
     let fw = framework(&state)?;
     let section = fw.section(n).ok_or(AppError::NotFound)?;
-    let stored = db::assessments::benchmark(&state.db, id, n as i32)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let editable = policy::allows(&who, Action::EditBenchmark(n as i32), object(&head));
-    let typed = Typed::from_stored(&stored);
+    let stored = stored_page(&state, &head, n, editable).await?;
+    let typed = Typed::from_stored(&stored.benchmark);
     let mut view = page(
         &who,
         Draft {
@@ -786,11 +787,11 @@ async fn benchmark(
             errors: Errors::default(),
             theirs: None,
         },
-        &stored,
+        &stored.benchmark,
         &state.settings.rags,
     );
     view.saved = done.done.as_deref() == Some("saved");
-    let view = with_actions(&state, id, n, view).await?;
+    let view = with_lists(view, stored);
     Ok(Html(view.render()?).into_response())
 }
 
@@ -953,9 +954,7 @@ async fn save(
     let save = match check_typed(section, &typed, rags) {
         Ok(save) => save,
         Err(errors) => {
-            let stored = db::assessments::benchmark(&state.db, id, n as i32)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let stored = stored_page(&state, &head, n, true).await?;
             let view = page(
                 &who,
                 Draft {
@@ -966,10 +965,10 @@ async fn save(
                     errors,
                     theirs: None,
                 },
-                &stored,
+                &stored.benchmark,
                 rags,
             );
-            let view = with_actions(&state, id, n, view).await?;
+            let view = with_lists(view, stored);
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render()?)).into_response());
         }
     };
@@ -1004,9 +1003,8 @@ async fn save(
             tx.rollback().await?;
             // Someone saved in between: show their version beside this person's typing, which
             // is kept in the form; saving again (at their version) keeps what is in the form.
-            let stored = db::assessments::benchmark(&state.db, id, n as i32)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let page_data = stored_page(&state, &head, n, true).await?;
+            let stored = &page_data.benchmark;
             let mut typed = typed;
             typed.version = stored.result.version;
             let theirs = Theirs {
@@ -1038,10 +1036,10 @@ async fn save(
                     errors,
                     theirs: Some(theirs),
                 },
-                &stored,
+                stored,
                 rags,
             );
-            let view = with_actions(&state, id, n, view).await?;
+            let view = with_lists(view, page_data);
             Ok((StatusCode::CONFLICT, Html(view.render()?)).into_response())
         }
     }
@@ -1076,11 +1074,8 @@ pub(crate) async fn benchmark_again_with(
 ) -> AppResult<Response> {
     let fw = framework(state)?;
     let section = fw.section(n).ok_or(AppError::NotFound)?;
-    let id = head.id;
-    let stored = db::assessments::benchmark(&state.db, id, n as i32)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let typed = Typed::from_stored(&stored);
+    let stored = stored_page(state, &head, n, true).await?;
+    let typed = Typed::from_stored(&stored.benchmark);
     let draft = Draft {
         head,
         section,
@@ -1089,11 +1084,11 @@ pub(crate) async fn benchmark_again_with(
         errors,
         theirs: None,
     };
-    let mut view = page(who, draft, &stored, &state.settings.rags);
+    let mut view = page(who, draft, &stored.benchmark, &state.settings.rags);
     view.action_form = action_form;
     view.note = note;
     view.reply = reply;
-    let view = with_actions(state, id, n, view).await?;
+    let view = with_lists(view, stored);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render()?)).into_response())
 }
 

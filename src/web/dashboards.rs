@@ -755,36 +755,27 @@ impl RegionPage {
     }
 
     /// The council's agreed scores, or "none" on every benchmark until it is agreed.
-    fn scores(&self, row: &RegionCouncil) -> Vec<i16> {
+    fn scores<'a>(&self, row: &'a RegionCouncil) -> &'a [i16] {
         row.scores
-            .clone()
-            .unwrap_or_else(|| vec![-1; self.benchmarks.len()])
+            .as_deref()
+            .unwrap_or(&NO_SCORES[..self.benchmarks.len().min(10)])
     }
 
     fn waiting(&self, row: &RegionCouncil) -> bool {
         matches!(row.state.as_deref(), Some("submitted" | "in_review"))
     }
 
-    /// The class and text of a score cell.
-    fn cell(&self, score: &i16) -> (&'static str, String) {
-        match *score {
-            -1 => ("app-score--none", "–".to_owned()),
-            0 => ("app-score--none", "NS".to_owned()),
-            s => match Score::new(s as u8).map(Band::of) {
-                Some(band) => (band_class(band), s.to_string()),
-                None => ("app-score--none", "–".to_owned()),
-            },
-        }
-    }
-
-    fn cell_label(&self, n: &i32, score: &i16) -> String {
-        match *score {
-            -1 => format!("Benchmark {n}: no agreed score"),
-            0 => format!("Benchmark {n}: not scored"),
-            s => format!("Benchmark {n}: agreed score {s}"),
+    /// The class of a score's cell: coloured by its band.
+    fn band_class(&self, score: &i16) -> &'static str {
+        match u8::try_from(*score).ok().and_then(Score::new).map(Band::of) {
+            Some(band) => band_class(band),
+            None => "app-score--none",
         }
     }
 }
+
+/// A council with no agreed scores: "none" on each of the ten benchmarks.
+const NO_SCORES: [i16; 10] = [-1; 10];
 
 fn band_class(band: Band) -> &'static str {
     match band.code() {
@@ -876,9 +867,10 @@ async fn national(
     Query(query): Query<NationalQuery>,
 ) -> AppResult<Response> {
     authorise(&state, &who, ip, Action::ViewNational, Object::Service).await?;
-    let rows = db::dashboards::national(&state.db).await?;
+    let rows = state.caches.national(&state.db).await?;
+    let rows = rows.as_slice();
     let mut cycles: Vec<db::dashboards::CycleAgreed> = Vec::new();
-    for r in &rows {
+    for r in rows {
         match cycles.last_mut() {
             Some(c) if c.id == r.cycle_id => c.agreed += r.assessments,
             _ => cycles.push(db::dashboards::CycleAgreed {
