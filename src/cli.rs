@@ -100,6 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             accounts,
         } => {
             let mut state = app::prepare(&config, serve.static_dir).await?;
+            state.caches.keep_views(serve.keep_views);
             state.settings = Arc::new(app::Settings {
                 bench_floor: serve.bench_floor,
                 ..settings(&accounts, serve.bind_addr)

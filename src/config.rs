@@ -77,6 +77,11 @@ pub struct ServeConfig {
     /// suite to measure the views against. Never set in production.
     #[arg(long, env = "BENCH_FLOOR", default_value_t = false)]
     pub bench_floor: bool,
+
+    /// Keep what councils' pages and the national picture show in memory until it changes.
+    /// Off, every view asks the database (the benchmark suite measures both).
+    #[arg(long, env = "KEEP_VIEWS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub keep_views: bool,
 }
 
 impl ServeConfig {

@@ -12,6 +12,7 @@
 //! change. A copy of a session is used for at most [`principals::RECHECK`], so the session's
 //! idle and absolute limits are still checked in the database.
 
+pub mod councils;
 pub mod places;
 pub mod principals;
 
@@ -33,8 +34,11 @@ pub struct Caches {
     pub principals: principals::Principals,
     places: Kept<places::Places>,
     national: Kept<Vec<db::dashboards::NationalRow>>,
+    councils: councils::CouncilViews,
     /// Whether notifications are being heard: copies are used only then.
     listening: AtomicBool,
+    /// Whether views (councils' pages, the national picture) are kept; set at start.
+    views_off: AtomicBool,
     /// Moves on at every forgetting: a copy loaded across a move is not kept.
     generation: AtomicU64,
     /// Requests waiting for their marker to come back ([`Caches::settle`]).
@@ -51,6 +55,16 @@ impl Caches {
         let caches = Arc::new(Caches::default());
         tokio::spawn(listen(Arc::downgrade(&caches), pool.clone()));
         caches
+    }
+
+    /// Keep views in memory (the default), or ask the database for every one.
+    pub fn keep_views(&self, keep: bool) {
+        self.views_off.store(!keep, Ordering::SeqCst);
+        self.forget_all();
+    }
+
+    fn views_kept(&self) -> bool {
+        self.listening() && !self.views_off.load(Ordering::SeqCst)
     }
 
     /// Whether copies may be used and kept now.
@@ -73,9 +87,24 @@ impl Caches {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// A session of `user` ended: their kept sessions go.
+    pub fn forget_sessions(&self, user: Uuid) {
+        self.advance();
+        self.principals.forget_user(user);
+    }
+
+    /// `user`'s account or memberships changed: their sessions go, and councils' pages, which
+    /// show people's names (and, to editors, who may own an action).
     pub fn forget_user(&self, user: Uuid) {
         self.advance();
         self.principals.forget_user(user);
+        self.councils.forget_all();
+    }
+
+    /// Something a council's pages show changed.
+    pub fn forget_council(&self, council: Uuid) {
+        self.advance();
+        self.councils.forget_council(council);
     }
 
     pub fn forget_all(&self) {
@@ -83,6 +112,7 @@ impl Caches {
         self.principals.forget_all();
         self.places.forget();
         self.national.forget();
+        self.councils.forget_all();
     }
 
     /// A value kept in `kept`, or loaded by `load` now and kept when nothing changed meanwhile.
@@ -112,17 +142,22 @@ impl Caches {
         &self,
         pool: &PgPool,
     ) -> sqlx::Result<Arc<Vec<db::dashboards::NationalRow>>> {
+        if !self.views_kept() {
+            return Ok(Arc::new(db::dashboards::national(pool).await?));
+        }
         self.kept(&self.national, || db::dashboards::national(pool))
             .await
     }
 
     /// Acts on one notification.
     fn heard(&self, payload: &str) {
-        if let Some(user) = payload.strip_prefix("user:") {
-            match user.parse::<Uuid>() {
-                Ok(user) => self.forget_user(user),
-                Err(_) => self.forget_all(),
-            }
+        let id = |prefix: &str| payload.strip_prefix(prefix).map(str::parse::<Uuid>);
+        if let Some(Ok(user)) = id("session:") {
+            self.forget_sessions(user);
+        } else if let Some(Ok(user)) = id("user:") {
+            self.forget_user(user);
+        } else if let Some(Ok(council)) = id("council:") {
+            self.forget_council(council);
         } else if let Some(marker) = payload.strip_prefix("marker:") {
             let waiter = marker
                 .parse::<Uuid>()

@@ -109,7 +109,7 @@ pub async fn board(
 }
 
 /// Which actions of the plan to show.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PlanFilter {
     pub owner: Option<String>,
     pub benchmark: Option<i32>,
@@ -187,8 +187,9 @@ pub async fn plan(
                select a.id, o.owner, a.owner_user_id, s.number, s.title as benchmark, i.code as item_code, a.description,
                       a.target_text, a.due_on, a.status, a.rag, a.version,
                       n.body as latest_note, n.noted_on as latest_note_on,
-                      (a.due_on < $7 and a.status in ('open', 'in_progress')) as overdue,
-                      (a.due_on between $7 and $7 + 30 and a.status in ('open', 'in_progress')) as due_soon,
+                      -- An action with no target date is neither overdue nor due soon.
+                      coalesce(a.due_on < $7 and a.status in ('open', 'in_progress'), false) as overdue,
+                      coalesce(a.due_on between $7 and $7 + 30 and a.status in ('open', 'in_progress'), false) as due_soon,
                       a.created_at
                from actions a
                join sections s on s.id = a.section_id
@@ -293,7 +294,7 @@ pub async fn own_actions(pool: &PgPool, user: Uuid, today: Date) -> sqlx::Result
                   s.number, s.title as benchmark, i.code as "item_code?", a.description,
                   a.target_text, a.due_on, a.status, a.rag, a.version,
                   n.body as "latest_note?", n.noted_on as "latest_note_on?",
-                  (a.due_on < $2 and a.status in ('open', 'in_progress')) as "overdue!"
+                  coalesce(a.due_on < $2 and a.status in ('open', 'in_progress'), false) as "overdue!"
            from actions a
            join organisations o on o.id = a.organisation_id
            join assessments asm on asm.id = a.assessment_id

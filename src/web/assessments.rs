@@ -771,11 +771,22 @@ async fn benchmark(
     Path((id, n)): Path<(Uuid, u32)>,
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
-    let head = visible_head(&state, &who, ip, id).await?;
+    // Only shown: the kept copies serve (saving asks the database afresh).
+    let head = state
+        .caches
+        .head(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise_or_hide(&state, &who, ip, Action::ViewAssessment, object(&head)).await?;
     let fw = framework(&state)?;
     let section = fw.section(n).ok_or(AppError::NotFound)?;
     let editable = policy::allows(&who, Action::EditBenchmark(n as i32), object(&head));
-    let stored = stored_page(&state, &head, n, editable).await?;
+    let people_of = editable.then_some(head.organisation_id);
+    let stored = state
+        .caches
+        .benchmark_page(&state.db, &head, n as i32, people_of)
+        .await?;
+    let stored = (*stored).clone().ok_or(AppError::NotFound)?;
     let typed = Typed::from_stored(&stored.benchmark);
     let mut view = page(
         &who,

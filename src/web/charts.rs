@@ -279,7 +279,7 @@ pub fn trend(cycles: &[String], series: &[(String, Vec<Option<f64>>)]) -> Chart 
                     (
                         x_of(i),
                         y_of(v, plot_h),
-                        format!("{name}, {}: {}", cycles[i], fixed(v, 2)),
+                        format!("{name}, {}: {v:.2}", cycles[i]),
                     )
                 })
             })

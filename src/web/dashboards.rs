@@ -131,7 +131,11 @@ async fn board(
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
     let org = visible_council(&state, &who, ip, &slug).await?;
-    let rows = db::dashboards::board(&state.db, org.id, today(), TREND_CYCLES).await?;
+    let rows = state
+        .caches
+        .board(&state.db, org.id, today(), TREND_CYCLES)
+        .await?;
+    let rows = (*rows).clone();
     let latest = rows.iter().find(|r| r.latest).map(|r| Latest {
         id: r.assessment_id,
         state: r.state.clone(),
@@ -367,11 +371,14 @@ async fn plan_rows(
 )> {
     let org = visible_council(state, who, ip, slug).await?;
     let (filter, errors) = query.filter();
-    let (latest, owners, rows) =
-        match db::dashboards::plan(&state.db, org.id, &filter, today()).await? {
-            Some(plan) => (Some(plan.latest), plan.owners, plan.rows),
-            None => (None, Vec::new(), Vec::new()),
-        };
+    let plan = state
+        .caches
+        .plan(&state.db, org.id, &filter, today())
+        .await?;
+    let (latest, owners, rows) = match (*plan).clone() {
+        Some(plan) => (Some(plan.latest), plan.owners, plan.rows),
+        None => (None, Vec::new(), Vec::new()),
+    };
     Ok((org, latest, owners, filter, errors, rows))
 }
 
@@ -804,7 +811,11 @@ async fn region(
     let cycle = places.current_cycle(today());
     let rows = match cycle {
         Some(cycle) => {
-            db::dashboards::region_councils(&state.db, region.id, cycle.id, today()).await?
+            let rows = state
+                .caches
+                .region_councils(&state.db, region.id, cycle.id, today())
+                .await?;
+            (*rows).clone()
         }
         None => Vec::new(),
     };

@@ -1,0 +1,282 @@
+//! What the server keeps in memory (who is signed in, the places, councils' pages, the national
+//! picture) costs no statement once kept, and never outlives a change: made through the
+//! application, the next page shows it; made by anyone else (another server, psql), it shows
+//! once the notification has arrived, which `settle` waits for.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use prevent_assure::cache::Caches;
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::{Client, location, router_from, texts};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::{Layer, Registry};
+use uuid::Uuid;
+
+/// Counts sqlx's one log event per statement executed.
+#[derive(Clone, Default)]
+struct Statements(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> Layer<S> for Statements {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A GET and the statements it cost; it must answer 200.
+async fn get_counting(client: &mut Client, uri: &str) -> (support::Reply, usize) {
+    let counter = Statements::default();
+    let _guard = tracing::subscriber::set_default(Registry::default().with(counter.clone()));
+    let reply = client.get(uri).await;
+    assert_eq!(reply.status, 200, "{uri}");
+    (reply, counter.0.load(Ordering::SeqCst))
+}
+
+async fn signed_in(router: &axum::Router, email: &str) -> Client {
+    let mut client = Client::new(router.clone());
+    assert_eq!(client.sign_in(email, DEMO_PASSWORD).await.status, 303);
+    client
+}
+
+/// Runs `sql` as another server or psql would, then waits until this server has heard of it.
+async fn elsewhere(pool: &PgPool, caches: &Caches, sql: &str, id: Uuid) {
+    sqlx::query(sql)
+        .bind(id)
+        .execute(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    caches.settle(pool).await;
+}
+
+/// The council's latest self-assessment (not its Channel statement).
+async fn latest(pool: &PgPool, council: &str) -> Uuid {
+    sqlx::query_scalar(
+        "select a.id from assessments a join organisations o on o.id = a.organisation_id
+         join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id
+         where o.slug = $1 and f.code = 'prevent-la-2018' order by c.starts_on desc limit 1",
+    )
+    .bind(council)
+    .fetch_one(pool)
+    .await
+    .expect("an assessment")
+}
+
+/// Waits until the server listens for notifications (it connects as it starts).
+async fn listening(caches: &Caches) {
+    for _ in 0..100 {
+        if caches.listening() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the server does not listen for changes");
+}
+
+#[sqlx::test]
+async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgPool) {
+    let state = support::full_demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 1]);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let mut adviser = signed_in(&router, "adviser.north-vale@homeoffice.example").await;
+    let ashbridge = latest(&pool, "ashbridge").await;
+    let benchmark = format!("/assessments/{ashbridge}/benchmarks/1");
+
+    // Once seen, a view is kept: seeing it again asks the database nothing.
+    for (who, uri) in [
+        (0, "/orgs/ashbridge"),
+        (0, "/orgs/ashbridge/actions"),
+        (0, benchmark.as_str()),
+        (1, "/regions/north-vale"),
+    ] {
+        let client = if who == 0 { &mut lead } else { &mut adviser };
+        get_counting(client, uri).await;
+        let (_, again) = get_counting(client, uri).await;
+        assert_eq!(again, 0, "{uri} is kept");
+    }
+
+    // The board's latest comment, changed elsewhere.
+    elsewhere(
+        &pool,
+        &caches,
+        "update section_results r set comments = 'Changed on another server'
+         from sections s where s.id = r.section_id and s.number = 1 and r.assessment_id = $1",
+        ashbridge,
+    )
+    .await;
+    let (board, cost) = get_counting(&mut lead, "/orgs/ashbridge").await;
+    assert!(cost > 0, "the board is asked again");
+    assert!(
+        texts(&board.html(), "#summary tbody tr")[0].contains("Changed on another server"),
+        "the board shows the new comment"
+    );
+
+    // A new action in the plan.
+    elsewhere(
+        &pool,
+        &caches,
+        "insert into actions (organisation_id, assessment_id, section_id, source, description, owner_text)
+         select a.organisation_id, a.id, s.id, 'benchmark', 'Added on another server', 'Kept Test Owner'
+         from assessments a join sections s on s.framework_id = a.framework_id and s.number = 1
+         where a.id = $1",
+        ashbridge,
+    )
+    .await;
+    let (plan, _) = get_counting(&mut lead, "/orgs/ashbridge/actions").await;
+    // It has no target date: neither overdue nor due soon, and listed all the same.
+    assert!(plan.body.contains("Added on another server"));
+    assert!(plan.body.contains("Kept Test Owner"));
+
+    // Evidence on the benchmark page, and the action there too.
+    elsewhere(
+        &pool,
+        &caches,
+        "update answers an set evidence = 'Evidence written on another server'
+         from items i where i.id = an.item_id and i.code = '1.1' and an.assessment_id = $1",
+        ashbridge,
+    )
+    .await;
+    let (page, _) = get_counting(&mut lead, &benchmark).await;
+    assert!(page.body.contains("Evidence written on another server"));
+    assert!(page.body.contains("Added on another server"));
+
+    // The region: Ashbridge submitted elsewhere.
+    elsewhere(
+        &pool,
+        &caches,
+        "update assessments set state = 'submitted', submitted_at = now() where id = $1",
+        ashbridge,
+    )
+    .await;
+    let (region, _) = get_counting(&mut adviser, "/regions/north-vale").await;
+    let first = texts(&region.html(), "table.app-region tbody tr")
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    assert!(
+        first.starts_with("Ashbridge") && first.contains("Submitted"),
+        "what waits for the adviser comes first: {first}"
+    );
+}
+
+#[sqlx::test]
+async fn the_national_picture_follows_an_agreement_made_elsewhere(pool: PgPool) {
+    let state = support::full_demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 2]);
+    let mut admin = signed_in(&router, "admin@prevent-assure.example").await;
+    let agreed_in = |html: &str| -> i64 {
+        // The cycle chooser says "2026/27 (N agreed)" for each cycle.
+        let doc = scraper::Html::parse_document(html);
+        let selector = scraper::Selector::parse("#cycle option").expect("a selector");
+        doc.select(&selector)
+            .filter_map(|o| {
+                let text = o.text().collect::<String>();
+                let n = text
+                    .split('(')
+                    .nth(1)?
+                    .split(' ')
+                    .next()?
+                    .parse::<i64>()
+                    .ok()?;
+                Some(n)
+            })
+            .sum()
+    };
+    let (before, _) = get_counting(&mut admin, "/national").await;
+    let (_, again) = get_counting(&mut admin, "/national").await;
+    assert_eq!(again, 0, "the national picture is kept");
+
+    // Agreed elsewhere: every benchmark given an agreed score, then the state.
+    let ashbridge = latest(&pool, "ashbridge").await;
+    elsewhere(
+        &pool,
+        &caches,
+        "update section_results set agreed_score = 3, agreed_not_scored = false where assessment_id = $1",
+        ashbridge,
+    )
+    .await;
+    elsewhere(
+        &pool,
+        &caches,
+        "update assessments set state = 'agreed', submitted_at = coalesce(submitted_at, now()) where id = $1",
+        ashbridge,
+    )
+    .await;
+    let (after, cost) = get_counting(&mut admin, "/national").await;
+    assert!(cost > 0, "asked again");
+    assert_eq!(agreed_in(&after.body), agreed_in(&before.body) + 1);
+}
+
+#[sqlx::test]
+async fn a_session_ended_or_a_role_removed_elsewhere_ends_at_once(pool: PgPool) {
+    let state = support::full_demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 3]);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let mut board = signed_in(&router, "board@ashbridge.example").await;
+    get_counting(&mut lead, "/account").await;
+    get_counting(&mut lead, "/orgs/ashbridge").await;
+    get_counting(&mut board, "/orgs/ashbridge").await;
+    let (_, again) = get_counting(&mut board, "/orgs/ashbridge").await;
+    assert_eq!(again, 0, "who is signed in is kept");
+
+    let lead_id: Uuid =
+        sqlx::query_scalar("select id from users where email = 'lead@ashbridge.example'")
+            .fetch_one(&pool)
+            .await
+            .expect("the lead");
+    elsewhere(
+        &pool,
+        &caches,
+        "delete from sessions where user_id = $1",
+        lead_id,
+    )
+    .await;
+    assert_eq!(location(&lead.get("/account").await), "/login");
+
+    let board_id: Uuid =
+        sqlx::query_scalar("select id from users where email = 'board@ashbridge.example'")
+            .fetch_one(&pool)
+            .await
+            .expect("the board member");
+    elsewhere(
+        &pool,
+        &caches,
+        "delete from memberships where user_id = $1",
+        board_id,
+    )
+    .await;
+    assert_eq!(board.get("/orgs/ashbridge").await.status, 404);
+}
+
+#[tokio::test]
+async fn nothing_is_kept_while_changes_cannot_be_heard() {
+    // Nothing listens on port 1: the server can never hear of a change, so keeps nothing.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_millis(200))
+        .connect_lazy("postgres://nobody@127.0.0.1:1/nothing")
+        .expect("a lazy pool");
+    let caches = Caches::start(&pool);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!caches.listening());
+    let principal = prevent_assure::auth::Principal {
+        user_id: Uuid::new_v4(),
+        email: "someone@example.org".into(),
+        display_name: "Someone".into(),
+        memberships: Vec::new(),
+        session_hash: vec![7; 32],
+    };
+    let far = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    caches.keep_principal(caches.generation(), &principal, far);
+    assert!(caches.principal(&principal.session_hash).is_none());
+    assert!(caches.principals.is_empty());
+}
