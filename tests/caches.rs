@@ -5,37 +5,12 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use prevent_assure::cache::Caches;
 use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
+use support::statements::{ONE_AT_A_TIME, get_counting};
 use support::{Client, location, router_from, texts};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::{Layer, Registry};
 use uuid::Uuid;
-
-/// Counts sqlx's one log event per statement executed.
-#[derive(Clone, Default)]
-struct Statements(Arc<AtomicUsize>);
-
-impl<S: tracing::Subscriber> Layer<S> for Statements {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// A GET and the statements it cost; it must answer 200.
-async fn get_counting(client: &mut Client, uri: &str) -> (support::Reply, usize) {
-    let counter = Statements::default();
-    let _guard = tracing::subscriber::set_default(Registry::default().with(counter.clone()));
-    let reply = client.get(uri).await;
-    assert_eq!(reply.status, 200, "{uri}");
-    (reply, counter.0.load(Ordering::SeqCst))
-}
 
 async fn signed_in(router: &axum::Router, email: &str) -> Client {
     let mut client = Client::new(router.clone());
@@ -79,6 +54,7 @@ async fn listening(caches: &Caches) {
 
 #[sqlx::test]
 async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let state = support::full_demo_state(pool.clone()).await;
     let caches = state.caches.clone();
     listening(&caches).await;
@@ -167,6 +143,7 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
 
 #[sqlx::test]
 async fn the_national_picture_follows_an_agreement_made_elsewhere(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let state = support::full_demo_state(pool.clone()).await;
     let caches = state.caches.clone();
     listening(&caches).await;
@@ -217,6 +194,7 @@ async fn the_national_picture_follows_an_agreement_made_elsewhere(pool: PgPool) 
 
 #[sqlx::test]
 async fn a_session_ended_or_a_role_removed_elsewhere_ends_at_once(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let state = support::full_demo_state(pool.clone()).await;
     let caches = state.caches.clone();
     listening(&caches).await;

@@ -5,41 +5,16 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use prevent_assure::cache::Caches;
 use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
+use support::statements::{ONE_AT_A_TIME, get_counting};
 use support::{Client, location, router_from};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::{Layer, Registry};
-
-/// Counts sqlx's one log event per statement executed.
-#[derive(Clone, Default)]
-struct Statements(Arc<AtomicUsize>);
-
-impl<S: tracing::Subscriber> Layer<S> for Statements {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// The tests here take turns: a thread-local subscriber in one test and another's on a second
-/// thread upset tracing's per-callsite cache, and events go uncounted.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The statements one GET costs when nothing is kept in memory.
 async fn statements_for(client: &mut Client, caches: &Caches, uri: &str) -> usize {
     caches.forget_all();
-    let counter = Statements::default();
-    let subscriber = Registry::default().with(counter.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let reply = client.get(uri).await;
-    assert_eq!(reply.status, 200, "{uri}");
-    counter.0.load(Ordering::SeqCst)
+    get_counting(client, uri).await.1
 }
 
 /// Adds `n` actions with three progress notes each, evidence everywhere, and criteria.

@@ -1,0 +1,34 @@
+//! Counting the SQL statements a request costs: sqlx logs one event per statement.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::{Layer, Registry};
+
+use super::{Client, Reply};
+
+#[derive(Clone, Default)]
+struct Statements(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> Layer<S> for Statements {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Tests that count take turns (hold it for the whole test): a thread-local subscriber in one
+/// test and another's on a second thread upset tracing's per-callsite cache, and events go
+/// uncounted.
+pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A GET, which must answer 200, and the statements it cost.
+pub async fn get_counting(client: &mut Client, uri: &str) -> (Reply, usize) {
+    let counter = Statements::default();
+    let _guard = tracing::subscriber::set_default(Registry::default().with(counter.clone()));
+    let reply = client.get(uri).await;
+    assert_eq!(reply.status, 200, "{uri}");
+    (reply, counter.0.load(Ordering::SeqCst))
+}
