@@ -47,8 +47,9 @@ pub struct Config {
     #[arg(long, env = "FRAMEWORKS_DIR", default_value_os_t = default_dir("frameworks"))]
     pub frameworks_dir: PathBuf,
 
-    /// Connections to PostgreSQL at most (default: twice the processor cores). More
-    /// connections than PostgreSQL has cores to run them make every statement slower.
+    /// Connections to PostgreSQL at most, one of which listens for changes (default: twice
+    /// the processor cores, at least 4). More connections than PostgreSQL has cores to run
+    /// them make every statement slower.
     #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub database_pool_size: Option<u32>,
 }
