@@ -115,16 +115,18 @@ impl Caches {
         self.councils.forget_all();
     }
 
-    /// A value kept in `kept`, or loaded by `load` now and kept when nothing changed meanwhile.
-    async fn kept<T, F, Fut>(&self, kept: &Kept<T>, load: F) -> sqlx::Result<Arc<T>>
+    /// A value kept in `kept`, or loaded by `load` now and kept when nothing changed meanwhile;
+    /// when copies are not `in_use`, always loaded and never kept.
+    async fn kept<T, F, Fut>(&self, kept: &Kept<T>, in_use: bool, load: F) -> sqlx::Result<Arc<T>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = sqlx::Result<T>>,
     {
-        if self.listening() {
-            if let Some(value) = kept.get() {
-                return Ok(value);
-            }
+        if !in_use {
+            return Ok(Arc::new(load().await?));
+        }
+        if let Some(value) = kept.get() {
+            return Ok(value);
         }
         let generation = self.generation();
         let value = Arc::new(load().await?);
@@ -142,11 +144,10 @@ impl Caches {
         &self,
         pool: &PgPool,
     ) -> sqlx::Result<Arc<Vec<db::dashboards::NationalRow>>> {
-        if !self.views_kept() {
-            return Ok(Arc::new(db::dashboards::national(pool).await?));
-        }
-        self.kept(&self.national, || db::dashboards::national(pool))
-            .await
+        self.kept(&self.national, self.views_kept(), || {
+            db::dashboards::national(pool)
+        })
+        .await
     }
 
     /// Acts on one notification.

@@ -47,7 +47,7 @@ impl Places {
 impl Caches {
     /// The places: the kept copy, or loaded now (and kept, when nothing changed meanwhile).
     pub async fn places(&self, pool: &PgPool) -> sqlx::Result<Arc<Places>> {
-        self.kept(&self.places, || async {
+        self.kept(&self.places, self.listening(), || async {
             let (regions, organisations, cycles) = db::places::snapshot(pool).await?;
             Ok(Places {
                 regions: regions
