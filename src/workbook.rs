@@ -53,6 +53,15 @@ pub struct Book {
     pub cycle: String,
     pub state: String,
     pub benchmarks: Vec<BookBenchmark>,
+    /// Actions on no benchmark: the Home Office's recommended actions not filed under one.
+    pub other_actions: Vec<BookAction>,
+}
+
+/// What an imported workbook holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub benchmarks: Vec<BookBenchmark>,
+    pub other_actions: Vec<BookAction>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +151,8 @@ const SUMMARY_HEADERS: [&str; 8] = [
     "Criteria met",
     "Agreed score (read only)",
 ];
+/// The sheet of actions on no benchmark.
+const OTHER_ACTIONS: &str = "Other actions";
 const QUESTION_HEADERS: [&str; 5] = [
     "Question",
     "Question text (read only)",
@@ -291,26 +302,55 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
             0,
             "Leave the Action ID empty for a new action. Actions not listed here are kept.",
         )?;
-        r += 2;
-        for (c, h) in ACTION_HEADERS.iter().enumerate() {
-            ws.write_string_with_format(r, c as u16, *h, &bold)?;
-        }
-        for a in &b.actions {
-            r += 1;
-            ws.write_string(r, 0, a.id.map(|i| i.to_string()).unwrap_or_default())?;
-            ws.write_string(r, 1, a.question.as_deref().unwrap_or_default())?;
-            ws.write_string_with_format(r, 2, &a.description, &wrap)?;
-            ws.write_string(r, 3, &a.owner)?;
-            ws.write_string(r, 4, &a.target_text)?;
-            let status = statuses
-                .iter()
-                .find(|(c, _)| *c == a.status)
-                .map_or("", |(_, l)| *l);
-            ws.write_string(r, 5, status)?;
-            ws.write_string(r, 6, a.rag.as_deref().map(rag_label).unwrap_or_default())?;
-        }
+        write_actions(ws, r + 2, &b.actions, statuses, &bold, &wrap)?;
+    }
+    if !book.other_actions.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name(OTHER_ACTIONS)?;
+        ws.write_string_with_format(
+            0,
+            0,
+            "Actions on no benchmark: the Home Office's recommended actions",
+            &heading,
+        )?;
+        ws.write_string(
+            1,
+            0,
+            "Change the owner, target, status or RAG here; add new actions on a benchmark's sheet.",
+        )?;
+        ws.write_string(2, 0, REMINDER)?;
+        write_actions(ws, 4, &book.other_actions, statuses, &bold, &wrap)?;
     }
     wb.save_to_buffer()
+}
+
+/// The actions table: its heading row at `top`, then a row per action.
+fn write_actions(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    top: u32,
+    actions: &[BookAction],
+    statuses: Statuses,
+    bold: &Format,
+    wrap: &Format,
+) -> Result<(), XlsxError> {
+    for (c, h) in ACTION_HEADERS.iter().enumerate() {
+        ws.write_string_with_format(top, c as u16, *h, bold)?;
+    }
+    for (i, a) in actions.iter().enumerate() {
+        let r = top + 1 + i as u32;
+        ws.write_string(r, 0, a.id.map(|i| i.to_string()).unwrap_or_default())?;
+        ws.write_string(r, 1, a.question.as_deref().unwrap_or_default())?;
+        ws.write_string_with_format(r, 2, &a.description, wrap)?;
+        ws.write_string(r, 3, &a.owner)?;
+        ws.write_string(r, 4, &a.target_text)?;
+        let status = statuses
+            .iter()
+            .find(|(c, _)| *c == a.status)
+            .map_or("", |(_, l)| *l);
+        ws.write_string(r, 5, status)?;
+        ws.write_string(r, 6, a.rag.as_deref().map(rag_label).unwrap_or_default())?;
+    }
+    Ok(())
 }
 
 /// Column letters as Excel shows them: 0 is A, 26 is AA.
@@ -407,7 +447,7 @@ pub fn read(
     framework: &Framework,
     statuses: Statuses,
     cycle_start_year: i32,
-) -> Result<Vec<BookBenchmark>, ReadError> {
+) -> Result<Imported, ReadError> {
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec()))
         .map_err(|_| ReadError::NotAWorkbook)?;
     let mut errors = Vec::new();
@@ -466,24 +506,49 @@ pub fn read(
             b.actions = actions;
         }
     }
-    // An action appears once in the whole workbook.
-    let mut seen = HashSet::new();
-    for b in &benchmarks {
-        for a in &b.actions {
-            if let Some(id) = a.id {
-                if !seen.insert(id) {
-                    errors.push(CellError {
-                        sheet: sheet_name(b.number),
-                        row: 1,
-                        column: "A".to_owned(),
-                        message: format!("The action {id} is listed more than once"),
-                    });
+    // Actions on no benchmark, when the workbook has any.
+    let mut other_actions = Vec::new();
+    if names.iter().any(|n| n == OTHER_ACTIONS) {
+        let range = wb
+            .worksheet_range(OTHER_ACTIONS)
+            .map_err(|_| ReadError::NotAWorkbook)?;
+        let mut f = Faults {
+            sheet: OTHER_ACTIONS,
+            all: &mut errors,
+        };
+        match find_row(&range, ACTION_HEADERS[0], 0) {
+            None => f.add(0, 0, "No heading row starting “Action ID” was found"),
+            Some(head) => {
+                if check_headers(&range, head, &ACTION_HEADERS, &mut f) {
+                    other_actions =
+                        read_actions(&range, head, None, statuses, cycle_start_year, &mut f);
                 }
             }
         }
     }
+    // An action appears once in the whole workbook.
+    let mut seen = HashSet::new();
+    let listed = benchmarks
+        .iter()
+        .flat_map(|b| b.actions.iter().map(move |a| (sheet_name(b.number), a)))
+        .chain(other_actions.iter().map(|a| (OTHER_ACTIONS.to_owned(), a)));
+    for (sheet, a) in listed {
+        if let Some(id) = a.id {
+            if !seen.insert(id) {
+                errors.push(CellError {
+                    sheet,
+                    row: a.row,
+                    column: "A".to_owned(),
+                    message: format!("The action {id} is listed more than once"),
+                });
+            }
+        }
+    }
     if errors.is_empty() {
-        Ok(benchmarks)
+        Ok(Imported {
+            benchmarks,
+            other_actions,
+        })
     } else {
         Err(ReadError::Cells(errors))
     }
@@ -696,6 +761,21 @@ fn read_benchmark(
     if !check_headers(range, head, &ACTION_HEADERS, f) {
         return (answers, actions);
     }
+    actions = read_actions(range, head, Some(section), statuses, cycle_start_year, f);
+    (answers, actions)
+}
+
+/// The action rows under the heading row `head`. Without a section (the sheet of actions on no
+/// benchmark), an action names no question and must be one that exists.
+fn read_actions(
+    range: &Range<Data>,
+    head: u32,
+    section: Option<&Section>,
+    statuses: Statuses,
+    cycle_start_year: i32,
+    f: &mut Faults,
+) -> Vec<BookAction> {
+    let mut actions = Vec::new();
     for r in head + 1..=last_row(range) {
         if row_is_blank(range, r, ACTION_HEADERS.len() as u32) {
             continue;
@@ -714,10 +794,27 @@ fn read_benchmark(
                 }
             },
         };
-        let question = match text(range, r, 1).as_str() {
-            "" => None,
-            q if section.items.iter().any(|i| i.code == q) => Some(q.to_owned()),
-            q => {
+        if section.is_none() && id.is_none() {
+            f.add(
+                r,
+                0,
+                "Add a new action on its benchmark's sheet: this sheet only changes actions that exist",
+            );
+        }
+        let question = match (text(range, r, 1).as_str(), section) {
+            ("", _) => None,
+            (q, Some(section)) if section.items.iter().any(|i| i.code == q) => Some(q.to_owned()),
+            (q, None) => {
+                f.add(
+                    r,
+                    1,
+                    format!(
+                        "“{q}”: an action on this sheet is on no benchmark, so it names no question"
+                    ),
+                );
+                None
+            }
+            (q, Some(section)) => {
                 f.add(
                     r,
                     1,
@@ -733,15 +830,12 @@ fn read_benchmark(
         let description = long_text(description, 2000, "The description", r, 2, f);
         let owner = long_text(text(range, r, 3), 200, "The owner", r, 3, f);
         let target_text = text(range, r, 4);
-        let due_on = match target_text.as_str() {
-            "" => None,
-            t => match crate::domain::target::parse(t, cycle_start_year) {
-                Ok(t) => Some(t.due),
-                Err(message) => {
-                    f.add(r, 4, message);
-                    None
-                }
-            },
+        let due_on = match crate::domain::target::parse(&target_text, cycle_start_year) {
+            Ok(t) => t.due,
+            Err(message) => {
+                f.add(r, 4, message);
+                None
+            }
         };
         let typed = text(range, r, 5);
         let status = match statuses
@@ -779,7 +873,7 @@ fn read_benchmark(
             row: r + 1,
         });
     }
-    (answers, actions)
+    actions
 }
 
 #[cfg(test)]

@@ -156,7 +156,7 @@ async fn every_form_refuses_people_it_is_not_for_and_changes_nothing(pool: PgPoo
             format!("/admin/users/{lead_id}/memberships/{membership_id}/remove"),
             vec![],
         ),
-        ("/admin/cycles".into(), vec![("year", "2030")]),
+        ("/admin/cycles".into(), vec![("label", "2030/31")]),
         ("/orgs/ashbridge/people".into(), invite.to_vec()),
     ];
     for (index, (who, email)) in PEOPLE.iter().enumerate() {

@@ -542,68 +542,84 @@ async fn actions_keep_the_target_as_written_refuse_unreadable_ones_and_take_prog
     let router = router_from(support::demo_state(pool.clone()).await, [10, 2, 0, 9]);
     let mut lead = signed_in(&router, LEAD).await;
     let address = started(&mut lead, "blank").await;
-    let actions = format!("{address}/benchmarks/1/actions");
+    let page = format!("{address}/benchmarks/1");
+    let form = "form[action$='/benchmarks/1']";
 
     let refused = lead
-        .post(
-            &actions,
+        .submit_page(
+            &page,
+            form,
             &[
-                ("question", "1.1"),
-                ("description", "Refresh the local risk assessment"),
-                ("owner", "CSP Manager"),
-                ("target", "end of spring"),
+                ("new-action-question", "1.1"),
+                (
+                    "new-action-description",
+                    "Refresh the local risk assessment",
+                ),
+                ("new-action-owner", "CSP Manager"),
+                ("new-action-target", "31/02/2023"),
             ],
+            "add-action",
         )
         .await;
     assert_eq!(refused.status, 422);
     let html = refused.html();
     assert_eq!(
         texts(&html, ".govuk-error-summary__list a"),
-        [
-            "Enter the target as a date like 31/3/2023, a month like April 2023 or Apr 23, or a quarter like Q4 2022/23"
-        ]
+        [prevent_assure::domain::target::HOW_TO_WRITE]
     );
     assert_eq!(
-        value(&html, "#action-description").as_deref(),
+        value(&html, "#new-action-description").as_deref(),
         Some("Refresh the local risk assessment")
     );
     assert_eq!(
-        value(&html, "#action-target").as_deref(),
-        Some("end of spring")
+        value(&html, "#new-action-target").as_deref(),
+        Some("31/02/2023")
     );
 
     let added = lead
-        .post(
-            &actions,
+        .submit_page(
+            &page,
+            form,
             &[
-                ("question", "1.1"),
-                ("description", "Refresh the local risk assessment"),
-                ("owner", "CSP Manager"),
-                ("target", "Q4 2022/23"),
+                ("new-action-question", "1.1"),
+                (
+                    "new-action-description",
+                    "Refresh the local risk assessment",
+                ),
+                ("new-action-owner", "CSP Manager"),
+                ("new-action-target", "Q4 2022/23"),
             ],
+            "add-action",
         )
         .await;
-    assert_eq!(added.status, 303);
-    lead.post(
-        &actions,
-        &[
-            ("question", ""),
-            ("description", "Brief the new portfolio holder"),
-            ("owner", ""),
-            ("target", ""),
-        ],
-    )
-    .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    assert_eq!(location(&added), format!("{page}?done=action"));
+    // Blank owner and target are allowed: the council may not have them yet.
+    let blank = lead
+        .submit_page(
+            &page,
+            form,
+            &[("new-action-description", "Brief the new portfolio holder")],
+            "add-action",
+        )
+        .await;
+    assert_eq!(blank.status, 303, "{}", blank.body);
 
-    let page = lead.get(&format!("{address}/benchmarks/1")).await.html();
-    let cards = texts(&page, "#actions .govuk-summary-card");
+    let html = lead.get(&page).await.html();
+    let cards = texts(&html, ".app-action");
     assert_eq!(cards.len(), 2);
+    let on_question = &texts(&html, "#q1-1 .app-action")[0];
     assert!(
-        cards[0].contains("CSP Manager")
-            && cards[0].contains("Q4 2022/23 (by 31 March 2023)")
-            && cards[0].contains("Question 1.1"),
-        "{}",
-        cards[0]
+        on_question.contains("CSP Manager")
+            && on_question.contains("Q4 2022/23 (by 31 March 2023)")
+            && on_question.contains("Already past when added")
+            && on_question.contains("Question 1.1"),
+        "{on_question}"
+    );
+    let on_benchmark = &texts(&html, "#actions .app-action")[0];
+    assert!(
+        on_benchmark.contains("No owner") && on_benchmark.contains("No target"),
+        "{on_benchmark}"
     );
     let (id, version): (uuid::Uuid, i32) = sqlx::query_as(
         "select id, version from actions where description = 'Refresh the local risk assessment'",
@@ -611,49 +627,67 @@ async fn actions_keep_the_target_as_written_refuse_unreadable_ones_and_take_prog
     .fetch_one(&pool)
     .await
     .expect("the action");
+    let note = format!("action-{id}-note");
+    let status = format!("action-{id}-status");
+    let rag = format!("action-{id}-rag");
 
+    let noted = lead
+        .submit_page(&page, form, &[(&note, "DRAFTED")], &format!("note-{id}"))
+        .await;
     assert_eq!(
-        lead.post(
-            &format!("{address}/actions/{id}/notes"),
-            &[("note", "DRAFTED")]
-        )
-        .await
-        .status,
-        303
+        noted.status,
+        303,
+        "{:?}",
+        texts(&noted.html(), ".govuk-error-summary__list a")
     );
+    assert_eq!(location(&noted), format!("{page}?done=note"));
     assert_eq!(
-        lead.post(&format!("{address}/actions/{id}/notes"), &[("note", "  ")])
+        lead.submit_page(&page, form, &[(&note, "  ")], &format!("note-{id}"))
             .await
             .status,
         422
     );
-    let v = version.to_string();
-    assert_eq!(
-        lead.post(
-            &format!("{address}/actions/{id}/status"),
-            &[("status", "in_progress"), ("rag", "amber"), ("version", &v)]
-        )
-        .await
-        .status,
-        303
-    );
-    // The same old version again: someone changed it in between.
-    let stale = lead
-        .post(
-            &format!("{address}/actions/{id}/status"),
-            &[("status", "done"), ("rag", "green"), ("version", &v)],
+    let changed = lead
+        .submit_page(
+            &page,
+            form,
+            &[(&status, "in_progress"), (&rag, "amber")],
+            &format!("status-{id}"),
         )
         .await;
-    assert_eq!(stale.status, 422);
+    assert_eq!(changed.status, 303);
+    // The same old version again: someone changed it in between; the choice is kept.
+    let v = version.to_string();
+    let stale = lead
+        .submit_page(
+            &page,
+            form,
+            &[
+                (&status, "done"),
+                (&rag, "green"),
+                (&format!("action-{id}-version"), &v),
+            ],
+            &format!("status-{id}"),
+        )
+        .await;
+    assert_eq!(stale.status, 409);
+    let html = stale.html();
     assert!(
-        texts(&stale.html(), ".govuk-error-summary__list a")[0]
-            .starts_with("Someone changed this action")
+        texts(&html, ".govuk-error-summary__list a")[0].starts_with("Someone changed this action")
+    );
+    assert!(
+        html.select(
+            &scraper::Selector::parse(&format!("#{status} option[selected][value=done]")).unwrap()
+        )
+        .next()
+        .is_some(),
+        "the choice stays in the form"
     );
 
-    let page = lead.get(&format!("{address}/benchmarks/1")).await.html();
-    let card = &texts(&page, "#actions .govuk-summary-card")[0];
+    let html = lead.get(&page).await.html();
+    let card = &texts(&html, "#q1-1 .app-action")[0];
     assert!(
-        card.contains("In progress, RAG amber") && card.contains("DRAFTED"),
+        card.contains("In progress, RAG Amber") && card.contains("DRAFTED"),
         "{card}"
     );
 
@@ -665,65 +699,72 @@ async fn actions_keep_the_target_as_written_refuse_unreadable_ones_and_take_prog
     .await
     .expect("people");
     let (jo, stranger) = (jo.to_string(), stranger.to_string());
-    let linked = lead
-        .post(
-            &actions,
-            &[
-                ("description", "Train the housing team"),
-                ("owner", "Housing Manager"),
-                ("owner_user", &jo),
-                ("target", "Apr 27"),
-            ],
-        )
-        .await;
+    let housing = [
+        ("new-action-description", "Train the housing team"),
+        ("new-action-owner", "Housing Manager"),
+        ("new-action-target", "Apr 27"),
+    ];
+    let mut with_jo = housing.to_vec();
+    with_jo.push(("new-action-owner-user", &jo));
+    let linked = lead.submit_page(&page, form, &with_jo, "add-action").await;
     assert_eq!(linked.status, 303);
-    let refused = lead
-        .post(
-            &actions,
-            &[
-                ("description", "Train the housing team"),
-                ("owner", "Housing Manager"),
-                ("owner_user", &stranger),
-                ("target", "Apr 27"),
-            ],
-        )
-        .await;
-    assert_eq!(refused.status, 422);
-    let page = lead.get(&format!("{address}/benchmarks/1")).await.html();
+    let html = lead.get(&page).await.html();
+    let mut forged = support::form_fields(&html, form);
+    for (k, v) in housing
+        .iter()
+        .chain([&("new-action-owner-user", stranger.as_str())])
+    {
+        support::set_field(&mut forged, k, v);
+    }
+    support::set_field(&mut forged, "intent", "add-action");
+    let pairs: Vec<(&str, &str)> = forged
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(lead.post(&page, &pairs).await.status, 422);
+    let html = lead.get(&page).await.html();
     assert!(
-        texts(&page, "#actions .govuk-summary-card")[2].contains("Housing Manager (Jo Whitfield)")
+        texts(&html, "#actions .app-action")
+            .iter()
+            .any(|c| c.contains("Housing Manager (linked to Jo Whitfield)"))
     );
-    let choices = texts(&page, "#action-owner-user option");
+    let choices = texts(&html, "#new-action-owner-user option");
     assert!(
         choices.contains(&"Jo Whitfield".to_owned()) && !choices.contains(&"Tom Evans".to_owned()),
         "{choices:?}"
     );
 
-    // The check page names the action with neither owner nor target.
-    let gaps = texts(
-        &lead.get(&format!("{address}/check")).await.html(),
-        ".govuk-error-summary__list a",
-    );
+    // The check page lists the action with neither owner nor target as worth checking only.
+    let check = lead.get(&format!("{address}/check")).await.html();
+    let worth = texts(&check, "#worth-checking li a");
     assert!(
-        gaps.contains(
+        worth.contains(
             &"Benchmark 1: the action “Brief the new portfolio holder” has no owner or target"
                 .to_owned()
         ),
-        "{gaps:?}"
+        "{worth:?}"
+    );
+    assert!(
+        !texts(&check, ".govuk-error-summary__list a")
+            .iter()
+            .any(|g| g.contains("Brief the new portfolio holder"))
     );
 
     // A contributor without benchmark 1 can do none of it.
     let mut contributor = signed_in(&router, "contributor@ashbridge.example").await;
     assert_eq!(
         contributor
-            .post(&actions, &[("description", "x")])
+            .post(
+                &page,
+                &[("new-action-description", "x"), ("intent", "add-action")]
+            )
             .await
             .status,
         403
     );
     assert_eq!(
         contributor
-            .post(&format!("{address}/actions/{id}/notes"), &[("note", "x")])
+            .post(&page, &[(&note, "x"), ("intent", &format!("note-{id}"))])
             .await
             .status,
         403
@@ -732,7 +773,7 @@ async fn actions_keep_the_target_as_written_refuse_unreadable_ones_and_take_prog
     let mut other = signed_in(&router, "lead@brackenfield.example").await;
     assert_eq!(
         other
-            .post(&format!("{address}/actions/{id}/notes"), &[("note", "x")])
+            .post(&page, &[(&note, "x"), ("intent", &format!("note-{id}"))])
             .await
             .status,
         404
@@ -749,7 +790,13 @@ fn upload_request(
 ) -> axum::http::Request<axum::body::Body> {
     let boundary = "----prevent-assure-test";
     let mut body = Vec::new();
-    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\n{question}\r\n").as_bytes());
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"intent\"\r\n\r\nupload\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"attachment-question\"\r\n\r\n{question}\r\n").as_bytes());
     body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
     body.extend(content);
     body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
@@ -775,7 +822,7 @@ async fn attachments_are_recognised_by_content_downloaded_safely_and_kept_to_the
     let router = router_from(support::demo_state(pool).await, [10, 2, 0, 10]);
     let mut lead = signed_in(&router, LEAD).await;
     let address = started(&mut lead, "blank").await;
-    let upload = format!("{address}/benchmarks/1/attachments");
+    let upload = format!("{address}/benchmarks/1");
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n".to_vec();
 
     // A PDF with an odd name is taken; an executable calling itself a PDF is not.
@@ -834,30 +881,20 @@ async fn attachments_are_recognised_by_content_downloaded_safely_and_kept_to_the
     assert_eq!(download.body.as_bytes(), pdf.as_slice());
 
     // A board member may read it but not delete it; another council gets nothing.
+    let file = links[0].rsplit('/').next().expect("an id").to_owned();
+    let delete = [("intent", format!("delete-attachment-{file}"))];
+    let delete: Vec<(&str, &str)> = delete.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut board = signed_in(&router, "board@ashbridge.example").await;
     assert_eq!(board.get(&links[0]).await.status, 200);
-    assert_eq!(
-        board
-            .post(&format!("{}/delete", links[0]), &[])
-            .await
-            .status,
-        403
-    );
+    assert_eq!(board.post(&upload, &delete).await.status, 403);
     let request = upload_request(&board, &upload, "", "notes.txt", b"Notes");
     assert_eq!(board.send(request).await.status, 403);
     let mut other = signed_in(&router, "lead@brackenfield.example").await;
     assert_eq!(other.get(&links[0]).await.status, 404);
-    assert_eq!(
-        other
-            .post(&format!("{}/delete", links[0]), &[])
-            .await
-            .status,
-        404
-    );
+    assert_eq!(other.post(&upload, &delete).await.status, 404);
 
-    assert_eq!(
-        lead.post(&format!("{}/delete", links[0]), &[]).await.status,
-        303
-    );
+    let deleted = lead.post(&upload, &delete).await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(location(&deleted), format!("{upload}?done=file-deleted"));
     assert_eq!(lead.get(&links[0]).await.status, 404);
 }

@@ -154,12 +154,12 @@ async fn a_lead_fills_benchmark_1_and_finds_it_all_after_saving_and_reloading(po
     }
     click(c, "#rag-amber").await;
     click(c, "#proposed-3").await;
-    click(c, "main form button[type=submit]").await;
+    click(c, ".govuk-button[value=save]").await;
 
     assert!(
         text(c, ".govuk-notification-banner")
             .await
-            .contains("Benchmark 1 has been saved")
+            .contains("Your changes to this benchmark have been saved")
     );
     c.refresh().await.expect("reloaded");
     assert!(
@@ -210,7 +210,7 @@ async fn a_lead_fills_benchmark_1_and_finds_it_all_after_saving_and_reloading(po
             .expect("text")
     );
     // An action on question 1.1, owned by a role, with a target as councils write it.
-    c.find(Locator::Css("#action-question"))
+    c.find(Locator::Css("#new-action-question"))
         .await
         .expect("the question")
         .select_by_value("1.1")
@@ -218,20 +218,28 @@ async fn a_lead_fills_benchmark_1_and_finds_it_all_after_saving_and_reloading(po
         .expect("chosen");
     fill(
         c,
-        "#action-description",
+        "#new-action-description",
         "Refresh the local risk assessment with partners",
     )
     .await;
-    fill(c, "#action-owner", "CSP Manager").await;
-    fill(c, "#action-target", "Q4 2022/23").await;
-    click(c, "#actions form button[type=submit]:not([formaction])").await;
-    let card = text(c, "#actions .govuk-summary-card").await;
+    fill(c, "#new-action-owner", "CSP Manager").await;
+    fill(c, "#new-action-target", "Q4 2022/23").await;
+    click(c, "button[value=add-action]").await;
+    // The question's actions are folded under it, with their count, until opened.
+    assert!(
+        text(c, "#q1-1 .govuk-details__summary")
+            .await
+            .contains("1 action")
+    );
+    click(c, "#q1-1 .govuk-details__summary").await;
+    let card = text(c, "#q1-1 .app-action").await;
     assert!(
         card.contains("CSP Manager") && card.contains("Q4 2022/23"),
         "{card}"
     );
     c.refresh().await.expect("reloaded");
-    let card = text(c, "#actions .govuk-summary-card").await;
+    click(c, "#q1-1 .govuk-details__summary").await;
+    let card = text(c, "#q1-1 .app-action").await;
     assert!(
         card.contains("Question 1.1") && card.contains("by 31 March 2023"),
         "{card}"
@@ -268,7 +276,7 @@ async fn two_people_save_the_same_benchmark_and_the_second_keeps_both_versions(p
         "The board meets quarterly, chaired by the director of communities.",
     )
     .await;
-    click(&browser.client, "main form button[type=submit]").await;
+    click(&browser.client, ".govuk-button[value=save]").await;
     browser
         .client
         .wait()
@@ -281,7 +289,7 @@ async fn two_people_save_the_same_benchmark_and_the_second_keeps_both_versions(p
         "Terms of reference were refreshed in May.",
     )
     .await;
-    click(&other.client, "main form button[type=submit]").await;
+    click(&other.client, ".govuk-button[value=save]").await;
 
     let summary = text(&other.client, ".govuk-error-summary").await;
     assert!(summary.contains("saved this benchmark"), "{summary}");
@@ -296,11 +304,11 @@ async fn two_people_save_the_same_benchmark_and_the_second_keeps_both_versions(p
     );
 
     fill(&other.client, "#q2-1-evidence", "The board meets quarterly, chaired by the director of communities. Terms of reference were refreshed in May.").await;
-    click(&other.client, "main form button[type=submit]").await;
+    click(&other.client, ".govuk-button[value=save]").await;
     assert!(
         text(&other.client, ".govuk-notification-banner")
             .await
-            .contains("has been saved")
+            .contains("have been saved")
     );
     browser.client.refresh().await.expect("reloaded");
     assert_eq!(
@@ -333,11 +341,11 @@ async fn the_assessment_works_with_javascript_turned_off(pool: PgPool) {
     click(c, "#q5-1-status-developing").await;
     fill(c, "#q5-1-evidence", "The panel meets monthly.").await;
     click(c, "#proposed-not-scored").await;
-    click(c, "main form button[type=submit]").await;
+    click(c, ".govuk-button[value=save]").await;
     assert!(
         text(c, ".govuk-notification-banner")
             .await
-            .contains("Benchmark 5 has been saved")
+            .contains("Your changes to this benchmark have been saved")
     );
     assert_eq!(value(c, "#q5-1-evidence").await, "The panel meets monthly.");
     assert!(is_checked(c, "#proposed-not-scored").await);
@@ -379,7 +387,7 @@ async fn the_advisers_queue_review_and_history_pages_are_accessible(pool: PgPool
     }
     // In review, with scores and a recommendation; then agreed, with the letter.
     browser.goto(&format!("{address}/review")).await;
-    click(&browser.client, "form[action$='/review/start'] button").await;
+    click(&browser.client, "button[value=start]").await;
     text(&browser.client, "#summary-1").await;
     browser.assert_accessible().await;
     browser.screenshot("review-in-progress").await;
@@ -441,14 +449,14 @@ async fn an_adviser_takes_a_submitted_assessment_through_review_to_the_letter(po
     text(&browser.client, ".app-header__user").await;
     let c = &browser.client;
     browser.goto(&format!("{address}/review")).await;
-    submit(c, "form[action$='/review/start'] button").await;
+    submit(c, "button[value=start]").await;
     fill(
         c,
         "#request-1",
         "Please share the latest CTLP briefing notes.",
     )
     .await;
-    submit(c, "form[action$='/benchmarks/1/requests'] button").await;
+    submit(c, "button[value=request-1]").await;
     text(c, "#benchmark-1 .app-request").await;
 
     // The lead answers from the benchmark's page.
@@ -464,7 +472,7 @@ async fn an_adviser_takes_a_submitted_assessment_through_review_to_the_letter(po
         "Briefing notes from March are attached to question 1.3.",
     )
     .await;
-    submit(&lead.client, ".app-request form button").await;
+    submit(&lead.client, ".app-request button").await;
     text(&lead.client, ".app-reply").await;
 
     // The adviser sees the answer, then agrees all ten scores, benchmark 5 not scored.
@@ -506,7 +514,7 @@ async fn an_adviser_takes_a_submitted_assessment_through_review_to_the_letter(po
         "A fourth action",
     ] {
         fill(c, "#recommendation", recommendation).await;
-        submit(c, "form[action$='/recommendations'] button").await;
+        submit(c, "button[value=add-recommendation]").await;
         text(c, "#recommendation").await;
     }
     assert!(
@@ -516,8 +524,15 @@ async fn an_adviser_takes_a_submitted_assessment_through_review_to_the_letter(po
     );
     browser.assert_accessible().await;
     browser.screenshot("review-agreeing").await;
-    submit(c, "form[action$='/agree'] button").await;
-    assert!(text(c, "tbody").await.contains("Scores agreed"));
+    // Every button saves what is typed: the fourth, refused, is cleared before agreeing.
+    assert_eq!(value(c, "#recommendation").await, "A fourth action");
+    fill(c, "#recommendation", "").await;
+    submit(c, "button[value=agree]").await;
+    let banner = text(c, ".govuk-notification-banner").await;
+    assert!(
+        banner.contains("Scores agreed.") && banner.contains("Preview the letter, then publish it"),
+        "{banner}"
+    );
 
     browser.goto(&format!("{address}/letter")).await;
     let annex = text(c, ".app-letter__annex tbody").await;

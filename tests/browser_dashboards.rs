@@ -145,24 +145,16 @@ async fn an_owner_reports_progress_and_a_lead_filters_the_plan_without_javascrip
         "Venue checks agreed with facilities",
     )
     .await;
-    submit(
-        &browser.client,
-        &format!("form[action='/me/actions/{action}/notes'] button"),
-    )
-    .await;
+    submit(&browser.client, &format!("button[value='note-{action}']")).await;
     let banner = texts(&browser.client, ".govuk-notification-banner__heading").await;
-    assert_eq!(banner, vec!["Your update has been saved."]);
+    assert_eq!(banner, vec!["Your progress note has been added."]);
     let select = browser
         .client
         .find(Locator::Css(&format!("#action-{action}-status")))
         .await
         .expect("the status");
     select.select_by_value("done").await.expect("chosen");
-    submit(
-        &browser.client,
-        &format!("form[action='/me/actions/{action}/status'] button"),
-    )
-    .await;
+    submit(&browser.client, &format!("button[value='status-{action}']")).await;
     let (status, note): (String, String) = sqlx::query_as(
         "select a.status, n.body from actions a join action_notes n on n.action_id = a.id
          where a.id = $1 order by n.created_at desc limit 1",

@@ -116,13 +116,21 @@ fn xlsx_rows(reply: &Reply) -> Vec<Vec<String>> {
 /// (benchmark number, action, target) of each row of an export, headings dropped.
 fn keys(rows: &[Vec<String>]) -> Vec<(String, String, String)> {
     assert_eq!(rows[0][0], "Owner");
+    assert_eq!(
+        (
+            rows[0][2].as_str(),
+            rows[0][5].as_str(),
+            rows[0][6].as_str()
+        ),
+        ("Benchmark", "Action", "Target")
+    );
     let mut keys: Vec<_> = rows[1..]
         .iter()
         .map(|r| {
             (
-                r[1].split(' ').next().unwrap_or_default().to_owned(),
-                r[3].clone(),
-                r[4].clone(),
+                r[2].split(' ').next().unwrap_or_default().to_owned(),
+                r[5].clone(),
+                r[6].clone(),
             )
         })
         .collect();
@@ -267,18 +275,19 @@ async fn nobody_outside_the_council_sees_its_views_and_only_administrators_see_t
             assert_eq!(reply.status, 404, "{email} {page}");
             assert!(!reply.body.contains("Ashbridge"), "{email} {page}");
         }
-        for (path, form) in [
-            (
-                format!("/me/actions/{action}/notes"),
-                vec![("note", "Done")],
-            ),
-            (
-                format!("/me/actions/{action}/status"),
-                vec![("status", "done"), ("rag", ""), ("version", "1")],
-            ),
-        ] {
-            assert_eq!(other.post(&path, &form).await.status, 404, "{email} {path}");
-        }
+        // Their list does not hold it, so a forged form changes nothing.
+        let note = format!("action-{action}-note");
+        let status = format!("action-{action}-status");
+        let form = [
+            (note.as_str(), "Done"),
+            (status.as_str(), "done"),
+            ("intent", "save"),
+        ];
+        assert_eq!(
+            other.post("/me/actions", &form).await.status,
+            422,
+            "{email}"
+        );
         // Their own list holds nothing of Ashbridge's.
         assert!(!other.get("/me/actions").await.body.contains("Ashbridge"));
         assert_eq!(other.get("/national").await.status, 403, "{email}");
@@ -290,12 +299,16 @@ async fn nobody_outside_the_council_sees_its_views_and_only_administrators_see_t
     // A board member reads the council's views but changes nobody's actions.
     let mut board = signed_in(&router, "board@ashbridge.example").await;
     assert_eq!(board.get("/orgs/ashbridge/actions").await.status, 200);
+    let note = format!("action-{action}-note");
     assert_eq!(
         board
-            .post(&format!("/me/actions/{action}/notes"), &[("note", "Done")])
+            .post(
+                "/me/actions",
+                &[(note.as_str(), "Done"), ("intent", "save")]
+            )
             .await
             .status,
-        404
+        422
     );
     let mut adviser = signed_in(&router, "adviser.north-vale@homeoffice.example").await;
     assert_eq!(adviser.get("/orgs/ashbridge").await.status, 200);
@@ -445,20 +458,32 @@ async fn an_owner_reports_progress_and_a_stale_status_change_is_refused_keeping_
     .expect("an action of theirs");
     assert!(page.body.contains(&format!("action-{action}")));
 
+    let note = format!("action-{action}-note");
+    let status_field = format!("action-{action}-status");
+    let rag_field = format!("action-{action}-rag");
+    let version_field = format!("action-{action}-version");
     let empty = owner
-        .post(&format!("/me/actions/{action}/notes"), &[("note", "   ")])
+        .submit_page(
+            "/me/actions",
+            "form[action='/me/actions']",
+            &[(&note, "   ")],
+            &format!("note-{action}"),
+        )
         .await;
     assert_eq!(
         texts(&empty.html(), ".govuk-error-summary li"),
         vec!["Write the progress note"]
     );
     let noted = owner
-        .post(
-            &format!("/me/actions/{action}/notes"),
-            &[("note", "Training dates agreed with partners")],
+        .submit_page(
+            "/me/actions",
+            "form[action='/me/actions']",
+            &[(&note, "Training dates agreed with partners")],
+            &format!("note-{action}"),
         )
         .await;
     assert_eq!(noted.status, 303);
+    assert_eq!(location(&noted), "/me/actions?done=note");
     let latest_note: String = sqlx::query_scalar(
         "select body from action_notes where action_id = $1 order by created_at desc limit 1",
     )
@@ -469,28 +494,29 @@ async fn an_owner_reports_progress_and_a_stale_status_change_is_refused_keeping_
     assert_eq!(latest_note, "Training dates agreed with partners");
 
     let changed = owner
-        .post(
-            &format!("/me/actions/{action}/status"),
-            &[
-                ("status", "done"),
-                ("rag", "green"),
-                ("version", &version.to_string()),
-            ],
+        .submit_page(
+            "/me/actions",
+            "form[action='/me/actions']",
+            &[(&status_field, "done"), (&rag_field, "green")],
+            &format!("status-{action}"),
         )
         .await;
     assert_eq!(changed.status, 303);
-    // A second change from the page as it was: told, and their choice is kept on the page.
+    // A second change from the page as it was: told, and their choice and note are kept.
     let stale = owner
-        .post(
-            &format!("/me/actions/{action}/status"),
+        .submit_page(
+            "/me/actions",
+            "form[action='/me/actions']",
             &[
-                ("status", "cancelled"),
-                ("rag", ""),
-                ("version", &version.to_string()),
+                (&status_field, "cancelled"),
+                (&rag_field, ""),
+                (&version_field, &version.to_string()),
+                (&note, "Stopped: replaced by the county's programme"),
             ],
+            &format!("status-{action}"),
         )
         .await;
-    assert_eq!(stale.status, 200);
+    assert_eq!(stale.status, 409);
     let summary = texts(&stale.html(), ".govuk-error-summary li");
     assert!(
         summary[0].contains("Someone changed this action"),
@@ -501,6 +527,10 @@ async fn an_owner_reports_progress_and_a_stale_status_change_is_refused_keeping_
         &format!("#action-{action}-status option[selected]"),
     );
     assert_eq!(chosen, vec!["Cancelled"]);
+    assert_eq!(
+        texts(&stale.html(), &format!("#action-{action}-note")),
+        vec!["Stopped: replaced by the county's programme"]
+    );
     let now: String = sqlx::query_scalar("select status from actions where id = $1")
         .bind(action)
         .fetch_one(&pool)
@@ -629,24 +659,27 @@ async fn the_whole_assessment_goes_to_excel_and_back_keeping_every_field(pool: P
     let fw = framework();
     let mut book = prevent_assure::workbook::read(&exported.bytes, &fw, &STATUSES, 2026)
         .expect("the export reads back");
-    book[0].answers[0].evidence = "Reviewed by the partnership board in May.".to_owned();
-    book[0].proposed_score = Some(4);
-    book[1].actions.push(prevent_assure::workbook::BookAction {
-        id: None,
-        question: Some("2.1".to_owned()),
-        description: "Refresh the board's terms of reference".to_owned(),
-        owner: "Community Safety Manager".to_owned(),
-        target_text: "Q4 2026/27".to_owned(),
-        due_on: None,
-        status: "open".to_owned(),
-        rag: Some("amber".to_owned()),
-        row: 0,
-    });
+    book.benchmarks[0].answers[0].evidence = "Reviewed by the partnership board in May.".to_owned();
+    book.benchmarks[0].proposed_score = Some(4);
+    book.benchmarks[1]
+        .actions
+        .push(prevent_assure::workbook::BookAction {
+            id: None,
+            question: Some("2.1".to_owned()),
+            description: "Refresh the board's terms of reference".to_owned(),
+            owner: "Community Safety Manager".to_owned(),
+            target_text: "Q4 2026/27".to_owned(),
+            due_on: None,
+            status: "open".to_owned(),
+            rag: Some("amber".to_owned()),
+            row: 0,
+        });
     let whole = prevent_assure::workbook::Book {
         council: "Ashbridge Borough Council".to_owned(),
         cycle: "2026/27".to_owned(),
         state: "Draft".to_owned(),
-        benchmarks: book,
+        benchmarks: book.benchmarks,
+        other_actions: book.other_actions,
     };
     let edited = prevent_assure::workbook::write(&whole, &fw, &STATUSES).expect("written");
     let imported = lead
@@ -689,17 +722,18 @@ async fn a_malformed_workbook_is_refused_naming_the_sheet_row_and_column_and_not
     let fw = framework();
     let mut book =
         prevent_assure::workbook::read(&exported.bytes, &fw, &STATUSES, 2026).expect("reads");
-    book[0].proposed_score = Some(7);
-    let action = book[2]
+    book.benchmarks[0].proposed_score = Some(7);
+    let action = book.benchmarks[2]
         .actions
         .first_mut()
         .expect("an action on benchmark 3");
-    action.target_text = "sometime soon".to_owned();
+    action.target_text = "31/02/2027".to_owned();
     let whole = prevent_assure::workbook::Book {
         council: "Ashbridge Borough Council".to_owned(),
         cycle: "2026/27".to_owned(),
         state: "Draft".to_owned(),
-        benchmarks: book,
+        benchmarks: book.benchmarks,
+        other_actions: book.other_actions,
     };
     let broken = prevent_assure::workbook::write(&whole, &fw, &STATUSES).expect("written");
 

@@ -82,7 +82,7 @@ async fn an_adviser_returns_an_assessment_with_a_reason_and_the_history_says_who
     assert_eq!(adviser.get(&format!("{address}/review")).await.status, 200);
     assert_eq!(
         adviser
-            .post(&format!("{address}/review/start"), &[])
+            .post(&format!("{address}/review"), &[("intent", "start")])
             .await
             .status,
         303
@@ -104,7 +104,10 @@ async fn an_adviser_returns_an_assessment_with_a_reason_and_the_history_says_who
             )],
         )
         .await;
-    assert_eq!(location(&returned), format!("{address}/history"));
+    assert_eq!(
+        location(&returned),
+        format!("{address}/history?done=returned")
+    );
 
     let mut lead = signed_in(&router, "lead@ashbridge.example").await;
     let history = lead.get(&format!("{address}/history")).await.html();
@@ -142,7 +145,7 @@ async fn only_the_regions_adviser_reaches_the_review_controls(pool: PgPool) {
             "{email}"
         );
         assert_eq!(
-            who.post(&format!("{address}/review/start"), &[])
+            who.post(&format!("{address}/review"), &[("intent", "start")])
                 .await
                 .status,
             status,
@@ -199,7 +202,9 @@ async fn an_adviser_agrees_scores_with_at_most_three_recommendations_beside_the_
         .await
         .expect("proposals");
     let mut adviser = signed_in(&router, ADVISER).await;
-    adviser.post(&format!("{address}/review/start"), &[]).await;
+    adviser
+        .post(&format!("{address}/review"), &[("intent", "start")])
+        .await;
 
     // Agreement is refused while a benchmark is undecided.
     let mut partial = scores("not_scored");
@@ -210,7 +215,9 @@ async fn an_adviser_agrees_scores_with_at_most_three_recommendations_beside_the_
             .status,
         303
     );
-    let refused = adviser.post(&format!("{address}/agree"), &[]).await;
+    let refused = adviser
+        .post(&format!("{address}/review"), &[("intent", "agree")])
+        .await;
     assert_eq!(refused.status, 422);
     assert_eq!(
         texts(&refused.html(), ".govuk-error-summary__list a"),
@@ -247,8 +254,8 @@ async fn an_adviser_agrees_scores_with_at_most_three_recommendations_beside_the_
         assert_eq!(
             adviser
                 .post(
-                    &format!("{address}/recommendations"),
-                    &[("description", text)]
+                    &format!("{address}/review"),
+                    &[("recommendation", text), ("intent", "add-recommendation")]
                 )
                 .await
                 .status,
@@ -257,18 +264,31 @@ async fn an_adviser_agrees_scores_with_at_most_three_recommendations_beside_the_
     }
     let fourth = adviser
         .post(
-            &format!("{address}/recommendations"),
-            &[("description", "A fourth")],
+            &format!("{address}/review"),
+            &[
+                ("recommendation", "A fourth"),
+                ("intent", "add-recommendation"),
+            ],
         )
         .await;
     assert_eq!(fourth.status, 422);
     assert_eq!(
         texts(&fourth.html(), ".govuk-error-summary__list a"),
-        ["A letter has at most three recommended actions. Remove one before adding another"]
+        [
+            "A letter has at most three recommended actions, so nothing was saved. Remove one before adding another"
+        ]
     );
-    assert_eq!(
-        location(&adviser.post(&format!("{address}/agree"), &[]).await),
-        format!("{address}/history")
+    let agreed = adviser
+        .post(&format!("{address}/review"), &[("intent", "agree")])
+        .await;
+    assert_eq!(location(&agreed), format!("{address}/review?done=agreed"));
+    let banner = texts(
+        &adviser.get(location(&agreed)).await.html(),
+        ".govuk-notification-banner",
+    );
+    assert!(
+        banner[0].contains("Scores agreed. Preview the letter, then publish it"),
+        "{banner:?}"
     );
 
     let (proposed, agreed, not_scored): (Vec<Option<i16>>, Vec<Option<i16>>, Vec<bool>) = {
@@ -353,7 +373,7 @@ async fn an_adviser_agrees_scores_with_at_most_three_recommendations_beside_the_
 
     assert_eq!(
         adviser
-            .post(&format!("{address}/publish"), &[])
+            .post(&format!("{address}/review"), &[("intent", "publish")])
             .await
             .status,
         303
@@ -384,19 +404,24 @@ async fn an_evidence_request_is_answered_by_the_council_from_its_benchmark_page(
     let router = router_from(support::demo_state(pool.clone()).await, [10, 4, 0, 5]);
     let address = submitted(&router, &pool).await;
     let mut adviser = signed_in(&router, ADVISER).await;
-    adviser.post(&format!("{address}/review/start"), &[]).await;
+    adviser
+        .post(&format!("{address}/review"), &[("intent", "start")])
+        .await;
 
     let empty = adviser
         .post(
-            &format!("{address}/benchmarks/5/requests"),
-            &[("body", " ")],
+            &format!("{address}/review"),
+            &[("request-5", " "), ("intent", "request-5")],
         )
         .await;
     assert_eq!(empty.status, 422);
     let asked = adviser
         .post(
-            &format!("{address}/benchmarks/5/requests"),
-            &[("body", "Please share the panel's terms of reference.")],
+            &format!("{address}/review"),
+            &[
+                ("request-5", "Please share the panel's terms of reference."),
+                ("intent", "request-5"),
+            ],
         )
         .await;
     assert_eq!(asked.status, 303);
@@ -420,23 +445,31 @@ async fn an_evidence_request_is_answered_by_the_council_from_its_benchmark_page(
 
     // The contributor given benchmark 5 answers; a board member and another council cannot.
     let mut contributor = signed_in(&router, "contributor@ashbridge.example").await;
-    let replies = format!("{address}/requests/{request}/replies");
-    let kept = contributor.post(&replies, &[("body", "")]).await;
+    let page = format!("{address}/benchmarks/5");
+    let field = format!("reply-{request}");
+    let intent = format!("reply-{request}");
+    let reply = |text: &'static str| {
+        [
+            (field.clone(), text.to_owned()),
+            ("intent".to_owned(), intent.clone()),
+        ]
+    };
+    let kept = post_pairs(&mut contributor, &page, &reply("")).await;
     assert_eq!(kept.status, 422);
     assert_eq!(
-        contributor
-            .post(
-                &replies,
-                &[("body", "Attached: terms of reference agreed in May.")]
-            )
-            .await
-            .status,
+        post_pairs(
+            &mut contributor,
+            &page,
+            &reply("Attached: terms of reference agreed in May.")
+        )
+        .await
+        .status,
         303
     );
     let mut board = signed_in(&router, "board@ashbridge.example").await;
-    assert_eq!(board.post(&replies, &[("body", "x")]).await.status, 403);
+    assert_eq!(post_pairs(&mut board, &page, &reply("x")).await.status, 403);
     let mut other = signed_in(&router, "lead@brackenfield.example").await;
-    assert_eq!(other.post(&replies, &[("body", "x")]).await.status, 404);
+    assert_eq!(post_pairs(&mut other, &page, &reply("x")).await.status, 404);
 
     let review = adviser.get(&format!("{address}/review")).await.html();
     assert!(
@@ -445,19 +478,28 @@ async fn an_evidence_request_is_answered_by_the_council_from_its_benchmark_page(
     );
     assert_eq!(
         adviser
-            .post(&format!("{address}/requests/{request}/resolve"), &[])
+            .post(
+                &format!("{address}/review"),
+                &[("intent", &format!("resolve-{request}"))]
+            )
             .await
             .status,
         303
     );
     let tasks = texts(&lead.get(&address).await.html(), ".govuk-task-list__hint");
     assert!(!tasks[4].contains("evidence request"), "{}", tasks[4]);
-    assert_eq!(lead.post(&replies, &[("body", "More")]).await.status, 422);
+    assert_eq!(
+        post_pairs(&mut lead, &page, &reply("More")).await.status,
+        422
+    );
     // A lead cannot resolve the adviser's request.
     assert_eq!(
-        lead.post(&format!("{address}/requests/{request}/resolve"), &[])
-            .await
-            .status,
+        lead.post(
+            &format!("{address}/review"),
+            &[("intent", &format!("resolve-{request}"))]
+        )
+        .await
+        .status,
         403
     );
 }

@@ -24,8 +24,16 @@ pub enum Action {
     StartAssessment,
     /// See an assessment's pages.
     ViewAssessment,
-    /// Change one benchmark (by number) of a draft assessment.
+    /// Change one benchmark (by number) of a draft assessment: statuses and evidence, its
+    /// attachments and its actions.
     EditBenchmark(i32),
+    /// Record a benchmark's criteria met, RAG, proposed score, justification and comments.
+    ScoreBenchmark(i32),
+    /// Change what an action says (on the benchmark given, or on none): description, owner,
+    /// target, benchmark or question, status and RAG.
+    EditAction(Option<i32>),
+    /// Delete an action added by mistake (while the assessment is a draft).
+    DeleteAction,
     /// Submit a draft assessment.
     SubmitAssessment,
     /// Review a submitted assessment: start the review, return it to the council.
@@ -51,11 +59,13 @@ pub enum Object {
         region_id: Uuid,
     },
     Region(Uuid),
-    /// An assessment: its council, that council's region, and whether it is still a draft.
+    /// An assessment: its council, that council's region, whether it is still a draft, and
+    /// whether it is with the adviser (submitted or in review).
     Assessment {
         organisation_id: Uuid,
         region_id: Uuid,
         draft: bool,
+        in_review: bool,
     },
     /// An action of a council's plan, and the person who owns it (if a user does).
     PlanAction {
@@ -83,6 +93,38 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
                         m.role == Role::Contributor
                             && m.organisation_id == Some(organisation_id)
                             && m.sections.contains(&n)
+                    }));
+        }
+        (
+            Action::ScoreBenchmark(_) | Action::DeleteAction,
+            Object::Assessment {
+                organisation_id,
+                draft,
+                ..
+            },
+        ) => {
+            return draft && who.has_role_in(Role::Lead, organisation_id);
+        }
+        // The plan lives on after submission: the lead keeps it (giving the adviser's
+        // recommendations an owner), except while the adviser has it; a contributor changes
+        // their benchmarks' actions while the assessment is a draft.
+        (
+            Action::EditAction(n),
+            Object::Assessment {
+                organisation_id,
+                draft,
+                in_review,
+                ..
+            },
+        ) => {
+            return (!in_review && who.has_role_in(Role::Lead, organisation_id))
+                || (draft
+                    && n.is_some_and(|n| {
+                        who.memberships.iter().any(|m| {
+                            m.role == Role::Contributor
+                                && m.organisation_id == Some(organisation_id)
+                                && m.sections.contains(&n)
+                        })
                     }));
         }
         (
@@ -249,11 +291,13 @@ mod tests {
             organisation_id: council,
             region_id: north,
             draft: false,
+            in_review: true,
         };
         let elsewhere = Object::Assessment {
             organisation_id: council,
             region_id: south,
             draft: false,
+            in_review: true,
         };
         assert!(allows(&adviser, Action::Review, theirs));
         assert!(!allows(&adviser, Action::Review, elsewhere));
@@ -286,11 +330,13 @@ mod tests {
             organisation_id: council,
             region_id: region,
             draft: true,
+            in_review: false,
         };
         let submitted = Object::Assessment {
             organisation_id: council,
             region_id: region,
             draft: false,
+            in_review: true,
         };
 
         assert!(allows(&contributor, Action::EditBenchmark(7), draft));
@@ -307,6 +353,7 @@ mod tests {
             organisation_id: Uuid::new_v4(),
             region_id: Uuid::new_v4(),
             draft: true,
+            in_review: false,
         };
         assert!(allows(&admin, Action::ViewAssessment, draft));
         assert!(!allows(&admin, Action::EditBenchmark(1), draft));
@@ -362,11 +409,13 @@ mod tests {
             organisation_id: council,
             region_id: region,
             draft: true,
+            in_review: false,
         };
         let submitted = Object::Assessment {
             organisation_id: council,
             region_id: region,
             draft: false,
+            in_review: true,
         };
 
         assert!(allows(&lead, Action::ImportAssessment, draft));
@@ -385,5 +434,46 @@ mod tests {
         assert!(allows(&admin, Action::ViewNational, Object::Service));
         assert!(!allows(&adviser, Action::ViewNational, Object::Service));
         assert!(!allows(&lead, Action::ViewNational, Object::Service));
+    }
+
+    #[test]
+    fn the_lead_keeps_the_plan_and_a_contributor_only_their_benchmarks_actions_in_a_draft() {
+        let (council, region) = (Uuid::new_v4(), Uuid::new_v4());
+        let lead = person(vec![membership(Role::Lead, Some(council), None)]);
+        let mut m = membership(Role::Contributor, Some(council), None);
+        m.sections = vec![7];
+        let contributor = person(vec![m]);
+        let board = person(vec![membership(Role::Board, Some(council), None)]);
+        let owner = person(vec![membership(Role::Owner, Some(council), None)]);
+        let at = |draft, in_review| Object::Assessment {
+            organisation_id: council,
+            region_id: region,
+            draft,
+            in_review,
+        };
+        let (draft, reviewing, agreed) = (at(true, false), at(false, true), at(false, false));
+
+        assert!(allows(&lead, Action::EditAction(Some(3)), draft));
+        assert!(allows(&lead, Action::EditAction(None), agreed));
+        assert!(!allows(&lead, Action::EditAction(Some(3)), reviewing));
+        assert!(allows(&lead, Action::DeleteAction, draft));
+        assert!(!allows(&lead, Action::DeleteAction, agreed));
+        assert!(allows(&lead, Action::ScoreBenchmark(3), draft));
+
+        assert!(allows(&contributor, Action::EditAction(Some(7)), draft));
+        assert!(!allows(&contributor, Action::EditAction(Some(3)), draft));
+        assert!(!allows(&contributor, Action::EditAction(None), draft));
+        assert!(!allows(&contributor, Action::EditAction(Some(7)), agreed));
+        assert!(!allows(&contributor, Action::DeleteAction, draft));
+        assert!(!allows(&contributor, Action::ScoreBenchmark(7), draft));
+        assert!(allows(&contributor, Action::EditBenchmark(7), draft));
+
+        for who in [&board, &owner] {
+            assert!(!allows(who, Action::EditAction(Some(3)), draft));
+            assert!(!allows(who, Action::DeleteAction, draft));
+            assert!(!allows(who, Action::ScoreBenchmark(3), draft));
+        }
+        let admin = person(vec![membership(Role::Admin, None, None)]);
+        assert!(!allows(&admin, Action::EditAction(Some(3)), draft));
     }
 }

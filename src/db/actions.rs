@@ -128,32 +128,41 @@ pub async fn benchmark_of(pool: &PgPool, assessment: Uuid, id: Uuid) -> sqlx::Re
     .await
 }
 
-/// Open actions of the assessment with no owner or no target, for the check page.
-pub async fn incomplete(
-    pool: &PgPool,
-    assessment: Uuid,
-) -> sqlx::Result<Vec<(i32, String, bool, bool)>> {
-    let rows = sqlx::query!(
-        r#"select s.number, a.description, a.owner_text = '' as "no_owner!", a.target_text = '' as "no_target!"
-           from actions a join sections s on s.id = a.section_id
+/// An open action with no owner or no target, for the check page.
+#[derive(Debug, Clone)]
+pub struct Incomplete {
+    pub id: Uuid,
+    /// None for an action on no benchmark.
+    pub number: Option<i32>,
+    pub description: String,
+    pub recommended: bool,
+    pub no_owner: bool,
+    pub no_target: bool,
+}
+
+/// The assessment's open actions with no owner or no target, by benchmark (those on none first).
+pub async fn incomplete(pool: &PgPool, assessment: Uuid) -> sqlx::Result<Vec<Incomplete>> {
+    sqlx::query_as!(
+        Incomplete,
+        r#"select a.id, s.number as "number?", a.description,
+                  a.source = 'recommendation' as "recommended!",
+                  a.owner_text = '' as "no_owner!", a.target_text = '' as "no_target!"
+           from actions a left join sections s on s.id = a.section_id
            where a.assessment_id = $1 and a.status in ('open', 'in_progress')
              and (a.owner_text = '' or a.target_text = '')
-           order by s.number, a.created_at"#,
+           order by s.number nulls first, a.created_at, a.id"#,
         assessment
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.number, r.description, r.no_owner, r.no_target))
-        .collect())
+    .await
 }
 
 /// An action as the workbook holds it.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub id: Uuid,
-    pub number: i32,
+    /// None for an action on no benchmark.
+    pub number: Option<i32>,
     pub item_code: Option<String>,
     pub description: String,
     pub owner_text: String,
@@ -162,52 +171,166 @@ pub struct Row {
     pub rag: Option<String>,
 }
 
-/// Every action of an assessment, by benchmark, oldest first, in one statement.
+/// Every action of an assessment, by benchmark (those on none first), oldest first, in one
+/// statement.
 pub async fn for_assessment<'c>(
     conn: impl sqlx::PgExecutor<'c>,
     assessment: Uuid,
 ) -> sqlx::Result<Vec<Row>> {
     sqlx::query_as!(
         Row,
-        r#"select a.id, s.number, i.code as "item_code?", a.description, a.owner_text, a.target_text,
-                  a.status, a.rag
+        r#"select a.id, s.number as "number?", i.code as "item_code?", a.description, a.owner_text,
+                  a.target_text, a.status, a.rag
            from actions a
-           join sections s on s.id = a.section_id
+           left join sections s on s.id = a.section_id
            left join items i on i.id = a.item_id
            where a.assessment_id = $1
-           order by s.number, a.created_at, a.id"#,
+           order by s.number nulls first, a.created_at, a.id"#,
         assessment
     )
     .fetch_all(conn)
     .await
 }
 
-/// Replaces what an action says (from an imported workbook); false when it is not one of the
-/// assessment's actions. The owner stays the same person only while the name is unchanged.
-pub async fn replace(conn: &mut PgConnection, id: Uuid, new: &NewAction) -> sqlx::Result<bool> {
+/// An action as its own page shows it and edits it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub id: Uuid,
+    /// None for an action on no benchmark.
+    pub number: Option<i32>,
+    pub item_code: Option<String>,
+    /// "question", "benchmark" or "recommendation".
+    pub source: String,
+    /// The cycle whose letter recommended it, for a recommended action.
+    pub recommended_in: Option<String>,
+    pub description: String,
+    pub owner_text: String,
+    pub owner_user_id: Option<Uuid>,
+    pub owner_name: Option<String>,
+    pub target_text: String,
+    pub due_on: Option<Date>,
+    pub status: String,
+    pub rag: Option<String>,
+    pub version: i32,
+    pub carried: bool,
+    pub updated_by: Option<String>,
+    pub updated_at: time::OffsetDateTime,
+}
+
+/// One action of the assessment, if it is one of its.
+pub async fn get<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
+    assessment: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Stored>> {
+    sqlx::query_as!(
+        Stored,
+        r#"select a.id, s.number as "number?", i.code as "item_code?", a.source,
+                  case when a.source = 'recommendation' then
+                      coalesce(rc.label, (select c.label from assessments asm join cycles c on c.id = asm.cycle_id
+                                          where asm.id = a.assessment_id))
+                  end as "recommended_in?",
+                  a.description, a.owner_text, a.owner_user_id,
+                  (select u.display_name from users u where u.id = a.owner_user_id) as "owner_name?",
+                  a.target_text, a.due_on, a.status, a.rag, a.version,
+                  a.carried_from is not null as "carried!",
+                  (select e.actor_label from audit_events e
+                   where e.entity_type = 'action' and e.entity_id = a.id::text
+                   order by e.occurred_at desc limit 1) as "updated_by?",
+                  a.updated_at
+           from actions a
+           left join sections s on s.id = a.section_id
+           left join items i on i.id = a.item_id
+           left join cycles rc on rc.id = a.recommended_in
+           where a.id = $2 and a.assessment_id = $1"#,
+        assessment,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// What an edit of an action writes.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    /// None: on no benchmark (only a recommended action may be).
+    pub section_number: Option<i32>,
+    pub item_code: Option<String>,
+    pub description: String,
+    pub owner_text: String,
+    /// Some: link the action to this person of the council (or nobody). None: keep the person
+    /// while the owner's name is unchanged (a workbook names no person).
+    pub owner_user: Option<Option<Uuid>>,
+    pub target_text: String,
+    pub due_on: Option<Date>,
+    pub status: String,
+    pub rag: Option<String>,
+}
+
+/// Changes an action of the assessment, if its version is still `expected` (when given); false
+/// when it is not one of the assessment's, has changed since, or the benchmark or question is
+/// not the framework's. A recommended action stays one wherever it is filed.
+pub async fn update(
+    conn: &mut PgConnection,
+    assessment: Uuid,
+    id: Uuid,
+    expected: Option<i32>,
+    edit: &Edit,
+) -> sqlx::Result<bool> {
+    let (set_person, person) = match edit.owner_user {
+        Some(person) => (true, person),
+        None => (false, None),
+    };
     sqlx::query!(
         "update actions a set section_id = s.id, item_id = i.id,
-                source = case when i.id is not null then 'question'
-                              when a.source = 'recommendation' then a.source else 'benchmark' end,
+                source = case when a.source = 'recommendation' then a.source
+                              when i.id is not null then 'question' else 'benchmark' end,
                 description = $5, owner_text = $6,
-                owner_user_id = case when a.owner_text = $6 then a.owner_user_id end,
+                owner_user_id = case when $11 then (select m.user_id from memberships m
+                                                    where m.user_id = $12 and m.organisation_id = a.organisation_id
+                                                    limit 1)
+                                     when a.owner_text = $6 then a.owner_user_id end,
                 target_text = $7, due_on = $8, status = $9, rag = $10,
-                version = version + 1, updated_at = now()
+                version = a.version + 1, updated_at = now()
          from assessments asm
-         join sections s on s.framework_id = asm.framework_id and s.number = $3
+         left join sections s on s.framework_id = asm.framework_id and s.number = $3
          left join items i on i.section_id = s.id and i.code = $4
          where a.id = $2 and a.assessment_id = $1 and asm.id = $1
-           and ($4::text is null or i.id is not null)",
-        new.assessment,
+           and ($3::int is null) = (s.id is null)
+           and ($4::text is null or i.id is not null)
+           and ($3::int is not null or a.source = 'recommendation')
+           and ($13::int is null or a.version = $13)",
+        assessment,
         id,
-        new.section_number,
-        new.item_code,
-        new.description,
-        new.owner_text,
-        new.target_text,
-        new.due_on,
-        new.status,
-        new.rag
+        edit.section_number,
+        edit.item_code,
+        edit.description,
+        edit.owner_text,
+        edit.target_text,
+        edit.due_on,
+        edit.status,
+        edit.rag,
+        set_person,
+        person,
+        expected
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Deletes an action of the assessment (with its notes) if its version is still `expected`.
+pub async fn delete(
+    conn: &mut PgConnection,
+    assessment: Uuid,
+    id: Uuid,
+    expected: i32,
+) -> sqlx::Result<bool> {
+    sqlx::query!(
+        "delete from actions where id = $2 and assessment_id = $1 and version = $3",
+        assessment,
+        id,
+        expected
     )
     .execute(conn)
     .await

@@ -163,10 +163,12 @@ pub async fn start(
     if let Some(previous) = previous {
         sqlx::query!(
             "insert into actions (organisation_id, assessment_id, section_id, item_id, source, description,
-                                  owner_text, owner_user_id, target_text, due_on, status, rag, carried_from, created_by)
+                                  owner_text, owner_user_id, target_text, due_on, status, rag, carried_from, created_by,
+                                  recommended_in)
              select a.organisation_id, $1, ns.id, ni.id,
                     case when ni.id is null and a.source = 'question' then 'benchmark' else a.source end,
-                    a.description, a.owner_text, a.owner_user_id, a.target_text, a.due_on, a.status, a.rag, a.id, $3
+                    a.description, a.owner_text, a.owner_user_id, a.target_text, a.due_on, a.status, a.rag, a.id, $3,
+                    a.recommended_in
              from actions a
              left join sections os on os.id = a.section_id
              left join items oi on oi.id = a.item_id
@@ -368,7 +370,7 @@ pub async fn benchmark_page(
 }
 
 /// What a save writes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Save {
     pub answers: Vec<Answer>,
     pub criteria_met: Vec<String>,
@@ -656,8 +658,8 @@ pub async fn add_recommendation(
     by: Uuid,
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar!(
-        "insert into actions (organisation_id, assessment_id, source, description, created_by)
-         select a.organisation_id, a.id, 'recommendation', $2, $4 from assessments a
+        "insert into actions (organisation_id, assessment_id, source, description, created_by, recommended_in)
+         select a.organisation_id, a.id, 'recommendation', $2, $4, a.cycle_id from assessments a
          where a.id = $1
            and (select count(*) from actions where assessment_id = $1 and source = 'recommendation') < $3
          returning id",

@@ -121,11 +121,17 @@ pub struct PlanFilter {
 #[derive(Debug, Clone)]
 pub struct PlanRow {
     pub id: Uuid,
+    /// The owner as the council wrote it, or "No owner".
     pub owner: String,
+    /// The person of the council linked to the action, by name.
+    pub owner_name: Option<String>,
     pub owner_user_id: Option<Uuid>,
-    pub number: i32,
-    pub benchmark: String,
+    /// None for an action on no benchmark (a recommendation not yet filed under one).
+    pub number: Option<i32>,
+    pub benchmark: Option<String>,
     pub item_code: Option<String>,
+    /// The cycle whose letter recommended it, for the Home Office's recommended actions.
+    pub recommended_in: Option<String>,
     pub description: String,
     pub target_text: String,
     pub due_on: Option<Date>,
@@ -137,6 +143,9 @@ pub struct PlanRow {
     pub overdue: bool,
     pub due_soon: bool,
 }
+
+/// What a plan's owner filter calls an action with no owner.
+pub const NO_OWNER: &str = "No owner";
 
 /// The most rows a plan page or export holds: far beyond any council's plan, a bound all the same.
 pub const PLAN_LIMIT: i64 = 2000;
@@ -150,9 +159,10 @@ pub struct Plan {
     pub rows: Vec<PlanRow>,
 }
 
-/// The plan of the council's latest assessment: its actions that pass the filter, by owner,
-/// then overdue first, then due soon (within 30 days), then by date, each with its latest
-/// progress note. One statement; nothing when the council has no assessment.
+/// The plan of the council's latest assessment: its actions that pass the filter (on a
+/// benchmark or not), by owner as written, then overdue first, then due soon (within 30
+/// days), then by date, each with its latest progress note. One statement; nothing when the
+/// council has no assessment.
 pub async fn plan(
     pool: &PgPool,
     organisation: Uuid,
@@ -162,9 +172,7 @@ pub async fn plan(
     let rows = sqlx::query!(
         r#"with latest as (
                select a.id, a.state, c.label as cycle,
-                      array(select distinct coalesce(nullif(case when ac.owner_user_id is not null then
-                                     (select u.display_name from users u where u.id = ac.owner_user_id) end, ''),
-                                     nullif(ac.owner_text, ''), 'No owner')
+                      array(select distinct coalesce(nullif(ac.owner_text, ''), $9)
                             from actions ac
                             where ac.assessment_id = a.id
                             order by 1) as owners
@@ -177,42 +185,44 @@ pub async fn plan(
            select l.id as latest_id, l.state as latest_state, l.cycle as latest_cycle,
                   l.owners as "owners!",
                   p.id as "id?", p.owner as "owner?", p.owner_user_id as "owner_user_id?",
+                  p.owner_name as "owner_name?",
                   p.number as "number?", p.benchmark as "benchmark?", p.item_code as "item_code?",
+                  p.recommended_in as "recommended_in?",
                   p.description as "description?", p.target_text as "target_text?", p.due_on as "due_on?",
                   p.status as "status?", p.rag as "rag?", p.version as "version?",
                   p.latest_note as "latest_note?", p.latest_note_on as "latest_note_on?",
                   p.overdue as "overdue?", p.due_soon as "due_soon?"
            from latest l
            left join lateral (
-               select a.id, o.owner, a.owner_user_id, s.number, s.title as benchmark, i.code as item_code, a.description,
-                      a.target_text, a.due_on, a.status, a.rag, a.version,
+               select a.id, coalesce(nullif(a.owner_text, ''), $9) as owner, a.owner_user_id,
+                      -- Names and labels by key, one at a time: a join would read every row.
+                      (select u.display_name from users u where u.id = a.owner_user_id) as owner_name,
+                      s.number, s.title as benchmark, i.code as item_code,
+                      case when a.source = 'recommendation' then
+                          coalesce((select rc.label from cycles rc where rc.id = a.recommended_in), l.cycle)
+                      end as recommended_in,
+                      a.description, a.target_text, a.due_on, a.status, a.rag, a.version,
                       n.body as latest_note, n.noted_on as latest_note_on,
                       -- An action with no target date is neither overdue nor due soon.
                       coalesce(a.due_on < $7 and a.status in ('open', 'in_progress'), false) as overdue,
                       coalesce(a.due_on between $7 and $7 + 30 and a.status in ('open', 'in_progress'), false) as due_soon,
                       a.created_at
                from actions a
-               join sections s on s.id = a.section_id
+               left join sections s on s.id = a.section_id
                left join items i on i.id = a.item_id
-               -- The owner's name by key, one at a time: a join would read every user.
-               cross join lateral (
-                   select coalesce(nullif(case when a.owner_user_id is not null then
-                                  (select u.display_name from users u where u.id = a.owner_user_id) end, ''),
-                                  nullif(a.owner_text, ''), 'No owner') as owner
-               ) o
                left join lateral (
                    select body, noted_on from action_notes
                    where action_id = a.id order by noted_on desc, created_at desc limit 1
                ) n on true
                where a.assessment_id = l.id
-                 and ($3::text is null or o.owner = $3)
+                 and ($3::text is null or coalesce(nullif(a.owner_text, ''), $9) = $3)
                  and ($4::int is null or s.number = $4)
                  and ($5::text is null or a.status = $5)
                  and (not $6 or (a.due_on < $7 and a.status in ('open', 'in_progress')))
-               order by 2, 15 desc, 16 desc, a.due_on nulls last, s.number, a.created_at, a.id
+               order by owner, overdue desc, due_soon desc, a.due_on nulls last, s.number nulls first, a.created_at, a.id
                limit $8
            ) p on true
-           order by p.owner, p.overdue desc, p.due_soon desc, p.due_on nulls last, p.number,
+           order by p.owner, p.overdue desc, p.due_soon desc, p.due_on nulls last, p.number nulls first,
                     p.created_at, p.id"#,
         organisation,
         FRAMEWORK,
@@ -221,7 +231,8 @@ pub async fn plan(
         filter.status,
         filter.overdue,
         today,
-        PLAN_LIMIT
+        PLAN_LIMIT,
+        NO_OWNER
     )
     .fetch_all(pool)
     .await?;
@@ -240,10 +251,12 @@ pub async fn plan(
             Some(PlanRow {
                 id: r.id?,
                 owner: r.owner?,
+                owner_name: r.owner_name,
                 owner_user_id: r.owner_user_id,
-                number: r.number?,
-                benchmark: r.benchmark?,
+                number: r.number,
+                benchmark: r.benchmark,
                 item_code: r.item_code,
+                recommended_in: r.recommended_in,
                 description: r.description?,
                 target_text: r.target_text?,
                 due_on: r.due_on,
@@ -268,13 +281,16 @@ pub async fn plan(
 #[derive(Debug, Clone)]
 pub struct OwnAction {
     pub id: Uuid,
+    pub assessment_id: Uuid,
     pub organisation_id: Uuid,
     pub region_id: Uuid,
     pub council: String,
     pub cycle: String,
-    pub number: i32,
-    pub benchmark: String,
+    pub number: Option<i32>,
+    pub benchmark: Option<String>,
     pub item_code: Option<String>,
+    /// The cycle whose letter recommended it, for the Home Office's recommended actions.
+    pub recommended_in: Option<String>,
     pub description: String,
     pub target_text: String,
     pub due_on: Option<Date>,
@@ -290,16 +306,19 @@ pub struct OwnAction {
 pub async fn own_actions(pool: &PgPool, user: Uuid, today: Date) -> sqlx::Result<Vec<OwnAction>> {
     sqlx::query_as!(
         OwnAction,
-        r#"select a.id, o.id as organisation_id, o.region_id, o.name as council, c.label as cycle,
-                  s.number, s.title as benchmark, i.code as "item_code?", a.description,
-                  a.target_text, a.due_on, a.status, a.rag, a.version,
+        r#"select a.id, asm.id as assessment_id, o.id as organisation_id, o.region_id, o.name as council, c.label as cycle,
+                  s.number as "number?", s.title as "benchmark?", i.code as "item_code?",
+                  case when a.source = 'recommendation' then
+                      coalesce((select rc.label from cycles rc where rc.id = a.recommended_in), c.label)
+                  end as "recommended_in?",
+                  a.description, a.target_text, a.due_on, a.status, a.rag, a.version,
                   n.body as "latest_note?", n.noted_on as "latest_note_on?",
                   coalesce(a.due_on < $2 and a.status in ('open', 'in_progress'), false) as "overdue!"
            from actions a
            join organisations o on o.id = a.organisation_id
            join assessments asm on asm.id = a.assessment_id
            join cycles c on c.id = asm.cycle_id
-           join sections s on s.id = a.section_id
+           left join sections s on s.id = a.section_id
            left join items i on i.id = a.item_id
            left join lateral (
                select body, noted_on from action_notes
@@ -308,38 +327,13 @@ pub async fn own_actions(pool: &PgPool, user: Uuid, today: Date) -> sqlx::Result
            where a.owner_user_id = $1
              and exists (select 1 from memberships m where m.user_id = $1 and m.organisation_id = a.organisation_id)
              and (a.status in ('open', 'in_progress') or a.updated_at > now() - interval '1 year')
-           order by 17 desc, a.status in ('done', 'cancelled'), a.due_on nulls last, o.name, s.number, a.id
+           order by "overdue!" desc, a.status in ('done', 'cancelled'), a.due_on nulls last, o.name, s.number nulls first, a.id
            limit $3"#,
         user,
         today,
         PLAN_LIMIT
     )
     .fetch_all(pool)
-    .await
-}
-
-/// An action with what the policy needs to decide who may change it.
-#[derive(Debug, Clone)]
-pub struct ActionScope {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
-    pub region_id: Uuid,
-    pub owner_user_id: Option<Uuid>,
-    pub assessment_id: Option<Uuid>,
-    pub status: String,
-    pub rag: Option<String>,
-    pub version: i32,
-}
-
-pub async fn action_scope(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<ActionScope>> {
-    sqlx::query_as!(
-        ActionScope,
-        "select a.id, a.organisation_id, o.region_id, a.owner_user_id, a.assessment_id,
-                a.status, a.rag, a.version
-         from actions a join organisations o on o.id = a.organisation_id where a.id = $1",
-        id
-    )
-    .fetch_optional(pool)
     .await
 }
 

@@ -280,6 +280,20 @@ pub async fn members_of(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<Ve
     .await
 }
 
+/// The council's people who may own an action: (id, name), by name, once each.
+pub async fn people_of(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "select distinct u.id, u.display_name, lower(u.display_name) as key
+         from memberships m join users u on u.id = m.user_id
+         where m.organisation_id = $1 and u.disabled_at is null
+         order by 3, 1",
+        organisation_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.display_name)).collect())
+}
+
 /// For demonstration data: a user with a password, created once.
 pub async fn upsert_with_password(
     conn: &mut PgConnection,

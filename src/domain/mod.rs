@@ -139,9 +139,73 @@ pub fn long_date(date: time::Date) -> String {
     format!("{} {} {}", date.day(), date.month(), date.year())
 }
 
+/// A moment as people in the UK read it: "3:05pm on 1 December 2026 (GMT)", in British Summer
+/// Time from 1am UTC on the last Sunday of March to 1am UTC on the last Sunday of October.
+pub fn uk_time(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let last_sunday = |month: time::Month| {
+        let last = time::Date::from_calendar_date(
+            at.year(),
+            month,
+            time::util::days_in_month(month, at.year()),
+        )
+        .ok()?;
+        let back = last.weekday().number_days_from_sunday();
+        Some(last.saturating_sub(time::Duration::days(i64::from(back))))
+    };
+    let summer = match (
+        last_sunday(time::Month::March),
+        last_sunday(time::Month::October),
+    ) {
+        (Some(start), Some(end)) => {
+            let start = start.with_hms(1, 0, 0).map(|d| d.assume_utc());
+            let end = end.with_hms(1, 0, 0).map(|d| d.assume_utc());
+            matches!((start, end), (Ok(s), Ok(e)) if at >= s && at < e)
+        }
+        _ => false,
+    };
+    let (local, zone) = if summer {
+        (at + time::Duration::hours(1), "BST")
+    } else {
+        (at, "GMT")
+    };
+    let hour = match local.hour() % 12 {
+        0 => 12,
+        h => h,
+    };
+    let half = if local.hour() < 12 { "am" } else { "pm" };
+    format!(
+        "{hour}:{:02}{half} on {} ({zone})",
+        local.minute(),
+        long_date(local.date())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_in_uk_time_with_the_zone() {
+        use time::macros::datetime;
+        assert_eq!(
+            uk_time(datetime!(2026-12-01 15:05 UTC)),
+            "3:05pm on 1 December 2026 (GMT)"
+        );
+        assert_eq!(
+            uk_time(datetime!(2026-07-01 23:30 UTC)),
+            "12:30am on 2 July 2026 (BST)"
+        );
+        // The clocks go forward at 1am UTC on the last Sunday of March (29 March 2026).
+        assert_eq!(
+            uk_time(datetime!(2026-03-29 00:59 UTC)),
+            "12:59am on 29 March 2026 (GMT)"
+        );
+        assert_eq!(
+            uk_time(datetime!(2026-03-29 01:00 UTC)),
+            "2:00am on 29 March 2026 (BST)"
+        );
+    }
 
     #[test]
     fn dates_read_as_people_write_them() {

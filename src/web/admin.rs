@@ -555,8 +555,9 @@ async fn remove_membership(
 
 #[derive(Default, Deserialize)]
 struct CycleForm {
+    /// The financial year as people write it: "2026/27".
     #[serde(default)]
-    year: String,
+    label: String,
     #[serde(default, rename = "opens-day")]
     opens_day: String,
     #[serde(default, rename = "opens-month")]
@@ -571,6 +572,25 @@ struct CycleForm {
     deadline_year: String,
 }
 
+/// The year a financial year starts, from "2026/27" (also "2026-27", "2026/2027", "2026 to 2027").
+fn financial_year(text: &str) -> Option<i32> {
+    let text = text.trim().replace(" to ", "/").replace(['-', '–'], "/");
+    let (first, second) = text.split_once('/')?;
+    let start: i32 = first.trim().parse().ok()?;
+    let second = second.trim();
+    let follows = match second.len() {
+        2 => second.parse::<i32>().ok()? == (start + 1) % 100,
+        4 => second.parse::<i32>().ok()? == start + 1,
+        _ => false,
+    };
+    (follows && (2015..=2100).contains(&start)).then_some(start)
+}
+
+/// "2026/27" for the financial year starting in 2026.
+fn cycle_label(start: i32) -> String {
+    format!("{start}/{:02}", (start + 1) % 100)
+}
+
 fn date_from(day: &str, month: &str, year: &str) -> Option<Date> {
     let month = Month::try_from(month.trim().parse::<u8>().ok()?).ok()?;
     Date::from_calendar_date(year.trim().parse().ok()?, month, day.trim().parse().ok()?).ok()
@@ -581,6 +601,7 @@ struct DateField {
     prefix: &'static str,
     error_field: &'static str,
     legend: &'static str,
+    hint: &'static str,
     day: String,
     month: String,
     year: String,
@@ -591,22 +612,32 @@ struct DateField {
 struct CyclesPage {
     chrome: Chrome,
     cycles: Vec<Cycle>,
-    year: String,
+    label: String,
+    /// The next financial years not yet added, as examples to type.
+    next: Vec<String>,
     dates: Vec<DateField>,
     errors: Errors,
 }
 
 impl CyclesPage {
     fn new(who: &Principal, cycles: Vec<Cycle>, form: CycleForm, errors: Errors) -> CyclesPage {
+        let this_year = time::OffsetDateTime::now_utc().year();
+        let next = (this_year - 1..this_year + 4)
+            .map(cycle_label)
+            .filter(|l| !cycles.iter().any(|c| c.label == *l))
+            .take(3)
+            .collect();
         CyclesPage {
             chrome: Chrome::new(Some(who), "/admin/cycles"),
+            next,
             cycles,
-            year: form.year,
+            label: form.label,
             dates: vec![
                 DateField {
                     prefix: "opens",
                     error_field: "opens-day",
                     legend: "The assessment opens on",
+                    hint: "For example, 1 10 2026",
                     day: form.opens_day,
                     month: form.opens_month,
                     year: form.opens_year,
@@ -615,6 +646,7 @@ impl CyclesPage {
                     prefix: "deadline",
                     error_field: "deadline-day",
                     legend: "Deadline for submission",
+                    hint: "For example, 31 1 2027",
                     day: form.deadline_day,
                     month: form.deadline_month,
                     year: form.deadline_year,
@@ -622,6 +654,10 @@ impl CyclesPage {
             ],
             errors,
         }
+    }
+
+    fn date(&self, d: &Date) -> String {
+        crate::domain::long_date(*d)
     }
 }
 
@@ -646,23 +682,18 @@ async fn create_cycle(
 ) -> AppResult<Response> {
     admin_only(&state, &who, ip).await?;
     let mut errors = Errors::default();
-    let year = form
-        .year
-        .trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|y| (2015..=2100).contains(y));
+    let year = financial_year(&form.label);
     if year.is_none() {
         errors.add(
-            "year",
-            "Enter the year the financial year starts, like 2025 for 2025/26",
+            "label",
+            "Enter the financial year as two years one after the other, like 2026/27",
         );
     }
     let opens = date_from(&form.opens_day, &form.opens_month, &form.opens_year);
     if opens.is_none() {
         errors.add(
             "opens-day",
-            "Enter a real date the assessment opens, like 1 10 2025",
+            "Enter the date the assessment opens, as a real date like 1 10 2026",
         );
     }
     let deadline = date_from(
@@ -671,7 +702,10 @@ async fn create_cycle(
         &form.deadline_year,
     );
     if deadline.is_none() {
-        errors.add("deadline-day", "Enter a real deadline, like 31 1 2026");
+        errors.add(
+            "deadline-day",
+            "Enter the deadline for submission, as a real date like 31 1 2027",
+        );
     }
     if let (Some(o), Some(d)) = (opens, deadline) {
         if d < o {
@@ -684,7 +718,7 @@ async fn create_cycle(
     if let (true, Some(year), Some(opens), Some(deadline)) =
         (errors.is_empty(), year, opens, deadline)
     {
-        let label = format!("{year}/{:02}", (year + 1) % 100);
+        let label = cycle_label(year);
         let starts = Date::from_calendar_date(year, Month::April, 1)
             .map_err(|e| AppError::Internal(e.into()))?;
         let mut tx = state.db.begin().await?;
@@ -700,7 +734,7 @@ async fn create_cycle(
                 return Ok(Redirect::to("/admin/cycles").into_response());
             }
             Err(CreateError::Duplicate) => {
-                errors.add("year", format!("The cycle {label} already exists"))
+                errors.add("label", format!("The cycle {label} already exists"))
             }
             Err(CreateError::Database(e)) => return Err(e.into()),
         }
@@ -779,4 +813,22 @@ async fn outbox(
             mail,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_financial_year_is_typed_as_people_write_it() {
+        assert_eq!(financial_year("2021/22"), Some(2021));
+        assert_eq!(financial_year(" 2021-22 "), Some(2021));
+        assert_eq!(financial_year("2021/2022"), Some(2021));
+        assert_eq!(financial_year("2021 to 2022"), Some(2021));
+        assert_eq!(financial_year("2099/00"), Some(2099));
+        for wrong in ["2021", "2021/23", "21/22", "2021/2023", "next year", ""] {
+            assert_eq!(financial_year(wrong), None, "{wrong:?}");
+        }
+        assert_eq!(cycle_label(2021), "2021/22");
+    }
 }

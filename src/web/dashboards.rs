@@ -5,23 +5,22 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::auth::policy::{Action, Object};
+use crate::auth::policy::{self, Action, Object};
 use crate::auth::session::ClientIp;
 use crate::db;
-use crate::db::dashboards::{Latest, OwnAction, PlanFilter, PlanRow, RegionCouncil};
+use crate::db::dashboards::{Latest, PlanFilter, PlanRow, RegionCouncil};
 use crate::db::places::Organisation;
 use crate::domain::Score;
 use crate::error::{AppError, AppResult};
 use crate::scoring::Band;
-use crate::web::account::event;
 use crate::web::assessments::{
     ACTION_STATUSES, action_status_label, content_disposition, state_label,
 };
@@ -36,9 +35,6 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{slug}/actions", get(plan))
         .route("/orgs/{slug}/actions.csv", get(plan_csv))
         .route("/orgs/{slug}/actions.xlsx", get(plan_xlsx))
-        .route("/me/actions", get(my_actions))
-        .route("/me/actions/{id}/notes", post(add_note))
-        .route("/me/actions/{id}/status", post(change_status))
         .route("/regions/{slug}", get(region))
         .route("/national", get(national))
 }
@@ -254,6 +250,9 @@ struct PlanQuery {
     status: String,
     #[serde(default)]
     overdue: String,
+    /// Set after a change made from the plan, for the success banner.
+    #[serde(default)]
+    done: String,
 }
 
 impl PlanQuery {
@@ -336,6 +335,10 @@ struct PlanPage {
     total: usize,
     export_query: String,
     limited: bool,
+    /// The benchmarks (and None for no benchmark) whose actions this person may change.
+    editable: Vec<Option<i32>>,
+    /// What the last change did.
+    done: Option<&'static str>,
 }
 
 impl PlanPage {
@@ -350,6 +353,12 @@ impl PlanPage {
     }
     fn filtered(&self) -> bool {
         self.filter != PlanFilter::default()
+    }
+    fn recommended(&self, cycle: &str) -> String {
+        recommended_label(cycle)
+    }
+    fn may_edit(&self, number: &Option<i32>) -> bool {
+        self.editable.contains(number)
     }
 }
 
@@ -408,8 +417,30 @@ async fn plan(
     }
     // Owners with overdue actions come first, the most overdue first.
     groups.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.owner.cmp(&b.owner)));
+    // Who may change which actions: the policy, asked of the plan's assessment.
+    let editable = match &latest {
+        Some(l) => {
+            let object = Object::Assessment {
+                organisation_id: org.id,
+                region_id: org.region_id,
+                draft: l.state == "draft",
+                in_review: matches!(l.state.as_str(), "submitted" | "in_review"),
+            };
+            std::iter::once(None)
+                .chain((1..=10).map(Some))
+                .filter(|n| policy::allows(&who, Action::EditAction(*n), object))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let page = PlanPage {
         chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}/actions")),
+        done: match query.done.as_str() {
+            "action-changed" => Some("The action has been changed."),
+            "action-deleted" => Some("The action has been deleted."),
+            _ => None,
+        },
+        editable,
         export_query: query_string(&filter),
         limited: total as i64 >= db::dashboards::PLAN_LIMIT,
         org,
@@ -424,11 +455,18 @@ async fn plan(
     Ok(Html(page.render()?).into_response())
 }
 
+/// Where a recommended action came from, as the plan labels it.
+pub(crate) fn recommended_label(cycle: &str) -> String {
+    format!("Recommended by the Home Office, {cycle}")
+}
+
 /// The columns of the plan's exports.
-const EXPORT_COLUMNS: [&str; 11] = [
+const EXPORT_COLUMNS: [&str; 13] = [
     "Owner",
+    "Owner's account",
     "Benchmark",
     "Question",
+    "Source",
     "Action",
     "Target",
     "Due date",
@@ -439,11 +477,18 @@ const EXPORT_COLUMNS: [&str; 11] = [
     "Note date",
 ];
 
-fn export_cells(r: &PlanRow) -> [String; 11] {
+fn export_cells(r: &PlanRow) -> [String; 13] {
     [
         r.owner.clone(),
-        format!("{} {}", r.number, r.benchmark),
+        r.owner_name.clone().unwrap_or_default(),
+        match (r.number, &r.benchmark) {
+            (Some(n), Some(title)) => format!("{n} {title}"),
+            _ => String::new(),
+        },
         r.item_code.clone().unwrap_or_default(),
+        r.recommended_in
+            .as_deref()
+            .map_or_else(|| "Self-assessment".to_owned(), recommended_label),
         r.description.clone(),
         r.target_text.clone(),
         r.due_on.map(|d| d.to_string()).unwrap_or_default(),
@@ -526,7 +571,7 @@ async fn plan_xlsx(
     Query(query): Query<PlanQuery>,
 ) -> AppResult<Response> {
     let (org, latest, _, _, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
-    let table: Vec<[String; 11]> = rows.iter().map(export_cells).collect();
+    let table: Vec<[String; 13]> = rows.iter().map(export_cells).collect();
     let bytes = crate::workbook::table(
         "Action plan",
         &EXPORT_COLUMNS,
@@ -547,201 +592,6 @@ async fn plan_xlsx(
         bytes,
     )
         .into_response())
-}
-
-// ----- An owner's own actions -------------------------------------------------------------------
-
-#[derive(Template)]
-#[template(path = "dashboards/my_actions.html")]
-struct MyActionsPage {
-    chrome: Chrome,
-    rows: Vec<OwnAction>,
-    errors: Errors,
-    /// The action whose form failed, with what was typed: (id, note, status, rag).
-    typed: Option<(Uuid, String, String, String)>,
-    done: bool,
-}
-
-impl MyActionsPage {
-    fn date(&self, d: &Date) -> String {
-        crate::domain::long_date(*d)
-    }
-    fn status_label(&self, code: &str) -> &'static str {
-        action_status_label(code)
-    }
-    fn rag_label(&self, rag: &str) -> &'static str {
-        rag_label(rag)
-    }
-    fn statuses(&self) -> &'static [(&'static str, &'static str)] {
-        &ACTION_STATUSES
-    }
-    fn typed_note(&self, id: &Uuid) -> &str {
-        match &self.typed {
-            Some((t, note, _, _)) if t == id => note,
-            _ => "",
-        }
-    }
-    /// The status the form shows: what was typed, else the stored one.
-    fn chosen_status<'a>(&'a self, row: &'a OwnAction) -> &'a str {
-        match &self.typed {
-            Some((t, _, status, _)) if *t == row.id && !status.is_empty() => status,
-            _ => &row.status,
-        }
-    }
-    fn chosen_rag<'a>(&'a self, row: &'a OwnAction) -> &'a str {
-        match &self.typed {
-            Some((t, _, status, rag)) if *t == row.id && !status.is_empty() => rag,
-            _ => row.rag.as_deref().unwrap_or(""),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
-async fn my_actions(
-    State(state): State<AppState>,
-    who: Principal,
-    Query(done): Query<Done>,
-) -> AppResult<Response> {
-    render_my_actions(&state, &who, Errors::default(), None, done.done.is_some()).await
-}
-
-async fn render_my_actions(
-    state: &AppState,
-    who: &Principal,
-    errors: Errors,
-    typed: Option<(Uuid, String, String, String)>,
-    done: bool,
-) -> AppResult<Response> {
-    let rows = db::dashboards::own_actions(&state.db, who.user_id, today()).await?;
-    let page = MyActionsPage {
-        chrome: Chrome::new(Some(who), "/me/actions"),
-        rows,
-        errors,
-        typed,
-        done,
-    };
-    Ok(Html(page.render()?).into_response())
-}
-
-/// The action, if this person may update it; anyone else's is not found.
-async fn own_action(
-    state: &AppState,
-    who: &Principal,
-    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
-    id: Uuid,
-) -> AppResult<db::dashboards::ActionScope> {
-    let action = db::dashboards::action_scope(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let object = Object::PlanAction {
-        organisation_id: action.organisation_id,
-        region_id: action.region_id,
-        owner: action.owner_user_id,
-    };
-    authorise_or_hide(state, who, ip, Action::UpdateAction, object).await?;
-    Ok(action)
-}
-
-fn action_event(
-    who: &Principal,
-    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
-    name: &'static str,
-    action: &db::dashboards::ActionScope,
-) -> db::audit::NewEvent {
-    let mut e = event(Some(who.user_id), &who.email, ip, name, "action");
-    e.entity_id = Some(action.id.to_string());
-    e.organisation_id = Some(action.organisation_id);
-    e.region_id = Some(action.region_id);
-    e
-}
-
-async fn add_note(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<crate::web::assessments::NoteForm>,
-) -> AppResult<Response> {
-    let action = own_action(&state, &who, ip, id).await?;
-    let note = form.note.trim();
-    let mut errors = Errors::default();
-    let field = format!("action-{id}-note");
-    if note.is_empty() {
-        errors.add(field, "Write the progress note");
-    } else if note.chars().count() > 2000 {
-        errors.add(field, "A progress note must be 2000 characters or fewer");
-    }
-    let Some(assessment) = action.assessment_id.filter(|_| errors.is_empty()) else {
-        if errors.is_empty() {
-            return Err(AppError::NotFound);
-        }
-        let typed = Some((id, form.note, String::new(), String::new()));
-        return render_my_actions(&state, &who, errors, typed, false).await;
-    };
-    let mut tx = state.db.begin().await?;
-    db::actions::add_note(&mut tx, assessment, id, note, who.user_id).await?;
-    // The note's text is evidence: the trail records that a note was added, not what it says.
-    db::audit::record(&mut *tx, &action_event(&who, ip, "action.noted", &action)).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/me/actions?done=saved#action-{id}")).into_response())
-}
-
-#[derive(Deserialize)]
-struct StatusForm {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    rag: String,
-    #[serde(default)]
-    version: String,
-}
-
-async fn change_status(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<StatusForm>,
-) -> AppResult<Response> {
-    let action = own_action(&state, &who, ip, id).await?;
-    let field = format!("action-{id}-status");
-    let mut errors = Errors::default();
-    if !ACTION_STATUSES.iter().any(|(c, _)| *c == form.status) {
-        errors.add(field.clone(), "Choose the action's status");
-    }
-    let rag = match form.rag.as_str() {
-        "" => None,
-        r @ ("red" | "amber" | "green") => Some(r),
-        _ => {
-            errors.add(field.clone(), "Choose red, amber or green");
-            None
-        }
-    };
-    let version = form.version.parse::<i32>().unwrap_or(0);
-    if let (true, Some(assessment)) = (errors.is_empty(), action.assessment_id) {
-        let mut tx = state.db.begin().await?;
-        if db::actions::update_status(&mut tx, assessment, id, version, &form.status, rag).await? {
-            let mut e = action_event(&who, ip, "action.updated", &action);
-            e.before = Some(serde_json::json!({ "status": action.status, "rag": action.rag }));
-            e.after = Some(serde_json::json!({ "status": form.status, "rag": rag }));
-            db::audit::record(&mut *tx, &e).await?;
-            tx.commit().await?;
-            return Ok(Redirect::to(&format!("/me/actions?done=saved#action-{id}")).into_response());
-        }
-        errors.add(
-            field,
-            format!(
-                "Someone changed this action while you were looking at it: its status is now {}. Your choice is kept below; save again if you still want it",
-                action_status_label(&action.status).to_lowercase()
-            ),
-        );
-    }
-    let typed = Some((id, String::new(), form.status, form.rag));
-    render_my_actions(&state, &who, errors, typed, false).await
 }
 
 // ----- The region -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ pub mod health;
 pub mod home;
 pub mod invite_form;
 pub mod letter;
+pub mod my_actions;
 pub mod people;
 pub mod review;
 pub mod transfer;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(review::router())
         .merge(letter::router())
         .merge(dashboards::router())
+        .merge(my_actions::router())
         .merge(transfer::router())
         .fallback(not_found)
 }

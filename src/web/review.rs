@@ -1,12 +1,15 @@
-//! The adviser's side: the region's queue, and an assessment under review: starting the review,
-//! returning it to the council with a reason, and the history of its states.
+//! The adviser's side of an assessment: starting the review, summaries and scores beside the
+//! council's proposals, evidence requests, up to three recommended actions, agreement and
+//! publication, returning it to the council with a reason, and the history of its states.
+
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -20,33 +23,16 @@ use crate::error::{AppError, AppResult};
 use crate::web::account::event;
 use crate::web::assessments::{object, scope_event, state_label, visible_head};
 use crate::web::chrome::Chrome;
-use crate::web::forms::Errors;
+use crate::web::forms::{Errors, Fields};
 use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assessments/{id}/review", get(review).post(save_review))
         .route(
-            "/assessments/{id}/recommendations",
-            post(add_recommendation),
+            "/assessments/{id}/return",
+            get(return_form).post(return_to_council),
         )
-        .route(
-            "/assessments/{id}/recommendations/{action}/remove",
-            post(remove_recommendation),
-        )
-        .route("/assessments/{id}/agree", post(agree))
-        .route(
-            "/assessments/{id}/benchmarks/{n}/requests",
-            post(request_evidence),
-        )
-        .route(
-            "/assessments/{id}/requests/{request}/resolve",
-            post(resolve_request),
-        )
-        .route("/assessments/{id}/requests/{request}/replies", post(reply))
-        .route("/assessments/{id}/publish", post(publish))
-        .route("/assessments/{id}/review/start", post(start_review))
-        .route("/assessments/{id}/return", post(return_to_council))
         .route("/assessments/{id}/history", get(history))
 }
 
@@ -73,13 +59,21 @@ struct ReviewPage {
     head: Head,
     state_label: &'static str,
     errors: Errors,
-    reason: String,
     rows: Vec<ReviewView>,
     recommendations: Vec<(Uuid, String)>,
     recommendation: String,
     threads: Vec<db::comments::Thread>,
-    /// (benchmark, typed request) when a request could not be sent.
-    request: Option<(u32, String)>,
+    /// Requests typed per benchmark, kept when the page comes back.
+    requests: BTreeMap<u32, String>,
+    /// What the last step did, and what to do next.
+    done: Option<Notice>,
+}
+
+/// A success banner: what happened, and the next thing to do.
+struct Notice {
+    heading: &'static str,
+    next: &'static str,
+    link: Option<(String, &'static str)>,
 }
 
 impl ReviewPage {
@@ -91,10 +85,11 @@ impl ReviewPage {
     }
 
     fn typed_request(&self, n: &u32) -> &str {
-        match &self.request {
-            Some((m, text)) if m == n => text,
-            _ => "",
-        }
+        self.requests.get(n).map_or("", String::as_str)
+    }
+
+    fn score_label(&self, value: &str) -> String {
+        score_label(value)
     }
 }
 
@@ -204,12 +199,12 @@ async fn review_page(
         state_label: state_label(&head.state),
         head: head.clone(),
         errors: Errors::default(),
-        reason: String::new(),
         rows,
         recommendations: db::assessments::recommendations(&state.db, id).await?,
         recommendation: String::new(),
         threads: db::comments::threads(&state.db, id, None).await?,
-        request: None,
+        requests: BTreeMap::new(),
+        done: None,
     };
     Ok((head, page))
 }
@@ -227,247 +222,108 @@ fn read_score(value: &str, may_be_not_scored: bool, n: u32) -> Result<(Option<i1
     }
 }
 
-async fn save_review(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(id): Path<Uuid>,
-    body: String,
-) -> AppResult<Response> {
-    let (head, mut page) = review_page(&state, &who, ip, id).await?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
-    let field = |name: String| {
-        pairs
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let mut decisions = Vec::new();
-    for row in &mut page.rows {
-        let n = row.number;
-        row.summary = field(format!("summary-{n}")).replace("\r\n", "\n");
-        row.adviser = field(format!("adviser-{n}"));
-        row.agreed = field(format!("agreed-{n}"));
-        let adviser = read_score(&row.adviser, row.may_be_not_scored, n);
-        let agreed = read_score(&row.agreed, row.may_be_not_scored, n);
-        if let Err(message) = &adviser {
-            page.errors.add(format!("adviser-{n}"), message.clone());
-        }
-        if let Err(message) = &agreed {
-            page.errors.add(format!("agreed-{n}"), message.clone());
-        }
-        if row.summary.chars().count() > 5000 {
-            page.errors.add(
-                format!("summary-{n}"),
-                format!("Benchmark {n}: the summary must be 5000 characters or fewer"),
-            );
-        }
-        if let (Ok((adviser_score, adviser_not_scored)), Ok((agreed_score, agreed_not_scored))) =
-            (adviser, agreed)
-        {
-            decisions.push(db::assessments::AdviserDecision {
-                number: n as i32,
-                summary: row.summary.trim().to_owned(),
-                adviser_score,
-                adviser_not_scored,
-                agreed_score,
-                agreed_not_scored,
-            });
-        }
-    }
-    if head.state != "in_review" {
-        page.errors
-            .add("summary-1", "Start the review before recording scores");
-    }
-    if !page.errors.is_empty() {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
-    }
-    let mut tx = state.db.begin().await?;
-    db::assessments::save_review(&mut tx, id, &decisions, who.user_id).await?;
-    let mut e = event(
-        Some(who.user_id),
-        &who.email,
-        ip,
-        "review.saved",
-        "assessment",
-    );
-    scope_event(&mut e, &head, id);
-    e.after = Some(serde_json::to_value(&decisions).unwrap_or_default());
-    db::audit::record(&mut *tx, &e).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/assessments/{id}/review")).into_response())
+/// What a button on the review page asks for, besides saving what is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intent {
+    Save,
+    Start,
+    AddRecommendation,
+    RemoveRecommendation(Uuid),
+    Request(u32),
+    Resolve(Uuid),
+    Agree,
+    Publish,
+    Return,
 }
 
-/// The most recommended actions a letter carries.
-pub const MAX_RECOMMENDATIONS: i64 = 3;
+impl Intent {
+    fn parse(value: &str) -> Intent {
+        let id = |prefix: &str| {
+            value
+                .strip_prefix(prefix)
+                .and_then(|v| v.parse::<Uuid>().ok())
+        };
+        match value {
+            "start" => Intent::Start,
+            "add-recommendation" => Intent::AddRecommendation,
+            "agree" => Intent::Agree,
+            "publish" => Intent::Publish,
+            "return" => Intent::Return,
+            _ => id("remove-recommendation-")
+                .map(Intent::RemoveRecommendation)
+                .or_else(|| id("resolve-").map(Intent::Resolve))
+                .or_else(|| {
+                    value
+                        .strip_prefix("request-")
+                        .and_then(|n| n.parse().ok())
+                        .map(Intent::Request)
+                })
+                .unwrap_or(Intent::Save),
+        }
+    }
+}
+
+/// The success banners, by the code in `?done=`.
+fn notice(code: &str, id: Uuid) -> Option<Notice> {
+    let letter = || Some((format!("/assessments/{id}/letter"), "Preview the letter"));
+    Some(match code {
+        "saved" => Notice {
+            heading: "Your summaries and scores have been saved.",
+            next: "When every benchmark has an agreed score, agree the scores.",
+            link: None,
+        },
+        "started" => Notice {
+            heading: "The review has started.",
+            next: "Write a summary and record scores for each benchmark, then agree them. You can ask the council for more evidence on any benchmark.",
+            link: None,
+        },
+        "recommendation" => Notice {
+            heading: "The recommended action has been added.",
+            next: "It goes into the council's plan; their lead gives it an owner and a target.",
+            link: None,
+        },
+        "recommendation-removed" => Notice {
+            heading: "The recommended action has been removed.",
+            next: "A letter has up to three recommended actions.",
+            link: None,
+        },
+        "request" => Notice {
+            heading: "Your evidence request has been sent to the council.",
+            next: "The council answers from the benchmark's page; their reply shows here.",
+            link: None,
+        },
+        "resolved" => Notice {
+            heading: "The evidence request is marked resolved.",
+            next: "Carry on with the scores.",
+            link: None,
+        },
+        "agreed" => Notice {
+            heading: "Scores agreed.",
+            next: "Preview the letter, then publish it to the council.",
+            link: letter(),
+        },
+        "published" => Notice {
+            heading: "The letter has been published to the council.",
+            next: "The council's lead and board can now read it, and the recommended actions are in their plan.",
+            link: Some((format!("/assessments/{id}/letter"), "Read the letter")),
+        },
+        _ => return None,
+    })
+}
+
+pub(crate) fn check_message(body: &str) -> Option<&'static str> {
+    if body.trim().is_empty() {
+        Some("Write the message")
+    } else if body.chars().count() > 5000 {
+        Some("A message must be 5000 characters or fewer")
+    } else {
+        None
+    }
+}
 
 #[derive(Deserialize)]
-struct RecommendationForm {
-    #[serde(default)]
-    description: String,
-}
-
-async fn add_recommendation(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<RecommendationForm>,
-) -> AppResult<Response> {
-    let (head, mut page) = review_page(&state, &who, ip, id).await?;
-    let description = form.description.trim();
-    if head.state != "in_review" {
-        page.errors.add(
-            "recommendation",
-            "Start the review before recommending actions",
-        );
-    } else if description.is_empty() {
-        page.errors
-            .add("recommendation", "Describe the recommended action");
-    } else if description.chars().count() > 2000 {
-        page.errors.add(
-            "recommendation",
-            "A recommended action must be 2000 characters or fewer",
-        );
-    }
-    if page.errors.is_empty() {
-        let mut tx = state.db.begin().await?;
-        db::assessments::lock(&mut tx, id).await?;
-        match db::assessments::add_recommendation(
-            &mut tx,
-            id,
-            description,
-            MAX_RECOMMENDATIONS,
-            who.user_id,
-        )
-        .await?
-        {
-            Some(action) => {
-                let mut e = event(
-                    Some(who.user_id),
-                    &who.email,
-                    ip,
-                    "recommendation.added",
-                    "action",
-                );
-                scope_event(&mut e, &head, action);
-                db::audit::record(&mut *tx, &e).await?;
-                tx.commit().await?;
-                return Ok(
-                    Redirect::to(&format!("/assessments/{id}/review#recommendations"))
-                        .into_response(),
-                );
-            }
-            None => page.errors.add(
-                "recommendation",
-                "A letter has at most three recommended actions. Remove one before adding another",
-            ),
-        }
-    }
-    page.recommendation = form.description;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
-}
-
-async fn remove_recommendation(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path((id, action)): Path<(Uuid, Uuid)>,
-) -> AppResult<Response> {
-    let (head, _) = review_page(&state, &who, ip, id).await?;
-    if head.state != "in_review" {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = state.db.begin().await?;
-    if db::assessments::remove_recommendation(&mut tx, id, action).await? {
-        let mut e = event(
-            Some(who.user_id),
-            &who.email,
-            ip,
-            "recommendation.removed",
-            "action",
-        );
-        scope_event(&mut e, &head, action);
-        db::audit::record(&mut *tx, &e).await?;
-    }
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/assessments/{id}/review#recommendations")).into_response())
-}
-
-async fn agree(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(id): Path<Uuid>,
-) -> AppResult<Response> {
-    let (head, mut page) = review_page(&state, &who, ip, id).await?;
-    let undecided: Vec<String> = page
-        .rows
-        .iter()
-        .filter(|r| r.agreed.is_empty())
-        .map(|r| r.number.to_string())
-        .collect();
-    if head.state != "in_review" {
-        page.errors
-            .add("agreed-1", "Only an assessment in review can be agreed");
-    } else if !undecided.is_empty() {
-        let noun = if undecided.len() == 1 {
-            "benchmark"
-        } else {
-            "benchmarks"
-        };
-        page.errors.add(
-            format!("agreed-{}", undecided[0]),
-            format!(
-                "Record an agreed score (or not scored) for every benchmark before agreeing: {noun} {} {} none",
-                crate::scoring::and_list(&undecided),
-                if undecided.len() == 1 { "has" } else { "have" }
-            ),
-        );
-    }
-    if !page.errors.is_empty() {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
-    }
-    let mut tx = state.db.begin().await?;
-    if db::assessments::transition(&mut tx, id, &["in_review"], "agreed").await? {
-        record_change(
-            &mut tx,
-            &who,
-            ip,
-            &head,
-            "assessment.agreed",
-            "agreed",
-            None,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/assessments/{id}/history")).into_response())
-}
-
-async fn publish(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(id): Path<Uuid>,
-) -> AppResult<Response> {
-    let (head, _) = review_page(&state, &who, ip, id).await?;
-    let mut tx = state.db.begin().await?;
-    if db::assessments::transition(&mut tx, id, &["agreed"], "published").await? {
-        record_change(
-            &mut tx,
-            &who,
-            ip,
-            &head,
-            "assessment.published",
-            "published",
-            None,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/assessments/{id}/history")).into_response())
+struct Done {
+    done: Option<String>,
 }
 
 async fn review(
@@ -475,10 +331,307 @@ async fn review(
     ClientIp(ip): ClientIp,
     who: Principal,
     Path(id): Path<Uuid>,
+    Query(done): Query<Done>,
 ) -> AppResult<Response> {
-    let (_, page) = review_page(&state, &who, ip, id).await?;
+    let (_, mut page) = review_page(&state, &who, ip, id).await?;
+    page.done = done.done.as_deref().and_then(|code| notice(code, id));
     Ok(Html(page.render()?).into_response())
 }
+
+/// The review page is one form: every button saves the summaries, scores, requests and
+/// recommendation typed on it, then does what it says, all in one transaction.
+async fn save_review(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (head, mut page) = review_page(&state, &who, ip, id).await?;
+    let fields = Fields::from_pairs(pairs);
+    let intent = Intent::parse(fields.get("intent"));
+    let in_review = head.state == "in_review";
+    let asking = matches!(head.state.as_str(), "submitted" | "in_review");
+
+    // The scores, while in review.
+    let mut decisions = Vec::new();
+    let mut changed = false;
+    if in_review {
+        for row in &mut page.rows {
+            let n = row.number;
+            // A benchmark not in the form (a post of one button alone) keeps what is saved.
+            if !fields.has(&format!("agreed-{n}")) {
+                if let (
+                    Ok((adviser_score, adviser_not_scored)),
+                    Ok((agreed_score, agreed_not_scored)),
+                ) = (
+                    read_score(&row.adviser, row.may_be_not_scored, n),
+                    read_score(&row.agreed, row.may_be_not_scored, n),
+                ) {
+                    decisions.push(db::assessments::AdviserDecision {
+                        number: n as i32,
+                        summary: row.summary.clone(),
+                        adviser_score,
+                        adviser_not_scored,
+                        agreed_score,
+                        agreed_not_scored,
+                    });
+                }
+                continue;
+            }
+            let summary = fields.get(&format!("summary-{n}")).to_owned();
+            let adviser = fields.get(&format!("adviser-{n}")).to_owned();
+            let agreed = fields.get(&format!("agreed-{n}")).to_owned();
+            changed |=
+                summary.trim() != row.summary || adviser != row.adviser || agreed != row.agreed;
+            (row.summary, row.adviser, row.agreed) = (summary, adviser, agreed);
+            let adviser = read_score(&row.adviser, row.may_be_not_scored, n);
+            let agreed = read_score(&row.agreed, row.may_be_not_scored, n);
+            if let Err(message) = &adviser {
+                page.errors.add(format!("adviser-{n}"), message.clone());
+            }
+            if let Err(message) = &agreed {
+                page.errors.add(format!("agreed-{n}"), message.clone());
+            }
+            if row.summary.chars().count() > 5000 {
+                page.errors.add(
+                    format!("summary-{n}"),
+                    format!("Benchmark {n}: the summary must be 5000 characters or fewer"),
+                );
+            }
+            if let (
+                Ok((adviser_score, adviser_not_scored)),
+                Ok((agreed_score, agreed_not_scored)),
+            ) = (adviser, agreed)
+            {
+                decisions.push(db::assessments::AdviserDecision {
+                    number: n as i32,
+                    summary: row.summary.trim().to_owned(),
+                    adviser_score,
+                    adviser_not_scored,
+                    agreed_score,
+                    agreed_not_scored,
+                });
+            }
+        }
+    }
+
+    // A recommended action typed (or asked for).
+    page.recommendation = fields.get("recommendation").to_owned();
+    let recommendation = page.recommendation.trim().to_owned();
+    let add_recommendation = !recommendation.is_empty() || intent == Intent::AddRecommendation;
+    if add_recommendation {
+        if !in_review {
+            page.errors.add(
+                "recommendation",
+                "Start the review before recommending actions",
+            );
+        } else if recommendation.is_empty() {
+            page.errors
+                .add("recommendation", "Describe the recommended action");
+        } else if recommendation.chars().count() > 2000 {
+            page.errors.add(
+                "recommendation",
+                "A recommended action must be 2000 characters or fewer",
+            );
+        }
+    }
+
+    // Evidence requests typed on any benchmark (or asked for).
+    let fw = crate::web::assessments::framework(&state)?;
+    let mut requests = Vec::new();
+    for section in &fw.sections {
+        let n = section.number;
+        let body = fields.get(&format!("request-{n}")).to_owned();
+        let asked = intent == Intent::Request(n);
+        if !body.trim().is_empty() || asked {
+            let field = format!("request-{n}");
+            if !asking {
+                page.errors.add(
+                    field,
+                    "Evidence can be requested while the assessment is submitted or in review",
+                );
+            } else if let Some(message) = check_message(&body) {
+                page.errors.add(field, message);
+            } else {
+                requests.push((n, body.trim().to_owned()));
+            }
+            page.requests.insert(n, body);
+        }
+    }
+
+    // What the button asks for.
+    match intent {
+        Intent::Agree => {
+            let undecided: Vec<String> = page
+                .rows
+                .iter()
+                .filter(|r| r.agreed.is_empty())
+                .map(|r| r.number.to_string())
+                .collect();
+            if !in_review {
+                page.errors
+                    .add("agreed-1", "Only an assessment in review can be agreed");
+            } else if !undecided.is_empty() {
+                let noun = if undecided.len() == 1 {
+                    "benchmark"
+                } else {
+                    "benchmarks"
+                };
+                page.errors.add(
+                    format!("agreed-{}", undecided[0]),
+                    format!(
+                        "Record an agreed score (or not scored) for every benchmark before agreeing: {noun} {} {} none",
+                        crate::scoring::and_list(&undecided),
+                        if undecided.len() == 1 { "has" } else { "have" }
+                    ),
+                );
+            }
+        }
+        Intent::RemoveRecommendation(action)
+            if !page.recommendations.iter().any(|(r, _)| *r == action) =>
+        {
+            return Err(AppError::NotFound);
+        }
+        Intent::Resolve(request) if !page.threads.iter().any(|t| t.request.id == request) => {
+            return Err(AppError::NotFound);
+        }
+        _ => {}
+    }
+    if !page.errors.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+
+    let mut tx = state.db.begin().await?;
+    let audit = |name: &'static str, kind: &'static str| {
+        let mut e = event(Some(who.user_id), &who.email, ip, name, kind);
+        scope_event(&mut e, &head, id);
+        e
+    };
+    let mut done = "saved";
+    if in_review && changed {
+        db::assessments::save_review(&mut tx, id, &decisions, who.user_id).await?;
+        let mut e = audit("review.saved", "assessment");
+        e.after = Some(serde_json::to_value(&decisions).unwrap_or_default());
+        db::audit::record(&mut *tx, &e).await?;
+    }
+    if add_recommendation {
+        db::assessments::lock(&mut tx, id).await?;
+        match db::assessments::add_recommendation(
+            &mut tx,
+            id,
+            &recommendation,
+            MAX_RECOMMENDATIONS,
+            who.user_id,
+        )
+        .await?
+        {
+            Some(action) => {
+                let mut e = audit("recommendation.added", "action");
+                e.entity_id = Some(action.to_string());
+                db::audit::record(&mut *tx, &e).await?;
+                done = "recommendation";
+            }
+            None => {
+                tx.rollback().await?;
+                page.errors.add(
+                    "recommendation",
+                    "A letter has at most three recommended actions, so nothing was saved. Remove one before adding another",
+                );
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+            }
+        }
+    }
+    for (n, body) in &requests {
+        let request =
+            db::comments::insert_request(&mut tx, id, *n as i32, body, who.user_id).await?;
+        let mut e = audit("evidence.requested", "comment");
+        e.entity_id = Some(request.to_string());
+        e.after = Some(serde_json::json!({ "benchmark": n }));
+        db::audit::record(&mut *tx, &e).await?;
+        done = "request";
+    }
+    match intent {
+        Intent::Start => {
+            if db::assessments::transition(&mut tx, id, &["submitted"], "in_review").await? {
+                record_change(
+                    &mut tx,
+                    &who,
+                    ip,
+                    &head,
+                    "assessment.review_started",
+                    "in_review",
+                    None,
+                )
+                .await?;
+            }
+            done = "started";
+        }
+        Intent::RemoveRecommendation(action) => {
+            if !in_review {
+                return Err(AppError::Forbidden);
+            }
+            if db::assessments::remove_recommendation(&mut tx, id, action).await? {
+                let mut e = audit("recommendation.removed", "action");
+                e.entity_id = Some(action.to_string());
+                db::audit::record(&mut *tx, &e).await?;
+            }
+            done = "recommendation-removed";
+        }
+        Intent::Resolve(request) => {
+            if db::comments::resolve(&mut tx, id, request).await? {
+                let mut e = audit("evidence.resolved", "comment");
+                e.entity_id = Some(request.to_string());
+                db::audit::record(&mut *tx, &e).await?;
+            }
+            done = "resolved";
+        }
+        Intent::Agree => {
+            if db::assessments::transition(&mut tx, id, &["in_review"], "agreed").await? {
+                record_change(
+                    &mut tx,
+                    &who,
+                    ip,
+                    &head,
+                    "assessment.agreed",
+                    "agreed",
+                    None,
+                )
+                .await?;
+            }
+            done = "agreed";
+        }
+        Intent::Publish => {
+            if db::assessments::transition(&mut tx, id, &["agreed"], "published").await? {
+                record_change(
+                    &mut tx,
+                    &who,
+                    ip,
+                    &head,
+                    "assessment.published",
+                    "published",
+                    None,
+                )
+                .await?;
+            }
+            done = "published";
+        }
+        Intent::Return => {
+            tx.commit().await?;
+            return Ok(Redirect::to(&format!("/assessments/{id}/return")).into_response());
+        }
+        Intent::Save | Intent::AddRecommendation | Intent::Request(_) => {}
+    }
+    tx.commit().await?;
+    let anchor = match intent {
+        Intent::Request(n) => format!("#benchmark-{n}"),
+        _ => String::new(),
+    };
+    Ok(Redirect::to(&format!("/assessments/{id}/review?done={done}{anchor}")).into_response())
+}
+
+/// The most recommended actions a letter carries.
+pub const MAX_RECOMMENDATIONS: i64 = 3;
 
 /// Records a change of state in the audit trail, which the history page reads.
 async fn record_change(
@@ -497,28 +650,29 @@ async fn record_change(
     db::audit::record(&mut *tx, &e).await
 }
 
-async fn start_review(
+#[derive(Template)]
+#[template(path = "review/return.html")]
+struct ReturnPage {
+    chrome: Chrome,
+    head: Head,
+    errors: Errors,
+    reason: String,
+}
+
+async fn return_form(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     who: Principal,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let (head, _) = review_page(&state, &who, ip, id).await?;
-    let mut tx = state.db.begin().await?;
-    if db::assessments::transition(&mut tx, id, &["submitted"], "in_review").await? {
-        record_change(
-            &mut tx,
-            &who,
-            ip,
-            &head,
-            "assessment.review_started",
-            "in_review",
-            None,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/assessments/{id}/review")).into_response())
+    let page = ReturnPage {
+        chrome: Chrome::new(Some(&who), "/assessments"),
+        head,
+        errors: Errors::default(),
+        reason: String::new(),
+    };
+    Ok(Html(page.render()?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -532,17 +686,16 @@ async fn return_to_council(
     ClientIp(ip): ClientIp,
     who: Principal,
     Path(id): Path<Uuid>,
-    axum::Form(form): axum::Form<ReturnForm>,
+    Form(form): Form<ReturnForm>,
 ) -> AppResult<Response> {
-    let (head, mut page) = review_page(&state, &who, ip, id).await?;
+    let (head, _) = review_page(&state, &who, ip, id).await?;
     let reason = form.reason.trim();
-    if reason.is_empty()
-        || reason.chars().count() > 2000
-        || !matches!(head.state.as_str(), "submitted" | "in_review")
-    {
-        page.errors.add(
+    let returnable = matches!(head.state.as_str(), "submitted" | "in_review");
+    if reason.is_empty() || reason.chars().count() > 2000 || !returnable {
+        let mut errors = Errors::default();
+        errors.add(
             "reason",
-            if !matches!(head.state.as_str(), "submitted" | "in_review") {
+            if !returnable {
                 "Only a submitted assessment, or one in review, can be returned"
             } else if reason.is_empty() {
                 "Say why the assessment is being returned, so the council knows what to change"
@@ -550,7 +703,12 @@ async fn return_to_council(
                 "The reason must be 2000 characters or fewer"
             },
         );
-        page.reason = form.reason;
+        let page = ReturnPage {
+            chrome: Chrome::new(Some(&who), "/assessments"),
+            head,
+            errors,
+            reason: form.reason,
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
     let mut tx = state.db.begin().await?;
@@ -567,7 +725,7 @@ async fn return_to_council(
         .await?;
     }
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/assessments/{id}/history")).into_response())
+    Ok(Redirect::to(&format!("/assessments/{id}/history?done=returned")).into_response())
 }
 
 #[derive(Template)]
@@ -577,6 +735,7 @@ struct HistoryPage {
     head: Head,
     changes: Vec<StateChange>,
     may_review: bool,
+    returned: bool,
 }
 
 impl HistoryPage {
@@ -593,22 +752,28 @@ impl HistoryPage {
     }
 
     fn when(&self, c: &StateChange) -> String {
-        let t = c.occurred_at;
-        format!(
-            "{} at {:02}:{:02} UTC",
-            crate::domain::long_date(t.date()),
-            t.hour(),
-            t.minute()
-        )
+        crate::domain::uk_time(c.occurred_at)
     }
 
+    /// The reason for a return; for a submission, what the check page listed as worth checking.
     fn why(&self, c: &StateChange) -> String {
-        c.after
-            .as_ref()
-            .and_then(|a| a.get("reason"))
-            .and_then(|r| r.as_str())
-            .unwrap_or_default()
-            .to_owned()
+        let after = c.after.as_ref();
+        if let Some(reason) = after.and_then(|a| a.get("reason")).and_then(|r| r.as_str()) {
+            return reason.to_owned();
+        }
+        let left: Vec<&str> = after
+            .and_then(|a| a.get("left_to_check"))
+            .and_then(|l| l.as_array())
+            .map(|l| l.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        match left.len() {
+            0 => String::new(),
+            n => format!(
+                "Submitted with {n} {} listed as worth checking:\n{}",
+                if n == 1 { "thing" } else { "things" },
+                left.join("\n")
+            ),
+        }
     }
 }
 
@@ -617,6 +782,7 @@ async fn history(
     ClientIp(ip): ClientIp,
     who: Principal,
     Path(id): Path<Uuid>,
+    Query(done): Query<Done>,
 ) -> AppResult<Response> {
     let head = visible_head(&state, &who, ip, id).await?;
     let changes = db::assessments::history(&state.db, id).await?;
@@ -626,146 +792,7 @@ async fn history(
         head,
         changes,
         may_review,
+        returned: done.done.as_deref() == Some("returned"),
     };
     Ok(Html(page.render()?).into_response())
-}
-
-#[derive(Deserialize)]
-struct MessageForm {
-    #[serde(default)]
-    body: String,
-}
-
-fn check_message(body: &str) -> Option<&'static str> {
-    if body.trim().is_empty() {
-        Some("Write the message")
-    } else if body.chars().count() > 5000 {
-        Some("A message must be 5000 characters or fewer")
-    } else {
-        None
-    }
-}
-
-async fn request_evidence(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path((id, n)): Path<(Uuid, u32)>,
-    axum::Form(form): axum::Form<MessageForm>,
-) -> AppResult<Response> {
-    let (head, mut page) = review_page(&state, &who, ip, id).await?;
-    if crate::web::assessments::framework(&state)?
-        .section(n)
-        .is_none()
-    {
-        return Err(AppError::NotFound);
-    }
-    let field = format!("request-{n}");
-    if !matches!(head.state.as_str(), "submitted" | "in_review") {
-        page.errors.add(
-            field,
-            "Evidence can be requested while the assessment is submitted or in review",
-        );
-    } else if let Some(message) = check_message(&form.body) {
-        page.errors.add(field, message);
-    }
-    if !page.errors.is_empty() {
-        page.request = Some((n, form.body));
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
-    }
-    let mut tx = state.db.begin().await?;
-    let request =
-        db::comments::insert_request(&mut tx, id, n as i32, form.body.trim(), who.user_id).await?;
-    let mut e = event(
-        Some(who.user_id),
-        &who.email,
-        ip,
-        "evidence.requested",
-        "comment",
-    );
-    scope_event(&mut e, &head, request);
-    e.after = Some(serde_json::json!({ "benchmark": n }));
-    db::audit::record(&mut *tx, &e).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/assessments/{id}/review#benchmark-{n}")).into_response())
-}
-
-async fn resolve_request(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path((id, request)): Path<(Uuid, Uuid)>,
-) -> AppResult<Response> {
-    let (head, _) = review_page(&state, &who, ip, id).await?;
-    let (n, _) = db::comments::request(&state.db, id, request)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut tx = state.db.begin().await?;
-    if db::comments::resolve(&mut tx, id, request).await? {
-        let mut e = event(
-            Some(who.user_id),
-            &who.email,
-            ip,
-            "evidence.resolved",
-            "comment",
-        );
-        scope_event(&mut e, &head, request);
-        db::audit::record(&mut *tx, &e).await?;
-    }
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/assessments/{id}/review#benchmark-{n}")).into_response())
-}
-
-async fn reply(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path((id, request)): Path<(Uuid, Uuid)>,
-    axum::Form(form): axum::Form<MessageForm>,
-) -> AppResult<Response> {
-    let head = visible_head(&state, &who, ip, id).await?;
-    let (n, resolved) = db::comments::request(&state.db, id, request)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    authorise(&state, &who, ip, Action::AnswerRequest(n), object(&head)).await?;
-    let mut errors = Errors::default();
-    if resolved {
-        errors.add(
-            format!("reply-{request}"),
-            "The adviser has resolved this request",
-        );
-    } else if let Some(message) = check_message(&form.body) {
-        errors.add(format!("reply-{request}"), message);
-    }
-    if !errors.is_empty() {
-        return crate::web::assessments::benchmark_again_with(
-            &state,
-            &who,
-            head,
-            n as u32,
-            errors,
-            Default::default(),
-            None,
-            Some((request, form.body)),
-        )
-        .await;
-    }
-    let mut tx = state.db.begin().await?;
-    let reply =
-        db::comments::insert_reply(&mut tx, id, request, form.body.trim(), who.user_id).await?;
-    let mut e = event(
-        Some(who.user_id),
-        &who.email,
-        ip,
-        "evidence.replied",
-        "comment",
-    );
-    scope_event(&mut e, &head, reply);
-    e.after = Some(serde_json::json!({ "benchmark": n, "request": request }));
-    db::audit::record(&mut *tx, &e).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/assessments/{id}/benchmarks/{n}?done=replied#request-{request}"
-    ))
-    .into_response())
 }

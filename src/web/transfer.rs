@@ -79,18 +79,8 @@ async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
                     .collect(),
                 actions: actions
                     .iter()
-                    .filter(|a| a.number == r.number)
-                    .map(|a| BookAction {
-                        id: Some(a.id),
-                        question: a.item_code.clone(),
-                        description: a.description.clone(),
-                        owner: a.owner_text.clone(),
-                        target_text: a.target_text.clone(),
-                        due_on: None,
-                        status: a.status.clone(),
-                        rag: a.rag.clone(),
-                        row: 0,
-                    })
+                    .filter(|a| a.number == Some(r.number))
+                    .map(book_action)
                     .collect(),
             }
         })
@@ -100,7 +90,26 @@ async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
         cycle: head.cycle_label.clone(),
         state: state_label(&head.state).to_owned(),
         benchmarks,
+        other_actions: actions
+            .iter()
+            .filter(|a| a.number.is_none())
+            .map(book_action)
+            .collect(),
     })
+}
+
+fn book_action(a: &db::actions::Row) -> BookAction {
+    BookAction {
+        id: Some(a.id),
+        question: a.item_code.clone(),
+        description: a.description.clone(),
+        owner: a.owner_text.clone(),
+        target_text: a.target_text.clone(),
+        due_on: None,
+        status: a.status.clone(),
+        rag: a.rag.clone(),
+        row: 0,
+    }
 }
 
 async fn export(
@@ -198,6 +207,31 @@ fn again(
         .into_response())
 }
 
+/// An action of the workbook as an edit of the stored one (the linked person stays while the
+/// owner's name is unchanged).
+fn edit_of(a: &BookAction, section_number: Option<i32>) -> db::actions::Edit {
+    db::actions::Edit {
+        section_number,
+        item_code: a.question.clone(),
+        description: a.description.clone(),
+        owner_text: a.owner.clone(),
+        owner_user: None,
+        target_text: a.target_text.clone(),
+        due_on: a.due_on,
+        status: a.status.clone(),
+        rag: a.rag.clone(),
+    }
+}
+
+fn not_ours(sheet: &str, a: &BookAction) -> CellError {
+    CellError {
+        sheet: sheet.to_owned(),
+        row: a.row,
+        column: "A".to_owned(),
+        message: "This is not an action of this self-assessment: leave the ID empty to add it as a new action".to_owned(),
+    }
+}
+
 /// The most faults listed: past this the workbook is probably not one of ours.
 const MAX_FAULTS: usize = 50;
 
@@ -238,8 +272,8 @@ async fn import(
         }
     };
     let fw = framework(&state)?;
-    let benchmarks = match workbook::read(&bytes, fw, &ACTION_STATUSES, cycle_start_year(&head)) {
-        Ok(b) => b,
+    let imported = match workbook::read(&bytes, fw, &ACTION_STATUSES, cycle_start_year(&head)) {
+        Ok(imported) => imported,
         Err(ReadError::NotAWorkbook) => {
             errors.add(
                 "file",
@@ -264,7 +298,8 @@ async fn import(
     let mut faults = Vec::new();
     let mut changed_actions = 0;
     let mut new_actions = 0;
-    for b in &benchmarks {
+    let benchmarks = &imported.benchmarks;
+    for b in benchmarks {
         let expected = versions
             .iter()
             .find(|v| v.number as u32 == b.number)
@@ -306,37 +341,46 @@ async fn import(
             )));
         }
         for a in &b.actions {
-            let new = NewAction {
-                organisation: head.organisation_id,
-                assessment: id,
-                section_number: b.number as i32,
-                item_code: a.question.clone(),
-                description: a.description.clone(),
-                owner_text: a.owner.clone(),
-                owner_user: None,
-                target_text: a.target_text.clone(),
-                due_on: a.due_on,
-                status: a.status.clone(),
-                rag: a.rag.clone(),
-            };
             match a.id {
                 Some(action) => {
-                    if db::actions::replace(&mut tx, action, &new).await? {
+                    let edit = edit_of(a, Some(b.number as i32));
+                    if db::actions::update(&mut tx, id, action, None, &edit).await? {
                         changed_actions += 1;
                     } else {
-                        faults.push(CellError {
-                            sheet: format!("Benchmark {}", b.number),
-                            row: a.row,
-                            column: "A".to_owned(),
-                            message: "This is not an action of this self-assessment: leave the ID empty to add it as a new action".to_owned(),
-                        });
+                        faults.push(not_ours(&format!("Benchmark {}", b.number), a));
                     }
                 }
                 None => {
+                    let new = NewAction {
+                        organisation: head.organisation_id,
+                        assessment: id,
+                        section_number: b.number as i32,
+                        item_code: a.question.clone(),
+                        description: a.description.clone(),
+                        owner_text: a.owner.clone(),
+                        owner_user: None,
+                        target_text: a.target_text.clone(),
+                        due_on: a.due_on,
+                        status: a.status.clone(),
+                        rag: a.rag.clone(),
+                    };
                     db::actions::insert(&mut tx, &new, who.user_id).await?;
                     new_actions += 1;
                 }
             }
+        }
+    }
+    for a in &imported.other_actions {
+        let updated = match a.id {
+            Some(action) => {
+                db::actions::update(&mut tx, id, action, None, &edit_of(a, None)).await?
+            }
+            None => false,
+        };
+        if updated {
+            changed_actions += 1;
+        } else {
+            faults.push(not_ours("Other actions", a));
         }
     }
     if !faults.is_empty() {

@@ -198,3 +198,94 @@ pub async fn full_demo_state(pool: PgPool) -> AppState {
         .expect("the demo assessments fill");
     state
 }
+
+/// What a browser would send for a form of the page: every named input, select and textarea
+/// with its current value (checked boxes and radios only, the selected option), in page order.
+pub fn form_fields(html: &scraper::Html, form: &str) -> Vec<(String, String)> {
+    let form_selector = scraper::Selector::parse(form).expect("a valid selector");
+    let fields = scraper::Selector::parse("input[name], select[name], textarea[name]")
+        .expect("a valid selector");
+    let option = scraper::Selector::parse("option").expect("a valid selector");
+    let Some(form) = html.select(&form_selector).next() else {
+        panic!("no form {form:?} on the page");
+    };
+    let mut out = Vec::new();
+    for field in form.select(&fields) {
+        let el = field.value();
+        let name = el.attr("name").unwrap_or_default().to_owned();
+        if el.attr("disabled").is_some() {
+            continue;
+        }
+        match el.name() {
+            "input" => {
+                let kind = el.attr("type").unwrap_or("text");
+                if matches!(kind, "submit" | "button" | "file") {
+                    continue;
+                }
+                if matches!(kind, "checkbox" | "radio") && el.attr("checked").is_none() {
+                    continue;
+                }
+                out.push((name, el.attr("value").unwrap_or_default().to_owned()));
+            }
+            "select" => {
+                let options: Vec<_> = field.select(&option).collect();
+                let chosen = options
+                    .iter()
+                    .find(|o| o.value().attr("selected").is_some())
+                    .or(options.first());
+                if let Some(o) = chosen {
+                    let value = o
+                        .value()
+                        .attr("value")
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| o.text().collect());
+                    out.push((name, value));
+                }
+            }
+            _ => {
+                // A textarea's first newline is not part of its value.
+                let text: String = field.text().collect();
+                out.push((name, text.strip_prefix('\n').unwrap_or(&text).to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// Sets a field of a form (replacing every value it had), or adds it.
+pub fn set_field(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
+    fields.retain(|(k, _)| k != name);
+    fields.push((name.to_owned(), value.to_owned()));
+}
+
+impl Client {
+    /// Loads a page, fills in its form `form` as `changes` say, and presses the button with
+    /// `intent` (the form's own fields kept as the page had them): what a person does.
+    pub async fn submit_page(
+        &mut self,
+        page: &str,
+        form: &str,
+        changes: &[(&str, &str)],
+        intent: &str,
+    ) -> Reply {
+        let html = self.get(page).await.html();
+        let mut fields = form_fields(&html, form);
+        for (name, value) in changes {
+            set_field(&mut fields, name, value);
+        }
+        let action = {
+            let selector = scraper::Selector::parse(form).expect("a valid selector");
+            html.select(&selector)
+                .next()
+                .and_then(|f| f.value().attr("action"))
+                .unwrap_or(page)
+                .to_owned()
+        };
+        set_field(&mut fields, "intent", intent);
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post(&action, &pairs).await
+    }
+}

@@ -1,0 +1,151 @@
+//! The self-assessment: the list and starting one, the task list, a benchmark's page (one form:
+//! every button saves what is typed), an action's own page, attachments, check and submit.
+
+mod actions;
+mod attachments;
+mod benchmark;
+mod check;
+mod list;
+mod task_list;
+
+use axum::Router;
+use axum::routing::{get, post};
+use sqlx::types::ipnetwork::IpNetwork;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::auth::policy::{Action, Object};
+use crate::db;
+use crate::db::assessments::Head;
+use crate::error::{AppError, AppResult};
+use crate::framework::Framework;
+use crate::web::guard::authorise_or_hide;
+
+pub(crate) use actions::ACTION_STATUSES;
+pub(crate) use actions::action_status_label;
+pub(crate) use attachments::content_disposition;
+
+/// The framework every council assessment uses.
+pub const FRAMEWORK: &str = "prevent-la-2018";
+/// The longest evidence text kept for one question or prompt.
+pub const MAX_EVIDENCE: usize = 20_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/assessments", get(list::list).post(list::start))
+        .route("/assessments/{id}", get(task_list::task_list))
+        .route(
+            "/assessments/{id}/benchmarks/{n}",
+            get(benchmark::show)
+                .post(benchmark::save)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::domain::files::MAX_BYTES + 1024 * 1024,
+                )),
+        )
+        .route(
+            "/assessments/{id}/actions/{action}",
+            get(actions::edit_form).post(actions::edit),
+        )
+        .route(
+            "/assessments/{id}/actions/{action}/delete",
+            get(actions::delete_form).post(actions::delete),
+        )
+        .route(
+            "/assessments/{id}/attachments/{file}",
+            get(attachments::download),
+        )
+        .route("/assessments/{id}/check", get(check::check))
+        .route("/assessments/{id}/submit", post(check::submit))
+}
+
+/// Names what an audit event is about and scopes it to the assessment's council and region, so
+/// the council's part of the trail and the region's find it.
+pub(crate) fn scope_event(e: &mut db::audit::NewEvent, head: &Head, entity_id: impl ToString) {
+    e.entity_id = Some(entity_id.to_string());
+    e.organisation_id = Some(head.organisation_id);
+    e.region_id = Some(head.region_id);
+}
+
+pub(crate) fn object(head: &Head) -> Object {
+    Object::Assessment {
+        organisation_id: head.organisation_id,
+        region_id: head.region_id,
+        draft: head.state == "draft",
+        in_review: matches!(head.state.as_str(), "submitted" | "in_review"),
+    }
+}
+
+/// The assessment, if this person may see it; another council's is not found (404), so its
+/// existence is not given away.
+pub(crate) async fn visible_head(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<IpNetwork>,
+    id: Uuid,
+) -> AppResult<Head> {
+    let head = db::assessments::head(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise_or_hide(state, who, ip, Action::ViewAssessment, object(&head)).await?;
+    Ok(head)
+}
+
+pub(crate) fn framework(state: &AppState) -> AppResult<&Framework> {
+    state.frameworks.get(FRAMEWORK).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("the framework {FRAMEWORK} is not loaded"))
+    })
+}
+
+pub(crate) fn state_label(state: &str) -> &'static str {
+    match state {
+        "draft" => "Draft",
+        "submitted" => "Submitted",
+        "in_review" => "In review",
+        "agreed" => "Agreed",
+        "published" => "Published",
+        _ => "Unknown",
+    }
+}
+
+/// The year the assessment's financial year starts ("2026/27" → 2026): the year of a bare
+/// quarter in a target.
+pub(crate) fn cycle_start_year(head: &Head) -> i32 {
+    head.cycle_label
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2000)
+}
+
+/// The field id of a question's part: "q1-1", "q1-1-prompt-0".
+pub(super) fn field_id(code: &str) -> String {
+    format!("q{}", code.replace('.', "-"))
+}
+
+/// "red" → "Red": a RAG as people read it.
+pub(crate) fn rag_label(code: &str) -> &'static str {
+    match code {
+        "red" => "Red",
+        "amber" => "Amber",
+        "green" => "Green",
+        _ => "None",
+    }
+}
+
+/// The RAG choices of a form.
+pub(crate) const RAGS: [(&str, &str); 3] = [("red", "Red"), ("amber", "Amber"), ("green", "Green")];
+
+/// A RAG as typed: Ok(None) for none, or the message for anything else.
+pub(crate) fn read_rag(typed: &str) -> Result<Option<String>, &'static str> {
+    match typed {
+        "" => Ok(None),
+        r @ ("red" | "amber" | "green") => Ok(Some(r.to_owned())),
+        _ => Err("Choose red, amber or green, or none"),
+    }
+}
+
+/// What a success banner says, from the `done` codes in the address after a save.
+#[derive(serde::Deserialize)]
+pub(crate) struct Done {
+    pub done: Option<String>,
+}

@@ -1,0 +1,122 @@
+//! The task list: every benchmark's progress, and what to do next.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use uuid::Uuid;
+
+use super::{Done, framework, object, state_label, visible_head};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::auth::policy::{self, Action};
+use crate::auth::session::ClientIp;
+use crate::db;
+use crate::db::assessments::Head;
+use crate::error::AppResult;
+use crate::web::chrome::Chrome;
+
+struct Task {
+    number: u32,
+    title: String,
+    hint: String,
+    status: &'static str,
+    tag: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "assessments/task_list.html")]
+struct TaskListPage {
+    chrome: Chrome,
+    head: Head,
+    state_label: &'static str,
+    tasks: Vec<Task>,
+    completed: usize,
+    may_submit: bool,
+    may_import: bool,
+    notice: Option<&'static str>,
+}
+
+pub(super) async fn task_list(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    Query(done): Query<Done>,
+) -> AppResult<Response> {
+    let head = visible_head(&state, &who, ip, id).await?;
+    let fw = framework(&state)?;
+    let progress = db::assessments::progress(&state.db, id).await?;
+    let open_requests = db::comments::open_counts(&state.db, id).await?;
+    let tasks: Vec<Task> = fw
+        .sections
+        .iter()
+        .map(|section| {
+            let p = progress.iter().find(|p| p.number as u32 == section.number);
+            let (answered, questions, review, proposed, not_scored) =
+                p.map_or((0, 0, 0, None, false), |p| {
+                    (
+                        p.answered,
+                        p.questions,
+                        p.needs_review,
+                        p.proposed_score,
+                        p.proposed_not_scored,
+                    )
+                });
+            let score = match (proposed, not_scored) {
+                (Some(s), _) => format!("proposed score {s}"),
+                (None, true) => "proposed not scored".to_owned(),
+                _ => "no score proposed".to_owned(),
+            };
+            let mut hint = format!("{answered} of {questions} questions answered, {score}");
+            if review > 0 {
+                hint.push_str(&format!(", {review} carried forward to review"));
+            }
+            if let Some((_, open)) = open_requests
+                .iter()
+                .find(|(n, _)| *n as u32 == section.number)
+            {
+                hint.push_str(&format!(
+                    ", {open} open evidence {}",
+                    if *open == 1 { "request" } else { "requests" }
+                ));
+            }
+            let scored = proposed.is_some() || not_scored;
+            let (status, tag) = if review > 0 {
+                ("Needs review", "govuk-tag--yellow")
+            } else if answered == questions && scored {
+                ("Completed", "")
+            } else if answered == 0 && !scored {
+                ("Not yet started", "govuk-tag--grey")
+            } else {
+                ("In progress", "govuk-tag--light-blue")
+            };
+            Task {
+                number: section.number,
+                title: section.title.clone(),
+                hint,
+                status,
+                tag,
+            }
+        })
+        .collect();
+    let completed = tasks.iter().filter(|t| t.status == "Completed").count();
+    let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
+    let may_import = policy::allows(&who, Action::ImportAssessment, object(&head));
+    let page = TaskListPage {
+        may_import,
+        chrome: Chrome::new(Some(&who), "/assessments"),
+        state_label: state_label(&head.state),
+        head,
+        tasks,
+        completed,
+        may_submit,
+        notice: match done.done.as_deref() {
+            Some("submitted") => {
+                Some("The self-assessment has been submitted to your regional adviser.")
+            }
+            Some("imported") => Some("The workbook has been imported."),
+            _ => None,
+        },
+    };
+    Ok(Html(page.render()?).into_response())
+}
