@@ -870,8 +870,22 @@ async fn thurrocks_2021_plan_goes_in_as_written_and_submits_with_its_gaps_worth_
     );
     assert_eq!(stored.iter().filter(|s| s.1.is_empty()).count(), 28);
 
+    // A file uploaded over a year ago is worth a second look too.
+    sqlx::query(
+        "insert into attachments (assessment_id, section_id, filename, content_type, size_bytes, content, created_at)
+         select a.id, s.id, 'Prevent strategy 2019.pdf', 'application/pdf', 4, '%PDF', now() - interval '400 days'
+         from assessments a join sections s on s.framework_id = a.framework_id and s.number = 3 where a.id = $1",
+    )
+    .bind(id_of(&address))
+    .execute(&pool)
+    .await
+    .expect("an old file");
     let check = lead.get(&format!("{address}/check")).await.html();
     assert!(texts(&check, ".govuk-error-summary__list a").is_empty());
+    assert!(texts(&check, "#worth-checking li").iter().any(|w| {
+        w.starts_with("Benchmark 3: the file “Prevent strategy 2019.pdf” was uploaded on")
+            && w.ends_with("over a year ago: is it still current?")
+    }));
     let worth = texts(&check, "#worth-checking li");
     let without_target = worth
         .iter()

@@ -641,6 +641,26 @@ async fn the_pages_changed_for_the_plan_are_accessible_with_a_screenshot_each(po
         browser.assert_accessible().await;
         browser.screenshot(name).await;
     }
+    // After a save, the success banner has the focus (JavaScript on), so it is read out first.
+    browser.goto(&format!("{address}/benchmarks/1")).await;
+    fill(
+        c,
+        "#q1-3-evidence",
+        "Quarterly briefings to the directors' board.",
+    )
+    .await;
+    submit(c, ".govuk-button[value=save]").await;
+    text(c, ".govuk-notification-banner").await;
+    let focused = c
+        .execute("return document.activeElement.className", vec![])
+        .await
+        .expect("the focus");
+    assert!(
+        focused
+            .as_str()
+            .is_some_and(|c| c.contains("govuk-notification-banner")),
+        "{focused}"
+    );
     // The benchmark page opens a question's actions on request, and lists the questions first.
     browser.goto(&format!("{address}/benchmarks/1")).await;
     let contents = texts(c, ".app-contents__list li").await;

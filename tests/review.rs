@@ -80,6 +80,11 @@ async fn an_adviser_returns_an_assessment_with_a_reason_and_the_history_says_who
     let mut adviser = signed_in(&router, ADVISER).await;
 
     assert_eq!(adviser.get(&format!("{address}/review")).await.status, 200);
+    let task_list = adviser.get(&address).await.html();
+    assert_eq!(
+        texts(&task_list, &format!("a[href='{address}/review']")),
+        ["Review this self-assessment"]
+    );
     assert_eq!(
         adviser
             .post(&format!("{address}/review"), &[("intent", "start")])

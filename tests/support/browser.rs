@@ -196,6 +196,8 @@ impl Browser {
 
     /// Saves a full-page screenshot under target/screenshots for people to look at.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        // Measured at the usual size: a window left tall by a longer page would stretch it.
+        let _ = self.client.set_window_size(1280, 800).await;
         let height = self
             .client
             .execute("return document.documentElement.scrollHeight", vec![])

@@ -33,6 +33,7 @@ struct TaskListPage {
     completed: usize,
     may_submit: bool,
     may_import: bool,
+    may_review: bool,
     notice: Option<&'static str>,
 }
 
@@ -103,6 +104,7 @@ pub(super) async fn task_list(
     let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
     let may_import = policy::allows(&who, Action::ImportAssessment, object(&head));
     let page = TaskListPage {
+        may_review: policy::allows(&who, Action::Review, object(&head)),
         may_import,
         chrome: Chrome::new(Some(&who), "/assessments"),
         state_label: state_label(&head.state),
