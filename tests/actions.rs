@@ -197,6 +197,10 @@ async fn the_advisers_recommendations_are_in_the_plan_its_exports_and_the_owners
         );
     }
 
+    // The board view counts them among the plan's open actions.
+    let board = lead.get("/orgs/ashbridge").await.html();
+    assert_eq!(texts(&board, "#actions-by-status tbody tr")[0], "Open 3 0");
+
     // The lead gives each an owner, a person and a target from the plan.
     let owner_id: Uuid =
         sqlx::query_scalar("select id from users where email = 'owner@ashbridge.example'")
@@ -351,6 +355,10 @@ async fn the_lead_changes_and_deletes_an_action_of_a_draft_and_later_only_cancel
     assert_eq!(after["question"], "1.1");
     assert_eq!(after["target"], "– 2022");
 
+    // Someone with the benchmark page open while it is deleted loses nothing they typed.
+    let open_page = lead.get(&format!("{address}/benchmarks/1")).await.html();
+    let mut stale = support::form_fields(&open_page, "form[action$='/benchmarks/1']");
+
     // Deleted while a draft, after saying so; the trail keeps what it said.
     let confirm = lead
         .get(&format!("{address}/actions/{action}/delete?from=plan"))
@@ -375,6 +383,36 @@ async fn the_lead_changes_and_deletes_an_action_of_a_draft_and_later_only_cancel
         .await
         .expect("count");
     assert_eq!(left, 0);
+    support::set_field(
+        &mut stale,
+        "evidence-1.2",
+        "Typed while it was being deleted.",
+    );
+    support::set_field(
+        &mut stale,
+        &format!("action-{action}-note"),
+        "Shared with schools",
+    );
+    support::set_field(&mut stale, "intent", &format!("note-{action}"));
+    let pairs: Vec<(&str, &str)> = stale
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let told = lead.post(&format!("{address}/benchmarks/1"), &pairs).await;
+    assert_eq!(told.status, 422);
+    let html = told.html();
+    let summary = texts(&html, ".govuk-error-summary__list a");
+    assert!(
+        summary.iter().any(
+            |m| m.contains("has been deleted since you opened this page")
+                && m.contains("Your note was: “Shared with schools”")
+        ),
+        "{summary:?}"
+    );
+    assert_eq!(
+        texts(&html, "#q1-2-evidence"),
+        ["Typed while it was being deleted."]
+    );
     let before: serde_json::Value = sqlx::query_scalar(
         "select before from audit_events where action = 'action.deleted' and entity_id = $1::text",
     )

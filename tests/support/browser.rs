@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use prevent_assure::app::{self, AppState};
 use serde_json::{Value, json};
@@ -248,4 +248,90 @@ impl Browser2 {
             .await
             .unwrap_or_else(|e| panic!("opening {path}: {e}"));
     }
+}
+
+// ----- What a person does on a page, for the browser tests ---------------------------------
+
+/// Clears a field and types into it.
+pub async fn fill(client: &Client, selector: &str, text: &str) {
+    let field = client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"));
+    field.clear().await.expect("cleared");
+    if !text.is_empty() {
+        field.send_keys(text).await.expect("typed");
+    }
+}
+
+/// Chooses an option of a select by its value.
+pub async fn choose(client: &Client, selector: &str, value: &str) {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{selector} = {value}: {e}"));
+}
+
+/// Clicks an element.
+pub async fn click(client: &Client, selector: &str) {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {selector}: {e}"));
+}
+
+/// Clicks a submit button and waits until the next page has replaced this one.
+pub async fn submit(client: &Client, selector: &str) {
+    let old = client.find(Locator::Css("html")).await.expect("the page");
+    click(client, selector).await;
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{selector} did not lead to a new page");
+}
+
+/// The text of an element, waiting for it to appear.
+pub async fn text(client: &Client, selector: &str) -> String {
+    client
+        .wait()
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The texts of every element matching the selector.
+pub async fn texts(client: &Client, selector: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in client
+        .find_all(Locator::Css(selector))
+        .await
+        .expect("elements")
+    {
+        out.push(e.text().await.expect("text"));
+    }
+    out
+}
+
+/// A field's current value.
+pub async fn value(client: &Client, selector: &str) -> String {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .prop("value")
+        .await
+        .expect("a value")
+        .unwrap_or_default()
 }

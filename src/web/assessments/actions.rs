@@ -373,20 +373,27 @@ pub(super) struct EditForm {
 }
 
 /// The audit record's view of an action: what it says, not its progress notes.
-fn audited_stored(a: &Stored) -> serde_json::Value {
-    serde_json::json!({
-        "benchmark": a.number, "question": a.item_code, "description": a.description,
-        "owner": a.owner_text, "owner_user": a.owner_user_id, "target": a.target_text,
-        "status": a.status, "rag": a.rag,
-    })
-}
-
-fn audited_edit(a: &Edit) -> serde_json::Value {
+fn audited(a: &Edit) -> serde_json::Value {
     serde_json::json!({
         "benchmark": a.section_number, "question": a.item_code, "description": a.description,
         "owner": a.owner_text, "owner_user": a.owner_user.flatten(), "target": a.target_text,
         "status": a.status, "rag": a.rag,
     })
+}
+
+/// What is stored, as an edit would write it (for the trail's "before").
+fn as_edit(a: &Stored) -> Edit {
+    Edit {
+        section_number: a.number,
+        item_code: a.item_code.clone(),
+        description: a.description.clone(),
+        owner_text: a.owner_text.clone(),
+        owner_user: Some(a.owner_user_id),
+        target_text: a.target_text.clone(),
+        due_on: a.due_on,
+        status: a.status.clone(),
+        rag: a.rag.clone(),
+    }
 }
 
 pub(super) async fn edit(
@@ -501,8 +508,8 @@ pub(super) async fn edit(
         "action",
     );
     scope_event(&mut e, &head, action);
-    e.before = Some(audited_stored(&stored));
-    e.after = Some(audited_edit(&edit));
+    e.before = Some(audited(&as_edit(&stored)));
+    e.after = Some(audited(&edit));
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
     let back = match (from.value(), edit.section_number) {
@@ -545,18 +552,34 @@ pub(super) async fn delete_form(
     Query(from): Query<From>,
 ) -> AppResult<Response> {
     let (head, stored) = deletable(&state, &who, ip, id, action).await?;
+    delete_page(&who, head, stored, &from, Errors::default(), StatusCode::OK)
+}
+
+fn delete_page(
+    who: &Principal,
+    head: Head,
+    action: Stored,
+    from: &From,
+    errors: Errors,
+    status: StatusCode,
+) -> AppResult<Response> {
     let page = DeletePage {
         chrome: Chrome::new(
-            Some(&who),
+            Some(who),
             &format!("/orgs/{}/actions", head.organisation_slug),
         ),
-        back: format!("/assessments/{id}/actions/{action}?from={}", from.value()),
+        back: format!(
+            "/assessments/{}/actions/{}?from={}",
+            head.id,
+            action.id,
+            from.value()
+        ),
         from: from.value().to_owned(),
         head,
-        action: stored,
-        errors: Errors::default(),
+        action,
+        errors,
     };
-    Ok(Html(page.render()?).into_response())
+    Ok((status, Html(page.render()?)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -585,18 +608,7 @@ pub(super) async fn delete(
             "delete",
             "Someone changed this action since you opened this page, so it has not been deleted. Check it below and delete it again if you still want to",
         );
-        let page = DeletePage {
-            chrome: Chrome::new(
-                Some(&who),
-                &format!("/orgs/{}/actions", head.organisation_slug),
-            ),
-            back: format!("/assessments/{id}/actions/{action}?from={}", from.value()),
-            from: from.value().to_owned(),
-            head,
-            action: stored,
-            errors,
-        };
-        return Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response());
+        return delete_page(&who, head, stored, &from, errors, StatusCode::CONFLICT);
     }
     let mut e = event(
         Some(who.user_id),
@@ -606,7 +618,7 @@ pub(super) async fn delete(
         "action",
     );
     scope_event(&mut e, &head, action);
-    e.before = Some(audited_stored(&stored));
+    e.before = Some(audited(&as_edit(&stored)));
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!(
