@@ -14,6 +14,8 @@ pub mod config;
 pub mod db;
 /// Demonstration data for trying the service.
 pub mod demo;
+/// Documents people send and print: the assurance letter and the committee summary as Word files.
+pub mod documents;
 /// Checked domain types: scores, statuses, RAG ratings.
 pub mod domain;
 /// The web layer's error type.

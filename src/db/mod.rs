@@ -8,6 +8,7 @@ pub mod changes;
 pub mod comments;
 pub mod dashboards;
 pub mod frameworks;
+pub mod letters;
 pub mod outbox;
 pub mod places;
 pub mod sample;

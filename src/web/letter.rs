@@ -1,13 +1,15 @@
-//! The assurance letter: a page that prints on A4, and the same content as a Word document.
-
-use std::io::Write;
+//! The assurance letter: a page that prints on A4, and the same letter as a Word document. The
+//! adviser previews it at any time (marked as a draft) and writes its addressee, copy list and
+//! personal lines; once published it is kept as it was and shown to the council.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use serde::Deserialize;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -16,58 +18,77 @@ use crate::auth::policy::{self, Action};
 use crate::auth::session::ClientIp;
 use crate::db;
 use crate::db::assessments::Head;
+use crate::documents::letter::{self, AdviserText, AnnexRow, Facts, Letter, PartKind};
 use crate::domain::{Score, long_date};
 use crate::error::{AppError, AppResult};
 use crate::scoring::{Band, summary};
-use crate::web::assessments::{framework, object, visible_head};
+use crate::web::account::event;
+use crate::web::assessments::{content_disposition, framework, object, scope_event, visible_head};
 use crate::web::chrome::Chrome;
+use crate::web::forms::Errors;
+use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assessments/{id}/letter", get(page))
         .route("/assessments/{id}/letter.docx", get(word))
+        .route("/assessments/{id}/letter/edit", get(edit_form).post(edit))
 }
 
-/// The Home Office's explanation of the scale (seeds 001; Crown copyright, OGL v3.0).
-pub const SCALE: &str = "The assurance process uses a scoring system based on a scale of 1-5. A score of 3 against a benchmark indicates that that Duty is being met, whereas a score of 1-2 indicates that statutory responsibilities are not being met, and a score of 4-5 indicates that the Duty requirements are being exceeded.";
-
-/// One row of the annex.
-pub struct AnnexRow {
-    pub benchmark: String,
-    pub score: String,
-    pub summary: String,
+/// The adviser's lines until they write their own: the first lead as addressee, the others
+/// and the board copied, thanks to whoever submitted the self-assessment.
+fn default_text(people: &db::assessments::LetterPeople, head: &Head) -> AdviserText {
+    let mut leads = people.leads.iter();
+    let to = leads.next().cloned().unwrap_or_default();
+    let first = to.split_whitespace().next().unwrap_or_default().to_owned();
+    let cc: Vec<&str> = leads
+        .chain(people.board.iter())
+        .map(String::as_str)
+        .collect();
+    let thanked = head.submitted_by.clone().unwrap_or_else(|| to.clone());
+    AdviserText {
+        addressee: to.clone(),
+        salutation: if first.is_empty() {
+            "Dear Prevent lead".to_owned()
+        } else {
+            format!("Dear {first}")
+        },
+        cc: cc.join(", "),
+        thanks: if thanked.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "I would like to thank {thanked} for engaging with this process, including completing and returning the self-assessment, and for their time in discussing their scoring with me."
+            )
+        },
+        extra: String::new(),
+    }
 }
 
-/// Everything the letter says.
-pub struct Letter {
-    pub to: String,
-    pub council: String,
-    pub cc: Vec<String>,
-    pub date: String,
-    pub title: String,
-    pub adviser: String,
-    pub region: String,
-    pub summary: String,
-    pub recommendations: Vec<String>,
-    pub annex: Vec<AnnexRow>,
+/// What a letter is written from: the template and the adviser's lines as kept, and the facts.
+struct Sources {
+    stored: Option<db::letters::Stored>,
+    text: AdviserText,
+    template: db::letters::Kept,
+    facts: Facts,
 }
 
-#[derive(Template)]
-#[template(path = "letter/letter.html")]
-struct LetterPage {
-    chrome: Chrome,
-    head: Head,
-    letter: Letter,
-    scale: &'static str,
-}
-
-async fn build(state: &AppState, head: &Head) -> AppResult<Letter> {
+/// Gathers what the letter says now, in five statements; `at` dates it.
+async fn sources(state: &AppState, head: &Head, at: OffsetDateTime) -> AppResult<Sources> {
     let fw = framework(state)?;
     let people = db::assessments::letter_people(&state.db, head.id).await?;
     let rows = db::assessments::review_rows(&state.db, head.id).await?;
     let recommendations = db::assessments::recommendations(&state.db, head.id).await?;
+    let stored = db::letters::stored(&state.db, head.id).await?;
+    let template = db::letters::template_of_assessment(&state.db, head.id)
+        .await?
+        .unwrap_or_else(|| db::letters::Kept {
+            version: 0,
+            template: letter::default_template(),
+        });
     let mut bands = Vec::new();
     let mut annex = Vec::new();
+    let mut benchmark_5_not_scored = false;
     for section in &fw.sections {
         let Some(r) = rows.iter().find(|r| r.number as u32 == section.number) else {
             continue;
@@ -79,8 +100,13 @@ async fn build(state: &AppState, head: &Head) -> AppResult<Letter> {
         if let Some(score) = score {
             bands.push(Band::of(score));
         }
+        if section.number == 5 && score.is_none() {
+            benchmark_5_not_scored = true;
+        }
         annex.push(AnnexRow {
-            benchmark: format!("{}. {}", section.number, section.title),
+            number: section.number,
+            title: section.title.clone(),
+            standard: section.standard.clone().unwrap_or_default(),
             score: score.map_or_else(|| "N/A".to_owned(), |s| s.to_string()),
             summary: r.adviser_summary.clone(),
         });
@@ -90,45 +116,115 @@ async fn build(state: &AppState, head: &Head) -> AppResult<Letter> {
         .get(..4)
         .and_then(|y| y.parse().ok())
         .unwrap_or(0);
-    let mut leads = people.leads.into_iter();
-    Ok(Letter {
-        to: leads
-            .next()
-            .unwrap_or_else(|| "The Prevent lead".to_owned()),
+    let text = stored
+        .as_ref()
+        .map_or_else(|| default_text(&people, head), |s| s.text.clone());
+    let facts = Facts {
         council: head.organisation_name.clone(),
-        cc: leads.chain(people.board).collect(),
-        date: people
-            .agreed_at
-            .map(|t| long_date(t.date()))
-            .unwrap_or_default(),
-        title: format!("Annual Prevent Duty Assurance {start}/{}", start + 1),
+        region: people.region_name.clone(),
+        year: format!("{start}/{}", start + 1),
+        date: long_date(at.date()),
         adviser: people
             .adviser
+            .clone()
             .unwrap_or_else(|| "Regional Prevent Adviser".to_owned()),
-        region: people.region_name,
         summary: summary(&head.organisation_name, &bands),
-        recommendations: recommendations.into_iter().map(|(_, text)| text).collect(),
+        recommendations: recommendations.into_iter().map(|(_, t)| t).collect(),
+        benchmark_5_not_scored,
         annex,
+        draft: head.state != "published",
+        template_version: template.version,
+    };
+    Ok(Sources {
+        stored,
+        text,
+        template,
+        facts,
     })
 }
 
-/// The letter exists once scores are agreed; the adviser sees it then, the council once published.
-async fn letter_head(
+/// Writes the letter as published and keeps it, within the publishing transaction: from then
+/// on it is shown as kept, whatever changes.
+pub(crate) async fn freeze(
+    tx: &mut sqlx::PgConnection,
+    state: &AppState,
+    head: &Head,
+    by: Uuid,
+) -> AppResult<()> {
+    let now = OffsetDateTime::now_utc();
+    let mut sources = sources(state, head, now).await?;
+    sources.facts.draft = false;
+    let letter = letter::compose(&sources.template.template, &sources.text, &sources.facts);
+    db::letters::publish(tx, head.id, &sources.text, &letter, now, by).await?;
+    Ok(())
+}
+
+/// The letter as it stands for this person: as kept once published (to anyone who may see
+/// the assessment), else a draft for the adviser; nobody else sees it before it is issued.
+async fn current(
     state: &AppState,
     who: &Principal,
     ip: Option<sqlx::types::ipnetwork::IpNetwork>,
     id: Uuid,
-) -> AppResult<Head> {
+) -> AppResult<(Head, Letter, OffsetDateTime, bool)> {
     let head = visible_head(state, who, ip, id).await?;
-    let allowed = match head.state.as_str() {
-        "agreed" => policy::allows(who, Action::Review, object(&head)),
-        "published" => true,
-        _ => false,
-    };
-    if !allowed {
+    let may_review = policy::allows(who, Action::Review, object(&head));
+    let stored = db::letters::stored(&state.db, id).await?;
+    if let Some((letter, at)) = stored
+        .and_then(|s| s.published.zip(s.published_at))
+        .filter(|_| head.state == "published")
+    {
+        return Ok((head, letter, at, false));
+    }
+    if !may_review || head.state == "draft" {
         return Err(AppError::NotFound);
     }
-    Ok(head)
+    let now = OffsetDateTime::now_utc();
+    let sources = sources(state, &head, now).await?;
+    let letter = letter::compose(&sources.template.template, &sources.text, &sources.facts);
+    let editable = head_editable(&head);
+    Ok((head, letter, now, editable))
+}
+
+/// The adviser may change the letter's own lines until it is published.
+fn head_editable(head: &Head) -> bool {
+    matches!(head.state.as_str(), "submitted" | "in_review" | "agreed")
+}
+
+#[derive(Template)]
+#[template(path = "letter/letter.html")]
+struct LetterPage {
+    chrome: Chrome,
+    head: Head,
+    letter: Letter,
+    may_edit: bool,
+    saved: bool,
+}
+
+impl LetterPage {
+    fn paragraph<'a>(&self, kind: &'a PartKind) -> Option<&'a str> {
+        match kind {
+            PartKind::Paragraph { text } => Some(text),
+            _ => None,
+        }
+    }
+    fn heading<'a>(&self, kind: &'a PartKind) -> Option<&'a str> {
+        match kind {
+            PartKind::Heading { text } => Some(text),
+            _ => None,
+        }
+    }
+    fn items<'a>(&self, kind: &'a PartKind) -> &'a [String] {
+        match kind {
+            PartKind::Numbered { items } => items,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
 }
 
 async fn page(
@@ -136,14 +232,15 @@ async fn page(
     ClientIp(ip): ClientIp,
     who: Principal,
     Path(id): Path<Uuid>,
+    Query(done): Query<Done>,
 ) -> AppResult<Response> {
-    let head = letter_head(&state, &who, ip, id).await?;
-    let letter = build(&state, &head).await?;
+    let (head, letter, _, may_edit) = current(&state, &who, ip, id).await?;
     let page = LetterPage {
         chrome: Chrome::new(Some(&who), "/assessments"),
         head,
         letter,
-        scale: SCALE,
+        may_edit,
+        saved: done.done.as_deref() == Some("saved"),
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -154,145 +251,170 @@ async fn word(
     who: Principal,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let head = letter_head(&state, &who, ip, id).await?;
-    let letter = build(&state, &head).await?;
-    {
-        let bytes = docx(&letter).map_err(|e| AppError::Internal(e.into()))?;
-        let name = format!(
-            "Prevent assurance letter {} {}.docx",
-            head.organisation_name,
-            head.cycle_label.replace('/', "-")
-        );
-        let headers = [
+    let (head, letter, at, _) = current(&state, &who, ip, id).await?;
+    let created = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let bytes = letter::docx(&letter, &created).map_err(AppError::Internal)?;
+    let name = format!(
+        "{}Prevent assurance letter {} {}.docx",
+        if letter.draft { "DRAFT " } else { "" },
+        head.organisation_name,
+        head.cycle_label.replace('/', "-")
+    );
+    Ok((
+        [
             (
                 header::CONTENT_TYPE,
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
                     .to_owned(),
             ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", name.replace('"', "")),
-            ),
+            (header::CONTENT_DISPOSITION, content_disposition(&name)),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ];
-        Ok((headers, bytes).into_response())
-    }
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A paragraph of WordprocessingML, bold or not, keeping line breaks.
-fn paragraph(text: &str, bold: bool) -> String {
-    let props = if bold { "<w:rPr><w:b/></w:rPr>" } else { "" };
-    let runs: Vec<String> = text
-        .split('\n')
-        .map(|line| {
-            format!(
-                "<w:r>{props}<w:t xml:space=\"preserve\">{}</w:t></w:r>",
-                xml_escape(line)
-            )
-        })
-        .collect();
-    format!("<w:p>{}</w:p>", runs.join("<w:r><w:br/></w:r>"))
-}
-
-fn cell(text: &str, bold: bool) -> String {
-    format!(
-        "<w:tc><w:tcPr><w:tcW w:w=\"0\" w:type=\"auto\"/></w:tcPr>{}</w:tc>",
-        paragraph(text, bold)
+        ],
+        bytes,
     )
+        .into_response())
 }
 
-/// The letter as a minimal Word document (document.xml in a zip with its content types).
-pub fn docx(letter: &Letter) -> zip::result::ZipResult<Vec<u8>> {
-    let mut body = String::new();
-    body.push_str(&paragraph(&letter.to, false));
-    body.push_str(&paragraph(&letter.council, true));
-    if !letter.cc.is_empty() {
-        body.push_str(&paragraph(&format!("CC: {}", letter.cc.join(", ")), false));
-    }
-    body.push_str(&paragraph(&letter.date, false));
-    body.push_str(&paragraph(&format!("Dear {}", letter.to), false));
-    body.push_str(&paragraph(&letter.title, true));
-    body.push_str(&paragraph(&format!("I am writing as the Home Office Regional Prevent Adviser for the {} region, covering {}.", letter.region, letter.council), false));
-    body.push_str(&paragraph(SCALE, false));
-    body.push_str(&paragraph("Summary of Performance", true));
-    body.push_str(&paragraph(
-        &format!(
-            "In terms of your performance, {}",
-            lower_first(&letter.summary)
-        ),
-        false,
-    ));
-    if !letter.recommendations.is_empty() {
-        body.push_str(&paragraph("The following actions are recommended in order to assist you in responding to the outcome of this process, namely:", false));
-        for (i, r) in letter.recommendations.iter().enumerate() {
-            body.push_str(&paragraph(&format!("{}. {r}", i + 1), false));
+// ----- The adviser's lines ----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "letter/edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    head: Head,
+    text: AdviserText,
+    version: i32,
+    errors: Errors,
+}
+
+impl EditPage {
+    fn value(&self, name: &str) -> &str {
+        match name {
+            "addressee" => &self.text.addressee,
+            "salutation" => &self.text.salutation,
+            "cc" => &self.text.cc,
+            "thanks" => &self.text.thanks,
+            _ => &self.text.extra,
         }
     }
-    body.push_str(&paragraph("Yours sincerely,", false));
-    body.push_str(&paragraph(&letter.adviser, true));
-    body.push_str(&paragraph(
-        &format!("Regional Prevent Adviser, {}", letter.region),
-        false,
-    ));
-    body.push_str("<w:p><w:r><w:br w:type=\"page\"/></w:r></w:p>");
-    body.push_str(&paragraph("Annex: agreed scores", true));
-    body.push_str("<w:tbl><w:tblPr><w:tblStyle w:val=\"TableGrid\"/><w:tblW w:w=\"0\" w:type=\"auto\"/><w:tblBorders><w:top w:val=\"single\" w:sz=\"4\"/><w:left w:val=\"single\" w:sz=\"4\"/><w:bottom w:val=\"single\" w:sz=\"4\"/><w:right w:val=\"single\" w:sz=\"4\"/><w:insideH w:val=\"single\" w:sz=\"4\"/><w:insideV w:val=\"single\" w:sz=\"4\"/></w:tblBorders></w:tblPr>");
-    body.push_str(&format!(
-        "<w:tr>{}{}{}</w:tr>",
-        cell("Benchmark", true),
-        cell("Score (1-5 or N/A)", true),
-        cell("Summary of scoring", true)
-    ));
-    for row in &letter.annex {
-        body.push_str(&format!(
-            "<w:tr>{}{}{}</w:tr>",
-            cell(&row.benchmark, false),
-            cell(&row.score, false),
-            cell(&row.summary, false)
-        ));
-    }
-    body.push_str("</w:tbl>");
-    let document = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-         <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}\
-         <w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1134\" w:right=\"1134\" w:bottom=\"1134\" w:left=\"1134\" w:header=\"709\" w:footer=\"709\" w:gutter=\"0\"/></w:sectPr></w:body></w:document>"
-    );
-    let content_types = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-        <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
-        <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
-        <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
-        <Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>\
-        </Types>";
-    let rels = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-        <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-        <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/>\
-        </Relationships>";
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, content) in [
-        ("[Content_Types].xml", content_types),
-        ("_rels/.rels", rels),
-        ("word/document.xml", document.as_str()),
-    ] {
-        zip.start_file(name, options)?;
-        zip.write_all(content.as_bytes())?;
-    }
-    Ok(zip.finish()?.into_inner())
 }
 
-/// "Overall, X is …" → "overall, X is …", to follow "In terms of your performance,".
-pub fn lower_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+/// The assessment, if this person writes its letter now (the region's adviser, before it is
+/// published).
+async fn writable(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+    id: Uuid,
+) -> AppResult<Head> {
+    let head = visible_head(state, who, ip, id).await?;
+    authorise(state, who, ip, Action::Review, object(&head)).await?;
+    if !head_editable(&head) {
+        return Err(AppError::NotFound);
     }
+    Ok(head)
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let head = writable(&state, &who, ip, id).await?;
+    let sources = sources(&state, &head, OffsetDateTime::now_utc()).await?;
+    let page = EditPage {
+        chrome: Chrome::new(Some(&who), "/assessments"),
+        version: sources.stored.as_ref().map_or(0, |s| s.version),
+        text: sources.text,
+        head,
+        errors: Errors::default(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    #[serde(default)]
+    addressee: String,
+    #[serde(default)]
+    salutation: String,
+    #[serde(default)]
+    cc: String,
+    #[serde(default)]
+    thanks: String,
+    #[serde(default)]
+    extra: String,
+    #[serde(default)]
+    version: String,
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+    Form(form): Form<EditForm>,
+) -> AppResult<Response> {
+    let head = writable(&state, &who, ip, id).await?;
+    let text = AdviserText {
+        addressee: form.addressee.replace("\r\n", "\n").trim().to_owned(),
+        salutation: form.salutation.trim().to_owned(),
+        cc: form.cc.trim().to_owned(),
+        thanks: form.thanks.replace("\r\n", "\n").trim().to_owned(),
+        extra: form.extra.replace("\r\n", "\n").trim().to_owned(),
+    };
+    let version = form.version.parse::<i32>().unwrap_or(-1);
+    let mut errors = Errors::default();
+    if text.addressee.is_empty() {
+        errors.add("addressee", "Enter who the letter is to");
+    }
+    for (field, value, max) in [
+        ("addressee", &text.addressee, 500),
+        ("salutation", &text.salutation, 200),
+        ("cc", &text.cc, 1000),
+        ("thanks", &text.thanks, 2000),
+        ("extra", &text.extra, 5000),
+    ] {
+        if value.chars().count() > max {
+            errors.add(field, format!("This must be {max} characters or fewer"));
+        }
+    }
+    if errors.is_empty() {
+        let mut tx = state.db.begin().await?;
+        if db::letters::save_text(&mut tx, id, version, &text, who.user_id).await? {
+            let mut e = event(
+                Some(who.user_id),
+                &who.email,
+                ip,
+                "letter.edited",
+                "assessment",
+            );
+            scope_event(&mut e, &head, id);
+            e.after = Some(serde_json::to_value(&text).unwrap_or_default());
+            crate::db::audit::record(&mut *tx, &e).await?;
+            tx.commit().await?;
+            return Ok(
+                Redirect::to(&format!("/assessments/{id}/letter?done=saved")).into_response(),
+            );
+        }
+        tx.rollback().await?;
+        errors.add(
+            "addressee",
+            "Someone changed this letter since you opened this page, so your changes were not saved. They are below: check them against the letter and save again",
+        );
+    }
+    let stored_version = db::letters::stored(&state.db, id)
+        .await?
+        .map_or(0, |s| s.version);
+    let page = EditPage {
+        chrome: Chrome::new(Some(&who), "/assessments"),
+        head,
+        text,
+        version: stored_version,
+        errors,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }

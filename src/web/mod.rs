@@ -14,6 +14,7 @@ pub mod health;
 pub mod home;
 pub mod invite_form;
 pub mod letter;
+pub mod letter_templates;
 pub mod my_actions;
 pub mod people;
 pub mod review;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(people::router())
         .merge(review::router())
         .merge(letter::router())
+        .merge(letter_templates::router())
         .merge(dashboards::router())
         .merge(my_actions::router())
         .merge(transfer::router())

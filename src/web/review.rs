@@ -613,6 +613,8 @@ async fn save_review(
                     None,
                 )
                 .await?;
+                // The letter is kept as it reads now: it never changes after.
+                crate::web::letter::freeze(&mut tx, &state, &head, who.user_id).await?;
             }
             done = "published";
         }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod office;
 pub mod statements;
 
 use std::path::{Path, PathBuf};

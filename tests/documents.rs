@@ -1,0 +1,428 @@
+//! The documents the service writes, opened with the program their readers use: each Word file
+//! converted by LibreOffice headless, its text read from the PDF, its pages drawn to look at.
+
+mod support;
+
+use prevent_assure::documents::letter::{self, AdviserText, AnnexRow, Facts};
+use support::office;
+
+fn annex() -> Vec<AnnexRow> {
+    let fw = prevent_assure::framework::parse(
+        std::path::Path::new("prevent-la-2018.toml"),
+        include_str!("../frameworks/prevent-la-2018.toml"),
+    )
+    .expect("the framework");
+    fw.sections
+        .iter()
+        .map(|s| AnnexRow {
+            number: s.number,
+            title: s.title.clone(),
+            standard: s.standard.clone().unwrap_or_default(),
+            score: if s.number == 5 { "N/A".into() } else { (3 + s.number % 2).to_string() },
+            summary: if s.number == 5 {
+                String::new()
+            } else {
+                format!("Benchmark {} summary: a situational risk assessment is refreshed each year on the back of the CTLP, and a report goes to the senior leadership team and scrutiny committee annually.", s.number)
+            },
+        })
+        .collect()
+}
+
+#[test]
+fn a_letter_opened_in_libreoffice_shows_every_annex_cell() {
+    let facts = Facts {
+        council: "Ashbridge Borough Council".into(),
+        region: "North Vale".into(),
+        year: "2026/2027".into(),
+        date: "9 May 2027".into(),
+        adviser: "Nadia Hussain".into(),
+        summary: "Overall, Ashbridge Borough Council is exceeding the requirements of the Prevent Duty in most areas and meeting them in some.".into(),
+        recommendations: vec!["Name a Channel deputy chair".into(), "Publish a Prevent communications plan".into()],
+        benchmark_5_not_scored: true,
+        annex: annex(),
+        draft: false,
+        template_version: 0,
+    };
+    let adviser = AdviserText {
+        addressee: "Sam Patel\nHead of Community Safety".into(),
+        salutation: "Dear Sam".into(),
+        cc: "Jo Whitfield, Programme Co-ordinator".into(),
+        thanks: "I would like to thank Jo for engaging with this process.".into(),
+        extra: String::new(),
+    };
+    let composed = letter::compose(&letter::default_template(), &adviser, &facts);
+    let bytes = letter::docx(&composed, "2027-05-09T10:00:00Z").expect("a document");
+    let pdf = office::to_pdf(&bytes, "letter.docx");
+    for row in &composed.annex {
+        for cell in [&row.title, &row.standard, &row.score, &row.summary] {
+            assert!(pdf.shows(cell), "{cell:?} is in the PDF");
+        }
+    }
+    assert!(pdf.shows("Page 1 of"), "page numbers");
+    office::pages_as_png(&pdf.pdf, "letter-docx");
+}
+
+// ----- The letter through the service ---------------------------------------------------------
+
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::{Client, location, router_from, texts};
+
+async fn signed_in(router: &axum::Router, email: &str) -> Client {
+    let mut client = Client::new(router.clone());
+    assert_eq!(
+        client.sign_in(email, DEMO_PASSWORD).await.status,
+        303,
+        "{email}"
+    );
+    client
+}
+
+const ADVISER: &str = "adviser.north-vale@homeoffice.example";
+
+/// Ashbridge's assessment in review with agreed scores and summaries (benchmark 5 not scored
+/// unless `score_5`) and two recommendations: its address.
+async fn reviewed(router: &axum::Router, pool: &PgPool, score_5: bool) -> String {
+    let mut lead = signed_in(router, "lead@ashbridge.example").await;
+    let reply = lead
+        .post(
+            "/assessments",
+            &[("organisation", "ashbridge"), ("from", "blank")],
+        )
+        .await;
+    let address = location(&reply).to_owned();
+    let id: uuid::Uuid = address
+        .trim_start_matches("/assessments/")
+        .parse()
+        .expect("an id");
+    sqlx::query("update assessments set state = 'in_review', submitted_at = now(), submitted_by = (select id from users where email = 'lead@ashbridge.example') where id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .expect("in review");
+    sqlx::query(
+        "update section_results set agreed_score = case when s.number = 5 and not $2 then null else 3 + s.number % 2 end,
+                agreed_not_scored = s.number = 5 and not $2,
+                adviser_summary = 'Benchmark ' || s.number || ': a settled process, evidenced by the board''s minutes and the partnership plan.'
+         from sections s where s.id = section_results.section_id and section_results.assessment_id = $1",
+    )
+    .bind(id)
+    .bind(score_5)
+    .execute(pool)
+    .await
+    .expect("scores");
+    let mut adviser = signed_in(router, ADVISER).await;
+    for r in [
+        "Name a Channel deputy chair",
+        "Publish a Prevent communications plan",
+    ] {
+        let added = adviser
+            .post(
+                &format!("{address}/review"),
+                &[("recommendation", r), ("intent", "add-recommendation")],
+            )
+            .await;
+        assert_eq!(added.status, 303);
+    }
+    address
+}
+
+/// The text of every paragraph of a Word document's body, in order.
+fn docx_paragraphs(bytes: &[u8]) -> Vec<String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("word/document.xml").expect("the document"),
+        &mut xml,
+    )
+    .expect("read");
+    xml.split("</w:p>")
+        .map(|p| {
+            let mut text = String::new();
+            for piece in p.split("<w:t").skip(1) {
+                if let Some(start) = piece.find('>') {
+                    let rest = &piece[start + 1..];
+                    text.push_str(&rest[..rest.find("</w:t>").unwrap_or(rest.len())]);
+                }
+            }
+            text.replace("&quot;", "\"")
+                .replace("&amp;", "&")
+                .replace("&apos;", "'")
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The XML of the first part of a Word document whose name starts with `prefix`.
+fn docx_part(bytes: &[u8], prefix: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    let name = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .find(|n| n.starts_with(prefix))
+        .map(|n| n.into_owned())
+        .unwrap_or_else(|| panic!("no {prefix} part"));
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name(&name).expect("the part"), &mut xml)
+        .expect("read");
+    xml
+}
+
+/// Where each of `wanted` is found in `have` (a paragraph containing it), in order.
+fn in_order(have: &[String], wanted: &[String]) -> bool {
+    let mut at = 0;
+    for w in wanted {
+        match have[at..].iter().position(|h| h.contains(w.as_str())) {
+            Some(i) => at += i + 1,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The template's standard paragraphs as a letter to Ashbridge in North Vale gives them.
+fn standard_paragraphs(b5: bool) -> Vec<String> {
+    let t = letter::default_template();
+    let fill = |s: &str| {
+        s.replace("{region}", "North Vale")
+            .replace("{council}", "Ashbridge Borough Council")
+    };
+    let mut out = vec![fill(&t.opening)];
+    out.extend(t.statutory.iter().map(|p| fill(p)));
+    out.extend(t.process.iter().map(|p| fill(p)));
+    out.extend(t.threat_and_risk.iter().map(|p| fill(p)));
+    if b5 {
+        out.push(fill(&t.benchmark_5));
+    }
+    out.push(fill(&t.year_on_year));
+    out.push(t.summary_heading.clone());
+    out.push(t.recommendations_intro.clone());
+    out.push(t.annex_offer.clone());
+    out.push(t.sharing.clone());
+    out.push(t.thanks.clone());
+    out.push(t.closing.clone());
+    out
+}
+
+#[sqlx::test]
+async fn the_letter_holds_the_template_in_order_with_the_advisers_lines_marked_draft_until_published(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 7, 0, 1]);
+    let address = reviewed(&router, &pool, false).await;
+    let mut adviser = signed_in(&router, ADVISER).await;
+    // The adviser's lines, before agreement.
+    let form = adviser.get(&format!("{address}/letter/edit")).await.html();
+    let mut fields = support::form_fields(&form, "main form");
+    for (k, v) in [
+        ("addressee", "Sam Patel\nHead of Community Safety"),
+        ("salutation", "Dear Sam"),
+        ("cc", "Jo Whitfield, Programme Co-ordinator"),
+        (
+            "thanks",
+            "I would like to thank Jo for engaging with this process.",
+        ),
+        (
+            "extra",
+            "The partnership's work with schools stood out this year.",
+        ),
+    ] {
+        support::set_field(&mut fields, k, v);
+    }
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = adviser
+        .post(&format!("{address}/letter/edit"), &pairs)
+        .await;
+    assert_eq!(location(&saved), format!("{address}/letter?done=saved"));
+    // Saving again from the same form: someone changed it in between, so it is refused, kept.
+    let stale = adviser
+        .post(&format!("{address}/letter/edit"), &pairs)
+        .await;
+    assert_eq!(stale.status, 422);
+    let kept = support::form_fields(&stale.html(), "main form");
+    assert!(
+        kept.contains(&("salutation".to_owned(), "Dear Sam".to_owned())),
+        "{kept:?}"
+    );
+    assert!(
+        texts(&stale.html(), ".govuk-error-summary__list a")[0]
+            .starts_with("Someone changed this letter")
+    );
+
+    let page = adviser.get(&format!("{address}/letter")).await;
+    assert_eq!(page.status, 200);
+    let html = page.html();
+    assert!(
+        texts(&html, ".app-letter__draft")[0].contains("Draft: this letter has not been issued")
+    );
+    assert!(texts(&html, "h1")[0].starts_with("Draft: Annual Prevent Duty Assurance"));
+    let parts = texts(&html, ".app-letter p, .app-letter h2");
+    let mut wanted = standard_paragraphs(true);
+    wanted.insert(0, "Sam Patel".to_owned());
+    assert!(in_order(&parts, &wanted), "{parts:#?}");
+    assert!(
+        parts
+            .iter()
+            .any(|p| p.contains("The partnership's work with schools stood out this year."))
+    );
+    assert!(parts.iter().any(|p| {
+        p.starts_with("I would like to thank Jo for engaging with this process. I appreciate")
+    }));
+    assert_eq!(
+        texts(&html, ".app-letter__cc"),
+        ["CC: Jo Whitfield, Programme Co-ordinator"]
+    );
+
+    let docx = adviser.get(&format!("{address}/letter.docx")).await;
+    assert_eq!(docx.status, 200);
+    assert!(
+        docx.header("content-disposition")
+            .unwrap_or_default()
+            .contains("DRAFT")
+    );
+    let paragraphs = docx_paragraphs(&docx.bytes);
+    assert!(in_order(&paragraphs, &wanted), "{paragraphs:#?}");
+    assert!(
+        paragraphs
+            .iter()
+            .any(|p| p.starts_with("Draft: Annual Prevent Duty Assurance"))
+    );
+    assert!(
+        docx_part(&docx.bytes, "word/header").contains("DRAFT – not yet issued"),
+        "every page's header says so"
+    );
+
+    // The council does not see it before it is issued; another region's adviser never does.
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    assert_eq!(lead.get(&format!("{address}/letter")).await.status, 404);
+    assert_eq!(
+        lead.get(&format!("{address}/letter/edit")).await.status,
+        403
+    );
+    let mut other = signed_in(&router, "adviser.south-weald@homeoffice.example").await;
+    assert_eq!(other.get(&format!("{address}/letter")).await.status, 404);
+    assert_eq!(
+        other.get(&format!("{address}/letter.docx")).await.status,
+        404
+    );
+}
+
+#[sqlx::test]
+async fn with_benchmark_5_scored_the_letter_has_no_benchmark_5_paragraph(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 7, 0, 2]);
+    let address = reviewed(&router, &pool, true).await;
+    let mut adviser = signed_in(&router, ADVISER).await;
+    let b5 = letter::default_template().benchmark_5;
+    let html = adviser.get(&format!("{address}/letter")).await.html();
+    assert!(in_order(
+        &texts(&html, ".app-letter p, .app-letter h2"),
+        &standard_paragraphs(false)
+    ));
+    assert!(
+        !texts(&html, ".app-letter p")
+            .iter()
+            .any(|p| p.contains(&b5))
+    );
+    let docx = adviser.get(&format!("{address}/letter.docx")).await;
+    assert!(!docx_paragraphs(&docx.bytes).iter().any(|p| p.contains(&b5)));
+}
+
+#[sqlx::test]
+async fn a_published_letter_reads_the_same_after_the_template_changes_and_libreoffice_lays_it_out(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 7, 0, 3]);
+    let address = reviewed(&router, &pool, false).await;
+    let mut adviser = signed_in(&router, ADVISER).await;
+    for intent in ["agree", "publish"] {
+        let reply = adviser
+            .post(&format!("{address}/review"), &[("intent", intent)])
+            .await;
+        assert_eq!(reply.status, 303, "{intent}");
+    }
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let article = |html: &scraper::Html| texts(html, "article.app-letter");
+    let before = lead.get(&format!("{address}/letter")).await;
+    assert_eq!(before.status, 200);
+    let before_html = before.html();
+    assert!(
+        texts(&before_html, ".app-letter__draft").is_empty(),
+        "no longer a draft"
+    );
+    assert!(texts(&before_html, "h1")[0].starts_with("Annual Prevent Duty Assurance"));
+    let before_docx = lead.get(&format!("{address}/letter.docx")).await.bytes;
+
+    // The administrator changes the cycle's template.
+    let cycle: uuid::Uuid =
+        sqlx::query_scalar("select cycle_id from assessments where id = $1::uuid")
+            .bind(address.trim_start_matches("/assessments/"))
+            .fetch_one(&pool)
+            .await
+            .expect("the cycle");
+    let mut admin = signed_in(&router, "admin@prevent-assure.example").await;
+    let page = format!("/admin/letters/{cycle}");
+    let saved = admin
+        .submit_page(
+            &page,
+            "main form",
+            &[("opening", "A different opening for {council}.")],
+            "",
+        )
+        .await;
+    assert_eq!(location(&saved), format!("{page}?saved=1"));
+    // A save from the form as it was before is refused, keeping its text.
+    let stale = admin
+        .submit_page(&page, "main form", &[("closing", "Changed again.")], "")
+        .await;
+    assert_eq!(stale.status, 303, "the form reloads at the new version");
+    let html = admin.get(&page).await.html();
+    let mut old = support::form_fields(&html, "main form");
+    support::set_field(&mut old, "version", "1");
+    support::set_field(&mut old, "closing", "A third closing.");
+    let pairs: Vec<(&str, &str)> = old.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = admin.post(&page, &pairs).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(texts(&refused.html(), "#closing"), ["A third closing."]);
+
+    let after = lead.get(&format!("{address}/letter")).await.html();
+    assert_eq!(
+        article(&after),
+        article(&before_html),
+        "the published letter is kept whole"
+    );
+    assert!(
+        !texts(&after, ".app-letter p")
+            .iter()
+            .any(|p| p.contains("A different opening"))
+    );
+    let after_docx = lead.get(&format!("{address}/letter.docx")).await.bytes;
+    assert_eq!(after_docx, before_docx, "the same document, byte for byte");
+
+    // LibreOffice lays it out: every annex cell's text is in the PDF, and its pages are drawn.
+    let pdf = office::to_pdf(&after_docx, "published-letter.docx");
+    let html_annex = texts(&after, ".app-letter__annex tbody tr");
+    assert_eq!(html_annex.len(), 10);
+    let fw = prevent_assure::framework::parse(
+        std::path::Path::new("prevent-la-2018.toml"),
+        include_str!("../frameworks/prevent-la-2018.toml"),
+    )
+    .expect("the framework");
+    for s in &fw.sections {
+        assert!(pdf.shows(&s.title), "{} is in the PDF", s.title);
+        assert!(
+            pdf.shows(s.standard.as_deref().unwrap_or_default()),
+            "benchmark {}'s standard",
+            s.number
+        );
+        if s.number != 5 {
+            assert!(pdf.shows(&format!("Benchmark {}: a settled process, evidenced by the board's minutes and the partnership plan.", s.number)));
+        }
+    }
+    assert!(pdf.shows("N/A") && pdf.shows("Score 1-5") && pdf.shows("Summary of scoring"));
+    assert!(pdf.pages >= 3, "{} pages", pdf.pages);
+    let pngs = office::pages_as_png(&pdf.pdf, "letter-published");
+    assert_eq!(pngs.len(), pdf.pages);
+}
