@@ -63,24 +63,7 @@ async fn download(client: &Client, path: &str) -> Vec<u8> {
         .await
         .expect("fetched");
     let encoded = encoded.as_str().expect("base64").to_owned();
-    base64_decode(&encoded)
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0);
-    for c in text.bytes().filter(|c| *c != b'=') {
-        let v = alphabet.iter().position(|a| *a == c).expect("base64") as u32;
-        buffer = (buffer << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    out
+    support::browser::base64_decode(&encoded)
 }
 
 #[sqlx::test]

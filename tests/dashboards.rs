@@ -60,11 +60,27 @@ async fn the_board_view_summarises_the_ten_benchmarks_with_scores_actions_and_tr
     .fetch_one(&pool)
     .await
     .expect("count");
-    let shown: i64 = texts(&html, "#summary tbody td:nth-child(4)")
+    // Each benchmark names its first three open actions with owner and target, then how many more.
+    let named = texts(&html, "#summary .app-board__list li");
+    let shown: i64 = named
         .iter()
-        .map(|t| t.parse::<i64>().expect("a number"))
+        .map(
+            |t| match t.strip_prefix("and ").and_then(|m| m.strip_suffix(" more")) {
+                Some(n) => n.parse::<i64>().expect("a number"),
+                None => 1,
+            },
+        )
         .sum();
-    assert_eq!(shown, open);
+    assert_eq!(shown, open, "{named:?}");
+    assert!(
+        named
+            .iter()
+            .filter(|t| !t.starts_with("and "))
+            .all(|t| t.contains(" – ") && t.contains(", "))
+    );
+    // A draft's proposals stand beside last cycle's agreed scores.
+    assert!(rows.iter().any(|r| r.contains("Agreed 20")), "{rows:?}");
+    assert!(texts(&html, "#summary caption")[0].contains("As at "));
     // The chart is drawn on the server, with its numbers in a table for three cycles.
     assert!(texts(&html, "svg.app-chart title").len() > 10);
     assert_eq!(texts(&html, "#trend-table thead th").len(), 4);

@@ -426,3 +426,32 @@ async fn a_published_letter_reads_the_same_after_the_template_changes_and_libreo
     let pngs = office::pages_as_png(&pdf.pdf, "letter-published");
     assert_eq!(pngs.len(), pdf.pages);
 }
+
+#[sqlx::test]
+async fn the_committee_copy_of_the_board_summary_opens_in_libreoffice_with_the_pages_table(
+    pool: PgPool,
+) {
+    let state = support::full_demo_state(pool.clone()).await;
+    let router = router_from(state, [10, 7, 0, 4]);
+    let mut board = signed_in(&router, "board@ashbridge.example").await;
+    let page = board.get("/orgs/ashbridge").await.html();
+    let rows = texts(&page, "#summary tbody tr");
+    let benchmarks = texts(&page, "#summary tbody th");
+    let actions = texts(&page, "#summary .app-board__list li");
+    assert!(rows.len() >= 10 && !actions.is_empty(), "{rows:?}");
+    let docx = board.get("/orgs/ashbridge/summary.docx").await;
+    assert_eq!(docx.status, 200);
+    assert_eq!(
+        docx.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    );
+    let pdf = office::to_pdf(&docx.bytes, "committee-summary.docx");
+    for text in benchmarks.iter().chain(&actions) {
+        assert!(pdf.shows(text), "{text:?} is in the committee copy");
+    }
+    assert!(pdf.shows("As at ") && pdf.shows("Latest comment"));
+    office::pages_as_png(&pdf.pdf, "committee-summary-docx");
+    // Another council's people get nothing.
+    let mut other = signed_in(&router, "lead@brackenfield.example").await;
+    assert_eq!(other.get("/orgs/ashbridge/summary.docx").await.status, 404);
+}

@@ -3,6 +3,7 @@
 //! of councils, cycles and actions.
 
 use sqlx::PgPool;
+use sqlx::types::Json;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -44,7 +45,21 @@ pub struct BoardRow {
     pub cancelled: i64,
     pub open_overdue: i64,
     pub in_progress_overdue: i64,
+    /// The latest assessment's first open actions on this benchmark (or on none), soonest due
+    /// first; how many there are in all is `open + in_progress`.
+    pub first_open: Option<Json<Vec<OpenAction>>>,
 }
+
+/// An open action as the committee summary names it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct OpenAction {
+    pub description: String,
+    pub owner: String,
+    pub target: String,
+}
+
+/// How many open actions the board names per benchmark.
+pub const FIRST_OPEN: i64 = 3;
 
 /// The council's latest `cycles` assessments benchmark by benchmark, latest first, with the
 /// latest one's action counts per benchmark, in one statement. No rows: no assessment yet.
@@ -88,21 +103,41 @@ pub async fn board(
                   coalesce(k.open, 0) as "open!", coalesce(k.in_progress, 0) as "in_progress!",
                   coalesce(k.done, 0) as "done!", coalesce(k.cancelled, 0) as "cancelled!",
                   coalesce(k.open_overdue, 0) as "open_overdue!",
-                  coalesce(k.in_progress_overdue, 0) as "in_progress_overdue!"
+                  coalesce(k.in_progress_overdue, 0) as "in_progress_overdue!",
+                  oa.first as "first_open?: Json<Vec<OpenAction>>"
            from recent rc
            join section_results r on r.assessment_id = rc.id
            join sections s on s.id = r.section_id
            left join counts k on k.section_id = r.section_id and rc.latest
+           left join lateral (
+               select json_agg(json_build_object('description', x.description, 'owner', x.owner_text,
+                                                 'target', x.target_text) order by x.n) as first
+               from (select ac.description, ac.owner_text, ac.target_text,
+                            row_number() over (order by ac.due_on nulls last, ac.created_at, ac.id) as n
+                     from actions ac
+                     where ac.assessment_id = rc.id and ac.section_id = r.section_id
+                       and ac.status in ('open', 'in_progress')
+                     order by n limit $5) x
+           ) oa on rc.latest
            union all
            select rc.id, rc.state, rc.cycle, rc.latest, null, null, null, null, false, null, false, null,
-                  k.open, k.in_progress, k.done, k.cancelled, k.open_overdue, k.in_progress_overdue
+                  k.open, k.in_progress, k.done, k.cancelled, k.open_overdue, k.in_progress_overdue,
+                  (select json_agg(json_build_object('description', x.description, 'owner', x.owner_text,
+                                                     'target', x.target_text) order by x.n)
+                   from (select ac.description, ac.owner_text, ac.target_text,
+                                row_number() over (order by ac.due_on nulls last, ac.created_at, ac.id) as n
+                         from actions ac
+                         where ac.assessment_id = rc.id and ac.section_id is null
+                           and ac.status in ('open', 'in_progress')
+                         order by n limit $5) x)
            from recent rc join counts k on k.section_id is null
            where rc.latest
            order by 4 desc, 5, 3"#,
         organisation,
         FRAMEWORK,
         today,
-        cycles
+        cycles,
+        FIRST_OPEN
     )
     .fetch_all(pool)
     .await

@@ -87,7 +87,10 @@ pub async fn fill(
     sqlx::query(
         "create temp table new_assessments (
             id uuid primary key, organisation_id uuid, cycle_id uuid, state text, current boolean,
-            strength double precision, drift integer, starts_on date
+            strength double precision, drift integer, starts_on date,
+            -- What the pseudo-random choices hash: the council and the cycle, never a new id,
+            -- so the same data comes out every time.
+            seed text
          ) on commit drop",
     )
     .execute(&mut *tx)
@@ -101,6 +104,7 @@ pub async fn fill(
          f as (select id from frameworks where code = 'prevent-la-2018' order by loaded_at limit 1),
          planned as (
              select o.id as organisation_id, c.id as cycle_id, c.starts_on, c.current,
+                    o.slug || '/' || c.idx::text as seed,
                     case when not c.current then 'published'
                          when o.slug = 'ashbridge' then 'draft'
                          else (array['none', 'draft', 'draft', 'draft', 'submitted', 'in_review',
@@ -127,7 +131,8 @@ pub async fn fill(
              returning id, organisation_id, cycle_id
          )
          insert into new_assessments
-         select ins.id, ins.organisation_id, ins.cycle_id, p.state, p.current, p.strength, p.drift, p.starts_on
+         select ins.id, ins.organisation_id, ins.cycle_id, p.state, p.current, p.strength, p.drift, p.starts_on,
+                p.seed
          from ins join planned p using (organisation_id, cycle_id)",
     )
     .bind(organisations)
@@ -145,7 +150,7 @@ pub async fn fill(
                       and rt.code = case when h.r < 25 + 60 * n.strength then 'achieving'
                                          when h.r < 93 then 'developing' else 'not_started' end) end,
                 case when blank then '' else (
-                    select string_agg(sentences[1 + abs(hashtext(n.id::text || i.code || k::text)) % 12], ' ' order by k)
+                    select string_agg(sentences[1 + abs(hashtext(n.seed || i.code || k::text)) % 12], ' ' order by k)
                     from generate_series(1, 3 + h.r % 3) k) end,
                 least(n.starts_on + interval '8 months', now() - interval '12 days')
          from new_assessments n
@@ -153,7 +158,7 @@ pub async fn fill(
          join sections s on s.framework_id = a.framework_id
          join items i on i.section_id = s.id
          cross join pool
-         cross join lateral (select abs(hashtext(n.id::text || i.code)) % 100 as r) h
+         cross join lateral (select abs(hashtext(n.seed || i.code)) % 100 as r) h
          cross join lateral (select n.state = 'draft' and h.r % 4 = 0 as blank) b"
     ))
     .execute(&mut *tx)
@@ -164,13 +169,13 @@ pub async fn fill(
         "with pool as (select {COMMENTS} as comments),
          scored as (
              select n.id as assessment_id, s.id as section_id, n.state, n.drift,
-                    abs(hashtext(n.id::text || s.number::text)) % 100 as r,
+                    abs(hashtext(n.seed || s.number::text)) % 100 as r,
                     -- A council is steadily stronger on some benchmarks than others, and
                     -- grows from cycle to cycle, with an occasional step either way.
                     greatest(1, least(5, 1 + floor(n.strength * 4.2
-                        + ((abs(hashtext(n.organisation_id::text || s.number::text)) % 3) - 1) * 0.8)::int
-                        + (abs(hashtext(n.id::text || s.number::text)) % 6 = 0)::int
-                        - (abs(hashtext(n.id::text || s.number::text)) % 7 = 0)::int)) as proposed
+                        + ((abs(hashtext(split_part(n.seed, '/', 1) || s.number::text)) % 3) - 1) * 0.8)::int
+                        + (abs(hashtext(n.seed || s.number::text)) % 6 = 0)::int
+                        - (abs(hashtext(n.seed || s.number::text)) % 7 = 0)::int)) as proposed
              from new_assessments n
              join assessments a on a.id = n.id
              join sections s on s.framework_id = a.framework_id
@@ -222,7 +227,7 @@ pub async fn fill(
          join sections s on s.framework_id = a.framework_id and s.number = 1 + (g - 1) % 10
          left join items i on i.section_id = s.id and i.position = 1 + ((g - 1) / 10) % 4
          cross join pool
-         cross join lateral (select abs(hashtext(n.id::text || g::text)) % 1000 as r) h
+         cross join lateral (select abs(hashtext(n.seed || '/' || g::text)) % 1000 as r) h
          cross join lateral (select 1 + h.r % 4 as q) q
          cross join lateral (
              select case when not n.current then (case when h.r % 10 < 8 then 'done' else 'cancelled' end)

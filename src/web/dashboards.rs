@@ -31,7 +31,6 @@ use crate::web::guard::{authorise, authorise_or_hide};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/orgs/{slug}", get(board))
         .route("/orgs/{slug}/actions", get(plan))
         .route("/orgs/{slug}/actions.csv", get(plan_csv))
         .route("/orgs/{slug}/actions.xlsx", get(plan_xlsx))
@@ -39,12 +38,12 @@ pub fn router() -> Router<AppState> {
         .route("/national", get(national))
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
 /// The council, if this person may see it; another council's is not found (404).
-async fn visible_council(
+pub(crate) async fn visible_council(
     state: &AppState,
     who: &Principal,
     ip: Option<sqlx::types::ipnetwork::IpNetwork>,
@@ -66,7 +65,7 @@ async fn visible_council(
 }
 
 /// A score as shown: "3", "Not scored", or nothing.
-fn score_text(score: Option<i16>, not_scored: bool) -> String {
+pub(crate) fn score_text(score: Option<i16>, not_scored: bool) -> String {
     match (score, not_scored) {
         (Some(s), _) => s.to_string(),
         (None, true) => "Not scored".to_owned(),
@@ -74,167 +73,13 @@ fn score_text(score: Option<i16>, not_scored: bool) -> String {
     }
 }
 
-fn rag_label(rag: &str) -> &'static str {
+pub(crate) fn rag_label(rag: &str) -> &'static str {
     match rag {
         "red" => "Red",
         "amber" => "Amber",
         "green" => "Green",
         _ => "",
     }
-}
-
-// ----- The board view -------------------------------------------------------------------------
-
-/// One benchmark of the RAG summary.
-struct BoardView {
-    number: i32,
-    title: String,
-    rag: Option<&'static str>,
-    score: String,
-    proposed: bool,
-    open_actions: i64,
-    comments: String,
-}
-
-#[derive(Template)]
-#[template(path = "dashboards/board.html")]
-struct BoardPage {
-    chrome: Chrome,
-    org: Organisation,
-    latest: Option<Latest>,
-    rows: Vec<BoardView>,
-    chart: Chart,
-    /// The trend table: cycle labels, then per benchmark the score text per cycle.
-    cycles: Vec<String>,
-    trend: Vec<(i32, Vec<String>)>,
-    /// (status label, count, overdue) for every status.
-    actions: Vec<(&'static str, i64, i64)>,
-}
-
-impl BoardPage {
-    fn state_label(&self, state: &str) -> &'static str {
-        state_label(state)
-    }
-}
-
-/// How many cycles the trend shows.
-const TREND_CYCLES: i64 = 3;
-
-async fn board(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(slug): Path<String>,
-) -> AppResult<Response> {
-    let org = visible_council(&state, &who, ip, &slug).await?;
-    let rows = state
-        .caches
-        .board(&state.db, org.id, today(), TREND_CYCLES)
-        .await?;
-    let rows = (*rows).clone();
-    let latest = rows.iter().find(|r| r.latest).map(|r| Latest {
-        id: r.assessment_id,
-        state: r.state.clone(),
-        cycle: r.cycle.clone(),
-    });
-    // The latest assessment's actions by status, over every benchmark and none.
-    let mut counts = [(0, 0); 4];
-    for r in rows.iter().filter(|r| r.latest) {
-        for (slot, (n, overdue)) in counts.iter_mut().zip([
-            (r.open, r.open_overdue),
-            (r.in_progress, r.in_progress_overdue),
-            (r.done, 0),
-            (r.cancelled, 0),
-        ]) {
-            slot.0 += n;
-            slot.1 += overdue;
-        }
-    }
-    // The cycles of the trend, oldest first (labels such as "2024/25" sort by date).
-    let mut cycles: Vec<String> = rows.iter().map(|r| r.cycle.clone()).collect();
-    cycles.sort();
-    cycles.dedup();
-    let benchmarks = rows
-        .iter()
-        .filter(|r| r.latest)
-        .filter_map(|r| r.number)
-        .count()
-        .max(10);
-    // Per cycle, each benchmark's score: agreed, else proposed (marked so).
-    let mut series: Vec<charts::CycleScores> = cycles
-        .iter()
-        .map(|c| (c.clone(), vec![None; benchmarks]))
-        .collect();
-    for r in &rows {
-        let value = match (r.agreed_score, r.proposed_score) {
-            (Some(a), _) => Some((a, false)),
-            (None, Some(s)) => Some((s, true)),
-            _ => None,
-        };
-        let column = cycles.iter().position(|c| *c == r.cycle);
-        if let (Some((_, scores)), Some(n)) = (column.and_then(|k| series.get_mut(k)), r.number) {
-            if let Some(slot) = scores.get_mut((n - 1) as usize) {
-                *slot = value;
-            }
-        }
-    }
-    let rags = &state.settings.rags;
-    let rows: Vec<BoardView> = rows
-        .into_iter()
-        .filter(|r| r.latest)
-        .filter_map(|r| {
-            let (score, proposed) = match (r.agreed_score, r.agreed_not_scored) {
-                (None, false) => (score_text(r.proposed_score, r.proposed_not_scored), true),
-                (s, ns) => (score_text(s, ns), false),
-            };
-            let from_agreed = r
-                .agreed_score
-                .and_then(|s| Score::new(s as u8))
-                .map(|s| rags.rag(Band::of(s)).code());
-            Some(BoardView {
-                number: r.number?,
-                title: r.title.unwrap_or_default(),
-                rag: from_agreed.or(r.rag.as_deref().map(|c| match c {
-                    "red" => "red",
-                    "amber" => "amber",
-                    _ => "green",
-                })),
-                proposed: proposed && !score.is_empty(),
-                score,
-                open_actions: r.open + r.in_progress,
-                comments: r.comments.unwrap_or_default(),
-            })
-        })
-        .collect();
-    let trend = (1..=benchmarks as i32)
-        .map(|n| {
-            let cells = series
-                .iter()
-                .map(|(_, s)| match s[(n - 1) as usize] {
-                    Some((v, true)) => format!("{v} (proposed)"),
-                    Some((v, false)) => v.to_string(),
-                    None => "–".to_owned(),
-                })
-                .collect();
-            (n, cells)
-        })
-        .collect();
-    let actions = ACTION_STATUSES
-        .iter()
-        .zip(counts)
-        .map(|((_, label), (n, overdue))| (*label, n, overdue))
-        .collect();
-    let page = BoardPage {
-        chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}")),
-        chart: charts::grouped_scores(benchmarks, &series),
-        cycles,
-        trend,
-        actions,
-        rows,
-        latest,
-        org,
-    };
-    Ok(Html(page.render()?).into_response())
 }
 
 // ----- The action plan --------------------------------------------------------------------------

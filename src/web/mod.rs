@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod assessments;
 pub mod audit_view;
+pub mod board;
 pub mod charts;
 pub mod chrome;
 pub mod dashboards;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(review::router())
         .merge(letter::router())
         .merge(letter_templates::router())
+        .merge(board::router())
         .merge(dashboards::router())
         .merge(my_actions::router())
         .merge(transfer::router())

@@ -233,6 +233,63 @@ impl Browser {
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
+
+    /// The current page printed to PDF by Chromium (WebDriver's Print Page) on A4, landscape or
+    /// not, with backgrounds: what a person's "Print" or "Save as PDF" gives.
+    pub async fn print_pdf(&self, landscape: bool) -> Vec<u8> {
+        use http_body_util::BodyExt;
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("a session")
+            .expect("a session id");
+        let body = json!({
+            "orientation": if landscape { "landscape" } else { "portrait" },
+            "background": true,
+            "page": { "width": 21.0, "height": 29.7 },
+            "margin": { "top": 0.0, "bottom": 0.0, "left": 0.0, "right": 0.0 },
+        });
+        let request =
+            axum::http::Request::post(format!("{}/session/{session}/print", self.driver_url))
+                .header("content-type", "application/json")
+                .body(http_body_util::Full::new(axum::body::Bytes::from(
+                    body.to_string(),
+                )))
+                .expect("a request");
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(HttpConnector::new());
+        let reply = client.request(request).await.expect("chromedriver answers");
+        let bytes = reply
+            .into_body()
+            .collect()
+            .await
+            .expect("the body")
+            .to_bytes();
+        let value: Value = serde_json::from_slice(&bytes).expect("JSON");
+        base64_decode(value["value"].as_str().expect("the PDF, base64"))
+    }
+}
+
+/// Standard base64, as WebDriver sends a PDF or a screenshot.
+pub fn base64_decode(text: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let Some(v) = alphabet.iter().position(|a| *a == c) else {
+            continue;
+        };
+        buffer = (buffer << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
 }
 
 /// A second person's browser on the same server as a `Browser`.

@@ -58,6 +58,19 @@ pub fn to_pdf(bytes: &[u8], name: &str) -> Converted {
         "LibreOffice could not convert {name}: {}",
         String::from_utf8_lossy(&status.stderr)
     );
+    read(pdf)
+}
+
+/// Reads a PDF made elsewhere (say, printed by Chromium): its text and pages.
+pub fn read_pdf(bytes: &[u8], name: &str) -> Converted {
+    let dir = std::env::temp_dir().join(format!("prevent-assure-pdf-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let pdf = dir.join(name);
+    std::fs::write(&pdf, bytes).expect("the PDF is written");
+    read(pdf)
+}
+
+fn read(pdf: PathBuf) -> Converted {
     let text = Command::new("pdftotext")
         .arg(&pdf)
         .arg("-")
