@@ -192,7 +192,7 @@ async fn the_advisers_recommendations_are_in_the_plan_its_exports_and_the_owners
         assert!(
             other
                 .iter()
-                .any(|r| r.get(2).map(String::as_str) == Some(text)),
+                .any(|r| r.get(1).map(String::as_str) == Some(text)),
             "{other:?}"
         );
     }

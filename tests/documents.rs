@@ -455,3 +455,261 @@ async fn the_committee_copy_of_the_board_summary_opens_in_libreoffice_with_the_p
     let mut other = signed_in(&router, "lead@brackenfield.example").await;
     assert_eq!(other.get("/orgs/ashbridge/summary.docx").await.status, 404);
 }
+
+// ----- Workbooks ------------------------------------------------------------------------------
+
+/// Every part of an .xlsx by name, as text.
+fn xlsx_parts(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|n| n.into_owned())
+        .collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let mut text = String::new();
+            let _ =
+                std::io::Read::read_to_string(&mut zip.by_name(&name).expect("a part"), &mut text);
+            (name, text)
+        })
+        .collect()
+}
+
+/// The workbook with one shared string replaced, as a person editing it might.
+fn with_string_replaced(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, text) in xlsx_parts(bytes) {
+        out.start_file(name.as_str(), options).expect("a part");
+        let text = if name == "xl/sharedStrings.xml" {
+            text.replace(&format!(">{from}<"), &format!(">{to}<"))
+        } else {
+            text
+        };
+        std::io::Write::write_all(&mut out, text.as_bytes()).expect("written");
+    }
+    out.finish().expect("a zip").into_inner()
+}
+
+fn import_request(
+    client: &Client,
+    uri: &str,
+    content: &[u8],
+) -> axum::http::Request<axum::body::Body> {
+    let boundary = "----prevent-assure-import";
+    let mut body = Vec::new();
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"book.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(content);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut request = axum::http::Request::post(uri)
+        .header("host", "localhost")
+        .header("sec-fetch-site", "same-origin")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+    if let Some(cookie) = &client.cookie {
+        request = request.header("cookie", cookie.as_str());
+    }
+    request
+        .body(axum::body::Body::from(body))
+        .expect("a request")
+}
+
+#[sqlx::test]
+async fn the_assessment_workbook_writes_out_prompts_and_criteria_offers_lists_and_prints_on_a4(
+    pool: PgPool,
+) {
+    let router = router_from(support::full_demo_state(pool.clone()).await, [10, 7, 0, 5]);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join organisations o on o.id = a.organisation_id
+         join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the draft");
+    let exported = lead.get(&format!("/assessments/{id}/export.xlsx")).await;
+    assert_eq!(exported.status, 200);
+    let fw = prevent_assure::framework::parse(
+        std::path::Path::new("prevent-la-2018.toml"),
+        include_str!("../frameworks/prevent-la-2018.toml"),
+    )
+    .expect("the framework");
+
+    // Read with calamine: the prompts and the criteria are written out in words.
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(exported.bytes.clone()))
+            .expect("a workbook");
+    let sheet = book.worksheet_range("Benchmark 1").expect("benchmark 1");
+    let column_b: Vec<String> = sheet
+        .rows()
+        .map(|r| r.get(1).map(|c| c.to_string()).unwrap_or_default())
+        .collect();
+    let section = fw.section(1).expect("benchmark 1");
+    for (p, prompt) in section.items[0].prompts.iter().enumerate() {
+        assert!(
+            column_b.contains(&format!("    Prompt {}: {prompt}", p + 1)),
+            "prompt {p} in words"
+        );
+    }
+    let criterion = &section
+        .levels
+        .iter()
+        .find(|l| l.score == 2)
+        .expect("level 2")
+        .criteria[0];
+    assert!(
+        column_b.contains(&format!("Level 2: {}", criterion.text)),
+        "criteria in words"
+    );
+    let column_a: Vec<String> = sheet
+        .rows()
+        .map(|r| r.first().map(|c| c.to_string()).unwrap_or_default())
+        .collect();
+    assert!(
+        column_a.contains(&criterion.id),
+        "the id kept beside it for the import"
+    );
+
+    // The file's own settings: lists to choose from, the id column hidden, locked read-only
+    // cells, A4 landscape one page wide, titles repeated.
+    let parts = xlsx_parts(&exported.bytes);
+    let part = |name: &str| {
+        parts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    };
+    let benchmark_1 = part("xl/worksheets/sheet2.xml");
+    assert!(
+        benchmark_1.contains("<dataValidation type=\"list\""),
+        "drop-down lists"
+    );
+    let lists: Vec<&str> = benchmark_1
+        .split("<formula1>")
+        .skip(1)
+        .map(|f| f.split("</formula1>").next().unwrap_or_default())
+        .collect();
+    assert!(
+        lists.contains(&"\"Not yet started,Developing,Achieving\""),
+        "the status list: {lists:?}"
+    );
+    assert!(
+        lists.contains(&"\"Red,Amber,Green\"") && lists.contains(&"\"Yes,No\""),
+        "{lists:?}"
+    );
+    assert!(
+        benchmark_1.contains("hidden=\"1\""),
+        "the id column is hidden"
+    );
+    assert!(
+        benchmark_1.contains("<sheetProtection") && !benchmark_1.contains("password="),
+        "locked, no password"
+    );
+    assert!(
+        benchmark_1.contains("paperSize=\"9\"")
+            && benchmark_1.contains("orientation=\"landscape\"")
+            && benchmark_1.contains("fitToHeight=\"0\"")
+    );
+    assert!(
+        part("xl/workbook.xml").contains("_xlnm.Print_Titles"),
+        "titles repeated on each page"
+    );
+    assert!(
+        part("xl/worksheets/sheet1.xml").contains("<formula1>\"1,2,3,4,5\"</formula1>"),
+        "the proposed score's list"
+    );
+
+    // LibreOffice lays it out on A4 landscape pages, prompts and all.
+    let pdf = office::to_pdf(&exported.bytes, "assessment.xlsx");
+    assert!(pdf.shows(&section.items[0].prompts[0]) && pdf.shows(&criterion.text));
+    assert!(pdf.pages <= 40, "{} pages (83 before)", pdf.pages);
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf.pdf)
+        .output()
+        .expect("pdfinfo");
+    let info = String::from_utf8_lossy(&info.stdout);
+    let size = info
+        .lines()
+        .find(|l| l.starts_with("Page size:"))
+        .unwrap_or_default()
+        .to_owned();
+    let numbers: Vec<f64> = size
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        numbers.len() >= 2 && numbers[0] > numbers[1],
+        "landscape: {size}"
+    );
+    office::pages_as_png(&pdf.pdf, "assessment-xlsx");
+
+    // A hidden id changed by hand is refused, naming the cell; nothing is imported.
+    let broken = with_string_replaced(&exported.bytes, "1.1/1", "1.1/9");
+    let reply = lead
+        .send(import_request(
+            &lead,
+            &format!("/assessments/{id}/import"),
+            &broken,
+        ))
+        .await;
+    assert_eq!(reply.status, 422);
+    let faults = texts(&reply.html(), "#faults tbody tr");
+    assert!(
+        faults.iter().any(|f| f.starts_with("Benchmark 1 ")
+            && f.contains(" A “1.1/9” is not a question or prompt of benchmark 1")),
+        "{faults:?}"
+    );
+    // The export as it is imports cleanly.
+    let clean = lead
+        .send(import_request(
+            &lead,
+            &format!("/assessments/{id}/import"),
+            &exported.bytes,
+        ))
+        .await;
+    assert_eq!(clean.status, 303, "{}", clean.body);
+}
+
+#[sqlx::test]
+async fn the_plan_workbook_has_real_dates_a_filter_and_prints_on_a4_landscape(pool: PgPool) {
+    let router = router_from(support::full_demo_state(pool.clone()).await, [10, 7, 0, 6]);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let xlsx = lead.get("/orgs/ashbridge/actions.xlsx").await;
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes.clone()))
+            .expect("a workbook");
+    let sheet = book.worksheet_range("Action plan").expect("the plan");
+    let due = sheet
+        .rows()
+        .skip(1)
+        .filter_map(|r| r.get(7))
+        .find(|c| !matches!(c, calamine::Data::Empty));
+    assert!(
+        matches!(due, Some(calamine::Data::DateTime(_))),
+        "due dates are dates: {due:?}"
+    );
+    let parts = xlsx_parts(&xlsx.bytes);
+    let sheet_xml = parts
+        .iter()
+        .find(|(n, _)| n == "xl/worksheets/sheet1.xml")
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    assert!(
+        sheet_xml.contains("<autoFilter")
+            && sheet_xml.contains("orientation=\"landscape\"")
+            && sheet_xml.contains("paperSize=\"9\"")
+    );
+    let pdf = office::to_pdf(&xlsx.bytes, "plan.xlsx");
+    assert!(
+        pdf.shows("Latest progress note"),
+        "every column on the page"
+    );
+    office::pages_as_png(&pdf.pdf, "plan-xlsx");
+}

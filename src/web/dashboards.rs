@@ -28,6 +28,7 @@ use crate::web::charts::{self, Chart};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
 use crate::web::guard::{authorise, authorise_or_hide};
+use crate::workbook::Cell;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -322,31 +323,49 @@ const EXPORT_COLUMNS: [&str; 13] = [
     "Note date",
 ];
 
-fn export_cells(r: &PlanRow) -> [String; 13] {
+/// The widths of the export's columns in the workbook, in characters.
+const EXPORT_WIDTHS: [f64; 13] = [
+    22.0, 16.0, 22.0, 9.0, 20.0, 50.0, 13.0, 12.0, 11.0, 8.0, 9.0, 40.0, 12.0,
+];
+
+fn export_cells(r: &PlanRow) -> [Cell; 13] {
+    let text = |s: String| Cell::Text(s);
     [
-        r.owner.clone(),
-        r.owner_name.clone().unwrap_or_default(),
-        match (r.number, &r.benchmark) {
+        text(r.owner.clone()),
+        text(r.owner_name.clone().unwrap_or_default()),
+        text(match (r.number, &r.benchmark) {
             (Some(n), Some(title)) => format!("{n} {title}"),
             _ => String::new(),
-        },
-        r.item_code.clone().unwrap_or_default(),
-        r.recommended_in
-            .as_deref()
-            .map_or_else(|| "Self-assessment".to_owned(), recommended_label),
-        r.description.clone(),
-        r.target_text.clone(),
-        r.due_on.map(|d| d.to_string()).unwrap_or_default(),
-        action_status_label(&r.status).to_owned(),
-        r.rag
-            .as_deref()
-            .map(rag_label)
-            .unwrap_or_default()
-            .to_owned(),
-        if r.overdue { "Yes" } else { "No" }.to_owned(),
-        r.latest_note.clone().unwrap_or_default(),
-        r.latest_note_on.map(|d| d.to_string()).unwrap_or_default(),
+        }),
+        text(r.item_code.clone().unwrap_or_default()),
+        text(
+            r.recommended_in
+                .as_deref()
+                .map_or_else(|| "Self-assessment".to_owned(), recommended_label),
+        ),
+        text(r.description.clone()),
+        text(r.target_text.clone()),
+        Cell::Date(r.due_on),
+        text(action_status_label(&r.status).to_owned()),
+        text(
+            r.rag
+                .as_deref()
+                .map(rag_label)
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        text(if r.overdue { "Yes" } else { "No" }.to_owned()),
+        text(r.latest_note.clone().unwrap_or_default()),
+        Cell::Date(r.latest_note_on),
     ]
+}
+
+/// A cell as the CSV writes it: dates as 2027-03-31.
+fn csv_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(t) => t.clone(),
+        Cell::Date(d) => d.map(|d| d.to_string()).unwrap_or_default(),
+    }
 }
 
 /// A CSV field, quoted; text a spreadsheet would run as a formula is prefixed with `'`.
@@ -389,7 +408,7 @@ async fn plan_csv(
         out.push_str(
             &cells
                 .iter()
-                .map(|c| csv_field(c))
+                .map(|c| csv_field(&csv_text(c)))
                 .collect::<Vec<_>>()
                 .join(","),
         );
@@ -416,11 +435,21 @@ async fn plan_xlsx(
     Query(query): Query<PlanQuery>,
 ) -> AppResult<Response> {
     let (org, latest, _, _, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
-    let table: Vec<[String; 13]> = rows.iter().map(export_cells).collect();
+    let table: Vec<Vec<Cell>> = rows.iter().map(|r| export_cells(r).to_vec()).collect();
+    let title = format!(
+        "{} action plan{}",
+        org.name,
+        latest
+            .as_ref()
+            .map(|l| format!(", {}", l.cycle))
+            .unwrap_or_default()
+    );
     let bytes = crate::workbook::table(
         "Action plan",
+        &title,
         &EXPORT_COLUMNS,
-        &table.iter().map(|r| r.as_slice()).collect::<Vec<_>>(),
+        &EXPORT_WIDTHS,
+        &table,
     )
     .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the action plan workbook: {e}")))?;
     Ok((

@@ -1,0 +1,69 @@
+//! One sheet of rows under a heading row (the action plan's export): dates as dates, a filter
+//! on every column, the heading row frozen and repeated on every printed page, A4 landscape.
+
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
+use time::Date;
+
+/// A cell of the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Text(String),
+    /// Written as a date Excel sorts and filters by.
+    Date(Option<Date>),
+}
+
+/// The table as a workbook: `widths` in characters, one per heading.
+pub fn table(
+    sheet: &str,
+    title: &str,
+    headers: &[&str],
+    widths: &[f64],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let bold = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let date = Format::new()
+        .set_num_format("d mmm yyyy")
+        .set_align(FormatAlign::Top)
+        .set_align(FormatAlign::Left);
+    let ws = book.add_worksheet();
+    ws.set_name(sheet)?;
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        ws.set_column_width(c as u16, widths.get(c).copied().unwrap_or(18.0))?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(text) => {
+                    ws.write_string_with_format(r, c, text, &wrap)?;
+                }
+                Cell::Date(Some(d)) => {
+                    let day = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day())?;
+                    ws.write_datetime_with_format(r, c, &day, &date)?;
+                }
+                Cell::Date(None) => {}
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(
+        0,
+        0,
+        rows.len() as u32,
+        headers.len().saturating_sub(1) as u16,
+    )?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    ws.set_header(format!("&L&B{}&R&D", title.replace('&', "&&")));
+    ws.set_footer("&CPage &P of &N");
+    book.save_to_buffer()
+}
