@@ -69,6 +69,8 @@ pub struct Settings {
     pub rags: crate::scoring::RagMapping,
     /// Whether the benchmark suite's floor route is served.
     pub bench_floor: bool,
+    /// Where people write about accessibility problems and their personal data.
+    pub support_email: String,
 }
 
 impl Default for Settings {
@@ -81,6 +83,7 @@ impl Default for Settings {
             lock_minutes: 15,
             rags: crate::scoring::RagMapping::default(),
             bench_floor: false,
+            support_email: "support@prevent-assure.example".to_owned(),
         }
     }
 }

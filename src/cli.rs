@@ -116,6 +116,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 None => tracing::info!("no SMTP_URL: mail stays in the outbox (/admin/outbox)"),
             }
+            tokio::spawn(crate::db::housekeeping::run(
+                state.db.clone(),
+                crate::auth::session::IDLE_MINUTES,
+            ));
             tracing::info!(%addr, "serving on http://{addr}");
             app::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("stopped");
@@ -184,6 +188,7 @@ fn settings(accounts: &AccountConfig, bind_addr: SocketAddr) -> app::Settings {
             .trim_end_matches('/')
             .to_owned(),
         secure_cookies: accounts.cookie_secure,
+        support_email: accounts.support_email.clone(),
         ..app::Settings::default()
     }
 }

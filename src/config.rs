@@ -114,4 +114,13 @@ pub struct AccountConfig {
         default_value = "Prevent Assure <no-reply@prevent-assure.invalid>"
     )]
     pub mail_from: String,
+
+    /// Where people write about the service: accessibility problems, questions about their
+    /// personal data. Shown on /accessibility and /privacy.
+    #[arg(
+        long,
+        env = "SUPPORT_EMAIL",
+        default_value = "support@prevent-assure.example"
+    )]
+    pub support_email: String,
 }

@@ -92,6 +92,8 @@ async fn every_page_answers_each_role_as_the_policy_says(pool: PgPool) {
         "/admin/outbox".to_owned(),
         "/orgs/ashbridge/people".to_owned(),
         "/orgs/ashbridge/audit".to_owned(),
+        "/orgs/ashbridge/audit.json".to_owned(),
+        "/admin/audit.json".to_owned(),
     ];
     for (index, (who, email)) in PEOPLE.iter().enumerate() {
         let mut client = sign_in(&router, *email).await;
@@ -170,7 +172,9 @@ async fn every_form_refuses_people_it_is_not_for_and_changes_nothing(pool: PgPoo
             }
             let reply = client.post(route, form).await;
             if index == 0 {
-                assert_eq!(location(&reply), "/login", "{who} POST {route}");
+                // Not signed in: told plainly that nothing was saved, and nothing is.
+                assert_eq!(reply.status, 401, "{who} POST {route}");
+                assert!(reply.body.contains("was not saved"), "{who} POST {route}");
             } else {
                 assert_eq!(reply.status, 403, "{who} POST {route}");
             }
@@ -230,6 +234,7 @@ async fn every_view_answers_each_role_as_the_policy_says(pool: PgPool) {
         "/orgs/ashbridge/actions?overdue=true".to_owned(),
         "/orgs/ashbridge/actions.csv".to_owned(),
         "/orgs/ashbridge/actions.xlsx".to_owned(),
+        "/orgs/ashbridge/summary.docx".to_owned(),
         format!("/assessments/{assessment}/export.xlsx"),
     ];
     // Index as PEOPLE: who belongs to Ashbridge or advises its region, or administers.
@@ -260,5 +265,10 @@ async fn every_view_answers_each_role_as_the_policy_says(pool: PgPool) {
         check("/regions/north-vale", sees_region[index], 403).await;
         check("/national", index == 8, 403).await;
         check("/me/actions", true, 200).await;
+        // The footer's pages are for everyone, signed in or not.
+        for route in ["/accessibility", "/privacy", "/cookies"] {
+            let reply = client.get(route).await;
+            assert_eq!(reply.status, 200, "{who} GET {route}");
+        }
     }
 }

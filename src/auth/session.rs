@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::{COOKIE, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::types::ipnetwork::IpNetwork;
 
@@ -161,6 +161,15 @@ impl FromRequestParts<AppState> for Principal {
     ) -> Result<Self, Self::Rejection> {
         match principal(state, &parts.headers).await {
             Ok(Some(p)) => Ok(p),
+            // A form sent after the session ended: say plainly that it was not saved (the
+            // browser's Back button still holds the typing) rather than dropping it silently.
+            Ok(None) if !matches!(parts.method, Method::GET | Method::HEAD) => {
+                Err(crate::error::message_page(
+                    StatusCode::UNAUTHORIZED,
+                    "You have been signed out",
+                    "You were signed out, so what you just sent was not saved. Use your browser's Back button to get your typing back and copy it, then sign in again and send it.",
+                ))
+            }
             Ok(None) => Err(SignInFirst.into_response()),
             Err(e) => Err(e.into_response()),
         }

@@ -69,8 +69,21 @@ pub struct Filter {
     pub to: Option<OffsetDateTime>,
 }
 
-/// A page of events, newest first; one more than `limit` is fetched to tell if there is a next page.
-pub async fn list(pool: &PgPool, f: &Filter, limit: i64, offset: i64) -> sqlx::Result<Vec<Event>> {
+/// Where a page of the trail starts: after this event, in the trail's order.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor {
+    pub occurred_at: OffsetDateTime,
+    pub id: i64,
+}
+
+/// Up to `limit` events, newest first, after `after` (by key, so a page costs the same however
+/// long the trail grows).
+pub async fn list(
+    pool: &PgPool,
+    f: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<Event>> {
     sqlx::query_as!(
         Event,
         r#"select e.id, e.occurred_at, e.actor_label, e.ip, e.action, e.entity_type, e.entity_id,
@@ -82,24 +95,19 @@ pub async fn list(pool: &PgPool, f: &Filter, limit: i64, offset: i64) -> sqlx::R
              and ($4 = '' or e.entity_type = $4)
              and ($5::timestamptz is null or e.occurred_at >= $5)
              and ($6::timestamptz is null or e.occurred_at < $6)
+             and ($7::timestamptz is null or (e.occurred_at, e.id) < ($7, $8))
            order by e.occurred_at desc, e.id desc
-           limit $7 offset $8"#,
+           limit $9"#,
         f.organisation,
         f.actor,
         f.action,
         f.entity_type,
         f.from,
         f.to,
+        after.map(|c| c.occurred_at),
+        after.map_or(0, |c| c.id),
         limit,
-        offset
     )
     .fetch_all(pool)
     .await
-}
-
-/// The actions that occur in the trail, for the filter's choices.
-pub async fn actions(pool: &PgPool) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar!("select distinct action from audit_events order by action")
-        .fetch_all(pool)
-        .await
 }

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod comments;
 pub mod dashboards;
 pub mod frameworks;
+pub mod housekeeping;
 pub mod letters;
 pub mod outbox;
 pub mod places;

@@ -19,7 +19,7 @@ use crate::db;
 use crate::db::places::{CreateError, Cycle, Organisation, Region};
 use crate::error::{AppError, AppResult};
 use crate::web::account::{Invitation, event, invite};
-use crate::web::audit_view::{AuditQuery, PAGE_SIZE, Row};
+use crate::web::audit_view::{AuditQuery, Trail};
 use crate::web::chrome::Chrome;
 use crate::web::forms::{Errors, is_slug};
 use crate::web::guard::authorise;
@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/cycles", get(cycles).post(create_cycle))
         .route("/admin/audit", get(audit))
+        .route("/admin/audit.json", get(audit_json))
         .route("/admin/outbox", get(outbox))
 }
 
@@ -752,12 +753,8 @@ async fn create_cycle(
 #[template(path = "admin/audit.html")]
 struct AuditPage {
     chrome: Chrome,
-    query: AuditQuery,
-    actions: Vec<String>,
-    rows: Vec<Row>,
-    errors: Errors,
-    page: i64,
-    more: bool,
+    trail: Trail,
+    json_href: String,
 }
 
 async fn audit(
@@ -767,29 +764,28 @@ async fn audit(
     Query(query): Query<AuditQuery>,
 ) -> AppResult<Response> {
     admin_only(&state, &who, ip).await?;
-    let (filter, problems) = query.filter(None);
-    let mut errors = Errors::default();
-    for (field, message) in problems {
-        errors.add(field, message);
-    }
-    let page = query.page();
-    let mut events =
-        db::audit::list(&state.db, &filter, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE).await?;
-    let more = events.len() as i64 > PAGE_SIZE;
-    events.truncate(PAGE_SIZE as usize);
-    let actions = db::audit::actions(&state.db).await?;
+    let trail = Trail::load(&state, query, None).await?;
+    let json_href = format!("/admin/audit.json?{}", trail.query.filters());
     render(
         StatusCode::OK,
         AuditPage {
             chrome: Chrome::new(Some(&who), "/admin/audit"),
-            query,
-            actions,
-            rows: events.into_iter().map(Row::from).collect(),
-            errors,
-            page,
-            more,
+            trail,
+            json_href,
         },
     )
+}
+
+/// The whole trail as recorded, for auditors.
+async fn audit_json(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Response> {
+    admin_only(&state, &who, ip).await?;
+    let body = Trail::download(&state, query, None, "/admin/audit.json").await?;
+    Ok(crate::web::audit_view::json_download(&body, "audit.json"))
 }
 
 #[derive(Template)]

@@ -1,15 +1,180 @@
-//! The audit trail as a page: administrators see all of it, a lead their council's part.
+//! The audit trail as people read it: administrators see all of it, a lead their council's part.
+//! Events are named in words, each change is a list of the fields that changed, times are UK
+//! local time. The filters live in the address, so a filtered view can be bookmarked or sent;
+//! the same events download as JSON, as recorded, for auditors.
 
 use serde::Deserialize;
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, Time};
 
-use crate::db::audit::{Event, Filter};
+use crate::app::AppState;
+use crate::db::audit::{Cursor, Event, Filter};
+use crate::error::AppResult;
+use crate::web::forms::Errors;
 
+/// Events on one page.
 pub const PAGE_SIZE: i64 = 50;
+/// Events in one JSON download; a longer trail continues at the `next` address it gives.
+pub const DOWNLOAD_SIZE: i64 = 5000;
 
-/// The filter form, as typed.
+/// Every event the service records, with what a person would call it.
+pub const EVENTS: &[(&str, &str)] = &[
+    ("action.created", "Added an action"),
+    ("action.updated", "Changed an action"),
+    ("action.noted", "Added a progress note"),
+    ("action.deleted", "Deleted an action"),
+    ("assessment.started", "Started a self-assessment"),
+    ("assessment.imported", "Imported a workbook"),
+    ("benchmark.saved", "Saved a benchmark"),
+    ("attachment.added", "Uploaded an evidence file"),
+    ("attachment.deleted", "Removed an evidence file"),
+    ("assessment.submitted", "Submitted the self-assessment"),
+    ("assessment.review_started", "Started the review"),
+    ("review.saved", "Saved the review of a benchmark"),
+    ("evidence.requested", "Asked for more evidence"),
+    ("evidence.replied", "Replied to a request for evidence"),
+    (
+        "evidence.resolved",
+        "Marked a request for evidence resolved",
+    ),
+    ("recommendation.added", "Added a recommended action"),
+    ("recommendation.removed", "Removed a recommended action"),
+    (
+        "assessment.returned",
+        "Returned the self-assessment to the council",
+    ),
+    ("assessment.agreed", "Agreed the scores"),
+    ("letter.edited", "Changed the letter's own lines"),
+    ("assessment.published", "Published the scores and letter"),
+    ("letter_template.saved", "Saved a letter template"),
+    ("cycle.created", "Opened a cycle"),
+    ("region.created", "Added a region"),
+    ("organisation.created", "Added a council"),
+    ("membership.added", "Gave someone a role"),
+    ("membership.removed", "Took away a role"),
+    ("invitation.accepted", "Accepted an invitation"),
+    ("user.disabled", "Disabled an account"),
+    ("user.enabled", "Enabled an account"),
+    ("user.unlocked", "Unlocked an account"),
+    ("account.locked", "Account locked after failed sign-ins"),
+    ("sign_in.succeeded", "Signed in"),
+    ("sign_in.failed", "Sign-in failed"),
+    ("sign_in.refused_locked", "Sign-in refused: account locked"),
+    (
+        "sign_in.rate_limited",
+        "Sign-in refused: too many attempts from this address",
+    ),
+    ("sessions.ended", "Signed out everywhere"),
+    ("password.changed", "Changed their password"),
+    ("password_reset.requested", "Asked to reset a password"),
+    ("password_reset.completed", "Reset their password"),
+    ("permission.refused", "Refused: not permitted"),
+];
+
+/// An event's name in words; an event this list does not know yet, as recorded.
+pub fn describe(action: &str) -> String {
+    EVENTS
+        .iter()
+        .find(|(code, _)| *code == action)
+        .map_or_else(|| action.to_owned(), |(_, words)| (*words).to_owned())
+}
+
+/// A field's name in words.
+fn field_label(key: &str) -> String {
+    match key {
+        "item_code" => "Question".to_owned(),
+        "section" | "number" | "section_number" => "Benchmark".to_owned(),
+        "target_text" => "Target".to_owned(),
+        "rag" => "RAG".to_owned(),
+        "cc" => "Copied to".to_owned(),
+        "owner_user" => "Owner's account".to_owned(),
+        "extra" => "Own paragraph".to_owned(),
+        "ip" => "Internet address".to_owned(),
+        _ => {
+            let words = key.replace(['_', '.'], " ");
+            let mut chars = words.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+/// Longest text shown on the page for one value; the download holds it whole.
+const SHOWN_CHARS: usize = 300;
+
+fn value_text(v: &Value) -> String {
+    let text = match v {
+        Value::Null => "none".to_owned(),
+        Value::Bool(true) => "yes".to_owned(),
+        Value::Bool(false) => "no".to_owned(),
+        Value::String(s) if s.is_empty() => "blank".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) if items.is_empty() => "none".to_owned(),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join("; "),
+        Value::Object(_) => v.to_string(),
+    };
+    if text.chars().count() > SHOWN_CHARS {
+        let cut: String = text.chars().take(SHOWN_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// One field as it was and as it became (`None`: it was not there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl Change {
+    /// What it was and what it became, for the page.
+    pub fn was_now(&self) -> (Option<&str>, Option<&str>) {
+        (self.before.as_deref(), self.after.as_deref())
+    }
+}
+
+/// The fields an event changed: for a new thing every field it was given, for a removed one
+/// every field it had, otherwise only those whose value differs.
+pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
+    let object = |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_default();
+    match (before, after) {
+        (None, None) => Vec::new(),
+        (Some(b), Some(a)) if !b.is_object() || !a.is_object() => {
+            if a == b {
+                Vec::new()
+            } else {
+                vec![Change {
+                    field: "Value".to_owned(),
+                    before: Some(value_text(b)),
+                    after: Some(value_text(a)),
+                }]
+            }
+        }
+        _ => {
+            let (b, a) = (object(before), object(after));
+            let mut keys: Vec<&String> = a.keys().collect();
+            keys.extend(b.keys().filter(|k| !a.contains_key(*k)));
+            keys.into_iter()
+                .filter(|k| a.get(*k) != b.get(*k))
+                .map(|k| Change {
+                    field: field_label(k),
+                    before: before.and(b.get(k)).map(value_text),
+                    after: after.and(a.get(k)).map(value_text),
+                })
+                .collect()
+        }
+    }
+}
+
+/// The filter form, as typed; it lives in the address.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AuditQuery {
     #[serde(default)]
@@ -22,8 +187,9 @@ pub struct AuditQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// Where the page starts: after this event (`micros.id` of the last one shown).
     #[serde(default)]
-    pub page: Option<i64>,
+    pub older: String,
 }
 
 fn day(text: &str) -> Option<Date> {
@@ -74,12 +240,19 @@ impl AuditQuery {
         )
     }
 
-    pub fn page(&self) -> i64 {
-        self.page.unwrap_or(1).max(1)
+    /// The event the page starts after, if the address names a readable one.
+    pub fn cursor(&self) -> Option<Cursor> {
+        let (micros, id) = self.older.split_once('.')?;
+        let micros: i128 = micros.parse().ok()?;
+        let at = OffsetDateTime::from_unix_timestamp_nanos(micros.checked_mul(1000)?).ok()?;
+        Some(Cursor {
+            occurred_at: at,
+            id: id.parse().ok()?,
+        })
     }
 
-    /// The query string for another page with the same filters.
-    pub fn link_to_page(&self, page: i64) -> String {
+    /// The filters as a query string, without the page's start.
+    pub fn filters(&self) -> String {
         let pairs = [
             ("actor", self.actor.as_str()),
             ("action", self.action.as_str()),
@@ -87,13 +260,20 @@ impl AuditQuery {
             ("from", self.from.as_str()),
             ("to", self.to.as_str()),
         ];
-        let mut query: Vec<String> = pairs
+        pairs
             .iter()
-            .filter(|(_, v)| !v.is_empty())
+            .filter(|(_, v)| !v.trim().is_empty())
             .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        query.push(format!("page={page}"));
-        format!("?{}", query.join("&"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The address of the page that follows `last`, with the same filters.
+    fn after(&self, last: &Event) -> String {
+        let micros = last.occurred_at.unix_timestamp_nanos() / 1000;
+        let filters = self.filters();
+        let sep = if filters.is_empty() { "" } else { "&" };
+        format!("?{filters}{sep}older={micros}.{}", last.id)
     }
 }
 
@@ -108,36 +288,259 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// One row of the trail, formatted.
+/// One row of the trail, in words.
 pub struct Row {
     pub when: String,
     pub who: String,
     pub from: String,
-    pub action: String,
+    pub what: String,
+    pub code: String,
     pub entity: String,
     pub council: String,
-    pub before: String,
-    pub after: String,
+    pub changes: Vec<Change>,
 }
 
 impl From<Event> for Row {
     fn from(e: Event) -> Row {
-        let pretty = |v: Option<serde_json::Value>| {
-            v.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
-                .unwrap_or_default()
-        };
         Row {
-            when: e.occurred_at.format(&Rfc3339).unwrap_or_default(),
+            when: crate::domain::uk_time(e.occurred_at),
             who: e.actor_label,
             from: e.ip.map(|ip| ip.ip().to_string()).unwrap_or_default(),
-            action: e.action,
-            entity: match e.entity_id {
-                Some(id) => format!("{} {id}", e.entity_type),
-                None => e.entity_type,
-            },
+            what: describe(&e.action),
+            changes: changes(e.before.as_ref(), e.after.as_ref()),
+            code: e.action,
+            entity: field_label(&e.entity_type),
             council: e.organisation_name.unwrap_or_default(),
-            before: pretty(e.before),
-            after: pretty(e.after),
         }
+    }
+}
+
+/// A page of the trail, for either audit page.
+pub struct Trail {
+    pub query: AuditQuery,
+    pub rows: Vec<Row>,
+    pub errors: Errors,
+    /// The next (older) page's address, when there is one.
+    pub older: Option<String>,
+    /// Whether this is a later page (so "newest" is offered).
+    pub later_page: bool,
+    /// The events' names for the filter, in the order things happen.
+    pub events: &'static [(&'static str, &'static str)],
+}
+
+impl Trail {
+    /// Reads one page of the trail: the whole service's, or one council's.
+    pub async fn load(
+        state: &AppState,
+        query: AuditQuery,
+        organisation: Option<uuid::Uuid>,
+    ) -> AppResult<Trail> {
+        let (filter, problems) = query.filter(organisation);
+        let mut errors = Errors::default();
+        for (field, message) in problems {
+            errors.add(field, message);
+        }
+        let mut events =
+            crate::db::audit::list(&state.db, &filter, query.cursor(), PAGE_SIZE + 1).await?;
+        let older = if events.len() as i64 > PAGE_SIZE {
+            events.truncate(PAGE_SIZE as usize);
+            events.last().map(|last| query.after(last))
+        } else {
+            None
+        };
+        Ok(Trail {
+            later_page: query.cursor().is_some(),
+            query,
+            rows: events.into_iter().map(Row::from).collect(),
+            errors,
+            older,
+            events: EVENTS,
+        })
+    }
+
+    /// The same events as recorded, as JSON: before and after as stored, times in UTC.
+    pub async fn download(
+        state: &AppState,
+        query: AuditQuery,
+        organisation: Option<uuid::Uuid>,
+        address: &str,
+    ) -> AppResult<Value> {
+        let (filter, _) = query.filter(organisation);
+        let mut events =
+            crate::db::audit::list(&state.db, &filter, query.cursor(), DOWNLOAD_SIZE + 1).await?;
+        let next = if events.len() as i64 > DOWNLOAD_SIZE {
+            events.truncate(DOWNLOAD_SIZE as usize);
+            events
+                .last()
+                .map(|last| format!("{address}{}", query.after(last)))
+        } else {
+            None
+        };
+        let events: Vec<Value> = events
+            .into_iter()
+            .map(|e| {
+                serde_json::json!({
+                    "id": e.id,
+                    "occurred_at": e.occurred_at.format(&Rfc3339).unwrap_or_default(),
+                    "actor": e.actor_label,
+                    "ip": e.ip.map(|ip| ip.ip().to_string()),
+                    "event": e.action,
+                    "description": describe(&e.action),
+                    "entity_type": e.entity_type,
+                    "entity_id": e.entity_id,
+                    "council": e.organisation_name,
+                    "before": e.before,
+                    "after": e.after,
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({ "events": events, "next": next }))
+    }
+}
+
+/// A JSON document to save, never kept by a browser's cache.
+pub fn json_download(body: &Value, file_name: &str) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        serde_json::to_string_pretty(body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_changed_fields_are_listed_in_words() {
+        let before =
+            json!({"status": "open", "target_text": "March 2027", "rag": null, "owner": "Jo"});
+        let after =
+            json!({"status": "done", "target_text": "March 2027", "rag": "green", "owner": "Jo"});
+        assert_eq!(
+            changes(Some(&before), Some(&after)),
+            // In the order of the fields' names, as the trail stores them.
+            vec![
+                Change {
+                    field: "RAG".into(),
+                    before: Some("none".into()),
+                    after: Some("green".into())
+                },
+                Change {
+                    field: "Status".into(),
+                    before: Some("open".into()),
+                    after: Some("done".into())
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_thing_lists_what_it_was_given_and_a_removed_one_what_it_had() {
+        let made = json!({"description": "Train staff", "item_code": "1.2"});
+        assert_eq!(
+            changes(None, Some(&made)),
+            vec![
+                Change {
+                    field: "Description".into(),
+                    before: None,
+                    after: Some("Train staff".into())
+                },
+                Change {
+                    field: "Question".into(),
+                    before: None,
+                    after: Some("1.2".into())
+                },
+            ]
+        );
+        let gone = changes(Some(&made), None);
+        assert_eq!(gone.len(), 2);
+        assert!(gone.iter().all(|c| c.after.is_none() && c.before.is_some()));
+    }
+
+    #[test]
+    fn every_event_the_code_records_has_words() {
+        for (code, _) in EVENTS {
+            assert_ne!(describe(code), *code);
+        }
+        // Every string in the source shaped like an event name ("thing.happened").
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).expect("the source folder").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("audit_view.rs")
+                {
+                    out.push(std::fs::read_to_string(&path).expect("a source file"));
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut sources,
+        );
+        let files = [
+            "html", "csv", "xlsx", "docx", "txt", "toml", "json", "svg", "png", "pdf", "css",
+            "mjs", "js", "md",
+        ];
+        let known: Vec<&str> = EVENTS.iter().map(|(c, _)| *c).collect();
+        let mut seen = 0;
+        for source in &sources {
+            for piece in source.split('"').skip(1).step_by(2) {
+                let Some((thing, happened)) = piece.split_once('.') else {
+                    continue;
+                };
+                let word = |w: &str| {
+                    !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                };
+                if word(thing) && word(happened) && !files.contains(&happened) {
+                    assert!(known.contains(&piece), "{piece} has no words in EVENTS");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(
+            seen > 40,
+            "the event names were found in the source ({seen})"
+        );
+    }
+
+    #[test]
+    fn the_address_keeps_the_filters_and_where_the_page_starts() {
+        let q = AuditQuery {
+            actor: "lead@a b".into(),
+            action: "action.created".into(),
+            ..Default::default()
+        };
+        assert_eq!(q.filters(), "actor=lead%40a%20b&action=action.created");
+        let q = AuditQuery {
+            older: "1764633600000000.42".into(),
+            ..Default::default()
+        };
+        let c = q.cursor().expect("a cursor");
+        assert_eq!((c.occurred_at.unix_timestamp(), c.id), (1_764_633_600, 42));
+        assert!(
+            AuditQuery {
+                older: "x.1".into(),
+                ..Default::default()
+            }
+            .cursor()
+            .is_none()
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The web layer: one module per area, each with its handlers, forms, pages and `router()`.
 
+pub mod about;
 pub mod account;
 pub mod admin;
 pub mod assessments;
@@ -32,6 +33,7 @@ use crate::error::error_page;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(home::router())
+        .merge(about::router())
         .merge(health::router())
         .merge(frameworks::router())
         .merge(account::router())

@@ -16,7 +16,7 @@ use crate::db;
 use crate::db::places::Organisation;
 use crate::error::{AppError, AppResult};
 use crate::web::account::{Invitation, invite};
-use crate::web::audit_view::{AuditQuery, PAGE_SIZE, Row};
+use crate::web::audit_view::{AuditQuery, Trail};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
 use crate::web::guard::authorise;
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orgs/{slug}/people", get(people).post(invite_colleague))
         .route("/orgs/{slug}/audit", get(audit))
+        .route("/orgs/{slug}/audit.json", get(audit_json))
 }
 
 async fn council(state: &AppState, slug: &str) -> AppResult<(Organisation, Object)> {
@@ -130,12 +131,8 @@ async fn invite_colleague(
 struct AuditPage {
     chrome: Chrome,
     org: Organisation,
-    query: AuditQuery,
-    actions: Vec<String>,
-    rows: Vec<Row>,
-    errors: Errors,
-    page: i64,
-    more: bool,
+    trail: Trail,
+    json_href: String,
 }
 
 async fn audit(
@@ -147,26 +144,31 @@ async fn audit(
 ) -> AppResult<Response> {
     let (org, object) = council(&state, &slug).await?;
     authorise(&state, &who, ip, Action::ViewAudit, object).await?;
-    let (filter, problems) = query.filter(Some(org.id));
-    let mut errors = Errors::default();
-    for (field, message) in problems {
-        errors.add(field, message);
-    }
-    let page = query.page();
-    let mut events =
-        db::audit::list(&state.db, &filter, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE).await?;
-    let more = events.len() as i64 > PAGE_SIZE;
-    events.truncate(PAGE_SIZE as usize);
-    let actions = db::audit::actions(&state.db).await?;
+    let trail = Trail::load(&state, query, Some(org.id)).await?;
+    let filters = trail.query.filters();
     let view = AuditPage {
         chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}/audit")),
+        json_href: format!("/orgs/{slug}/audit.json?{filters}"),
         org,
-        query,
-        actions,
-        rows: events.into_iter().map(Row::from).collect(),
-        errors,
-        page,
-        more,
+        trail,
     };
     Ok(Html(view.render()?).into_response())
+}
+
+/// The council's trail as recorded, for auditors.
+async fn audit_json(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Response> {
+    let (org, object) = council(&state, &slug).await?;
+    authorise(&state, &who, ip, Action::ViewAudit, object).await?;
+    let address = format!("/orgs/{slug}/audit.json");
+    let body = Trail::download(&state, query, Some(org.id), &address).await?;
+    Ok(crate::web::audit_view::json_download(
+        &body,
+        &format!("audit-{slug}.json"),
+    ))
 }

@@ -234,9 +234,47 @@ impl Browser {
         let _ = self.client.close().await;
     }
 
-    /// The current page printed to PDF by Chromium (WebDriver's Print Page) on A4, landscape or
-    /// not, with backgrounds: what a person's "Print" or "Save as PDF" gives.
-    pub async fn print_pdf(&self, landscape: bool) -> Vec<u8> {
+    /// Makes the page as wide as a phone's (`width` CSS pixels), as Chromium's device mode does.
+    pub async fn emulate_width(&self, width: u32) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await;
+    }
+
+    /// Saves a screenshot of the whole page as a screen `width` CSS pixels wide shows it.
+    pub async fn narrow_screenshot(&self, width: u32, name: &str) -> PathBuf {
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(800)
+            .clamp(800, 8000);
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await;
+        let png = self.client.screenshot().await.expect("a screenshot");
+        self.emulate_width(width).await;
+        let dir = super::root().join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("the screenshot folder");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("the screenshot is written");
+        path
+    }
+
+    /// Sends a Chrome DevTools command through chromedriver; its answer.
+    async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.driver_post("goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+            .await
+    }
+
+    /// POSTs a command of this session to chromedriver; its answer's value.
+    async fn driver_post(&self, command: &str, body: Value) -> Value {
         use http_body_util::BodyExt;
         let session = self
             .client
@@ -244,14 +282,8 @@ impl Browser {
             .await
             .expect("a session")
             .expect("a session id");
-        let body = json!({
-            "orientation": if landscape { "landscape" } else { "portrait" },
-            "background": true,
-            "page": { "width": 21.0, "height": 29.7 },
-            "margin": { "top": 0.0, "bottom": 0.0, "left": 0.0, "right": 0.0 },
-        });
         let request =
-            axum::http::Request::post(format!("{}/session/{session}/print", self.driver_url))
+            axum::http::Request::post(format!("{}/session/{session}/{command}", self.driver_url))
                 .header("content-type", "application/json")
                 .body(http_body_util::Full::new(axum::body::Bytes::from(
                     body.to_string(),
@@ -268,7 +300,20 @@ impl Browser {
             .expect("the body")
             .to_bytes();
         let value: Value = serde_json::from_slice(&bytes).expect("JSON");
-        base64_decode(value["value"].as_str().expect("the PDF, base64"))
+        value["value"].clone()
+    }
+
+    /// The current page printed to PDF by Chromium (WebDriver's Print Page) on A4, landscape or
+    /// not, with backgrounds: what a person's "Print" or "Save as PDF" gives.
+    pub async fn print_pdf(&self, landscape: bool) -> Vec<u8> {
+        let body = json!({
+            "orientation": if landscape { "landscape" } else { "portrait" },
+            "background": true,
+            "page": { "width": 21.0, "height": 29.7 },
+            "margin": { "top": 0.0, "bottom": 0.0, "left": 0.0, "right": 0.0 },
+        });
+        let value = self.driver_post("print", body).await;
+        base64_decode(value.as_str().expect("the PDF, base64"))
     }
 }
 

@@ -101,6 +101,15 @@ pub fn texts(html: &scraper::Html, selector: &str) -> Vec<String> {
         .collect()
 }
 
+/// An attribute of the first element matching a CSS selector.
+pub fn attr(html: &scraper::Html, selector: &str, name: &str) -> Option<String> {
+    let selector = scraper::Selector::parse(selector).expect("a valid selector");
+    html.select(&selector)
+        .next()
+        .and_then(|e| e.value().attr(name))
+        .map(str::to_owned)
+}
+
 /// The password every test account gets.
 pub const PASSWORD: &str = "lantern-orchard-47-quietly";
 

@@ -208,7 +208,8 @@ pub(in crate::web::assessments) async fn save(
         let mut e = event("action.created", "action");
         scope_event(&mut e, &head, action);
         e.after = Some(serde_json::json!({
-            "benchmark": n, "question": new.item_code, "owner": new.owner_text,
+            "benchmark": n, "question": new.item_code, "description": new.description,
+            "owner": new.owner_text,
             "owner_user": new.owner_user, "target": new.target_text,
             "due_on": new.due_on.map(|d| d.to_string()), "rag": new.rag,
         }));
