@@ -95,7 +95,7 @@ async fn start(browser: &Browser, javascript: bool) -> String {
     if javascript {
         browser.assert_accessible().await;
     }
-    click(&browser.client, "#from-ashbridge-blank").await;
+    click(&browser.client, "#from-ashbridge-prevent-la-2018-blank").await;
     click(&browser.client, "main form button[type=submit]").await;
     // The click returns before the task list has loaded: wait for its address.
     for _ in 0..100 {

@@ -22,23 +22,35 @@ pub enum Role {
     Board,
     /// An action owner: sees and updates their actions.
     Owner,
+    /// The council's Chief Executive or a Strategic Director: signs the Channel statement.
+    Signatory,
     /// A Home Office regional adviser: every council of their region.
     Adviser,
+    /// The Home Office's Channel team: every council's Channel statement, nationally.
+    ChannelTeam,
     /// An administrator: everything.
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Role::Lead,
         Role::Contributor,
         Role::Board,
         Role::Owner,
+        Role::Signatory,
         Role::Adviser,
+        Role::ChannelTeam,
         Role::Admin,
     ];
     /// The roles a lead may give within their own council.
-    pub const COUNCIL: [Role; 4] = [Role::Lead, Role::Contributor, Role::Board, Role::Owner];
+    pub const COUNCIL: [Role; 5] = [
+        Role::Lead,
+        Role::Contributor,
+        Role::Board,
+        Role::Owner,
+        Role::Signatory,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -46,7 +58,9 @@ impl Role {
             Role::Contributor => "contributor",
             Role::Board => "board",
             Role::Owner => "owner",
+            Role::Signatory => "signatory",
             Role::Adviser => "adviser",
+            Role::ChannelTeam => "channel_team",
             Role::Admin => "admin",
         }
     }
@@ -57,7 +71,9 @@ impl Role {
             Role::Contributor => "Contributor",
             Role::Board => "Board member",
             Role::Owner => "Action owner",
+            Role::Signatory => "Signatory (Chief Executive or Strategic Director)",
             Role::Adviser => "Regional adviser",
+            Role::ChannelTeam => "Home Office Channel team",
             Role::Admin => "Administrator",
         }
     }
@@ -105,7 +121,7 @@ impl Membership {
     pub fn describe(&self) -> String {
         let place = match self.role {
             Role::Adviser => self.region_name.clone(),
-            Role::Admin => None,
+            Role::Admin | Role::ChannelTeam => None,
             _ => self.organisation_name.clone(),
         };
         let mut text = match place {
@@ -146,6 +162,11 @@ impl Principal {
         self.memberships
             .iter()
             .any(|m| m.organisation_id == Some(organisation_id))
+    }
+
+    /// Checks Channel statements nationally.
+    pub fn is_channel_team(&self) -> bool {
+        self.memberships.iter().any(|m| m.role == Role::ChannelTeam)
     }
 
     pub fn advises(&self, region_id: Uuid) -> bool {

@@ -46,6 +46,12 @@ pub enum Action {
     UpdateAction,
     /// See the national picture: every region's agreed scores.
     ViewNational,
+    /// Ask the council's signatory to sign a Channel statement.
+    RequestSignOff,
+    /// Sign a Channel statement's declaration.
+    SignOff,
+    /// See every council's Channel statements: the national grid.
+    ViewChannel,
 }
 
 /// What they want to do it to.
@@ -59,13 +65,16 @@ pub enum Object {
         region_id: Uuid,
     },
     Region(Uuid),
-    /// An assessment: its council, that council's region, whether it is still a draft, and
-    /// whether it is with the adviser (submitted or in review).
+    /// An assessment: its council, that council's region, whether it is still a draft,
+    /// whether it is with the adviser (submitted or in review), whether it is published (or,
+    /// for a Channel statement, accepted), and whether it is a Channel statement.
     Assessment {
         organisation_id: Uuid,
         region_id: Uuid,
         draft: bool,
         in_review: bool,
+        published: bool,
+        channel: bool,
     },
     /// An action of a council's plan, and the person who owns it (if a user does).
     PlanAction {
@@ -84,19 +93,35 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
             Object::Assessment {
                 organisation_id,
                 draft,
+                channel,
                 ..
             },
         ) => {
+            // A contributor's benchmarks are the self-assessment's: the Channel statement is
+            // the lead's to answer.
             return draft
                 && (who.has_role_in(Role::Lead, organisation_id)
-                    || who.memberships.iter().any(|m| {
-                        m.role == Role::Contributor
-                            && m.organisation_id == Some(organisation_id)
-                            && m.sections.contains(&n)
-                    }));
+                    || (!channel
+                        && who.memberships.iter().any(|m| {
+                            m.role == Role::Contributor
+                                && m.organisation_id == Some(organisation_id)
+                                && m.sections.contains(&n)
+                        })));
+        }
+        // A Channel statement has ratings, not scores.
+        (
+            Action::ScoreBenchmark(_),
+            Object::Assessment {
+                organisation_id,
+                draft,
+                channel,
+                ..
+            },
+        ) => {
+            return !channel && draft && who.has_role_in(Role::Lead, organisation_id);
         }
         (
-            Action::ScoreBenchmark(_) | Action::DeleteAction,
+            Action::DeleteAction,
             Object::Assessment {
                 organisation_id,
                 draft,
@@ -114,11 +139,13 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
                 organisation_id,
                 draft,
                 in_review,
+                channel,
                 ..
             },
         ) => {
             return (!in_review && who.has_role_in(Role::Lead, organisation_id))
                 || (draft
+                    && !channel
                     && n.is_some_and(|n| {
                         who.memberships.iter().any(|m| {
                             m.role == Role::Contributor
@@ -149,6 +176,29 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
                         && m.organisation_id == Some(organisation_id)
                         && m.sections.contains(&n)
                 });
+        }
+        (
+            Action::RequestSignOff,
+            Object::Assessment {
+                organisation_id,
+                draft,
+                channel,
+                ..
+            },
+        ) => {
+            return channel && draft && who.has_role_in(Role::Lead, organisation_id);
+        }
+        // Only the council's own signatory signs: not an administrator, not the lead.
+        (
+            Action::SignOff,
+            Object::Assessment {
+                organisation_id,
+                draft,
+                channel,
+                ..
+            },
+        ) => {
+            return channel && draft && who.has_role_in(Role::Signatory, organisation_id);
         }
         (Action::StartAssessment, Object::Organisation { id, .. }) => {
             return who.has_role_in(Role::Lead, id);
@@ -181,6 +231,23 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
         return true;
     }
     match (action, object) {
+        // A board member reads a council's Channel statement once it is accepted; the region's
+        // adviser reads it (beside benchmark 5) at any time.
+        (
+            Action::ViewAssessment,
+            Object::Assessment {
+                organisation_id,
+                region_id,
+                published,
+                channel: true,
+                ..
+            },
+        ) => {
+            who.memberships.iter().any(|m| {
+                m.organisation_id == Some(organisation_id) && (m.role != Role::Board || published)
+            }) || who.advises(region_id)
+                || who.is_channel_team()
+        }
         (
             Action::ViewAssessment,
             Object::Assessment {
@@ -199,7 +266,16 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
             who.belongs_to(id) || who.advises(region_id)
         }
         (Action::ViewRegion, Object::Region(region_id)) => who.advises(region_id),
-        (Action::Review, Object::Assessment { region_id, .. }) => who.advises(region_id),
+        (
+            Action::Review,
+            Object::Assessment {
+                region_id,
+                channel: false,
+                ..
+            },
+        ) => who.advises(region_id),
+        (Action::Review, Object::Assessment { channel: true, .. }) => who.is_channel_team(),
+        (Action::ViewChannel, Object::Service) => who.is_channel_team(),
         _ => false,
     }
 }
@@ -292,12 +368,16 @@ mod tests {
             region_id: north,
             draft: false,
             in_review: true,
+            published: false,
+            channel: false,
         };
         let elsewhere = Object::Assessment {
             organisation_id: council,
             region_id: south,
             draft: false,
             in_review: true,
+            published: false,
+            channel: false,
         };
         assert!(allows(&adviser, Action::Review, theirs));
         assert!(!allows(&adviser, Action::Review, elsewhere));
@@ -331,12 +411,16 @@ mod tests {
             region_id: region,
             draft: true,
             in_review: false,
+            published: false,
+            channel: false,
         };
         let submitted = Object::Assessment {
             organisation_id: council,
             region_id: region,
             draft: false,
             in_review: true,
+            published: false,
+            channel: false,
         };
 
         assert!(allows(&contributor, Action::EditBenchmark(7), draft));
@@ -354,6 +438,8 @@ mod tests {
             region_id: Uuid::new_v4(),
             draft: true,
             in_review: false,
+            published: false,
+            channel: false,
         };
         assert!(allows(&admin, Action::ViewAssessment, draft));
         assert!(!allows(&admin, Action::EditBenchmark(1), draft));
@@ -410,12 +496,16 @@ mod tests {
             region_id: region,
             draft: true,
             in_review: false,
+            published: false,
+            channel: false,
         };
         let submitted = Object::Assessment {
             organisation_id: council,
             region_id: region,
             draft: false,
             in_review: true,
+            published: false,
+            channel: false,
         };
 
         assert!(allows(&lead, Action::ImportAssessment, draft));
@@ -450,6 +540,8 @@ mod tests {
             region_id: region,
             draft,
             in_review,
+            published: false,
+            channel: false,
         };
         let (draft, reviewing, agreed) = (at(true, false), at(false, true), at(false, false));
 
@@ -475,5 +567,45 @@ mod tests {
         }
         let admin = person(vec![membership(Role::Admin, None, None)]);
         assert!(!allows(&admin, Action::EditAction(Some(3)), draft));
+    }
+
+    #[test]
+    fn the_channel_statement_is_the_leads_to_answer_and_boards_read_it_once_accepted() {
+        let council = Uuid::new_v4();
+        let region = Uuid::new_v4();
+        let lead = person(vec![membership(Role::Lead, Some(council), None)]);
+        let mut m = membership(Role::Contributor, Some(council), None);
+        m.sections = vec![1, 2];
+        let contributor = person(vec![m]);
+        let board = person(vec![membership(Role::Board, Some(council), None)]);
+        let adviser = person(vec![membership(Role::Adviser, None, Some(region))]);
+        let statement = |draft: bool, published: bool| Object::Assessment {
+            organisation_id: council,
+            region_id: region,
+            draft,
+            in_review: !draft && !published,
+            published,
+            channel: true,
+        };
+        let (draft, submitted, accepted) = (
+            statement(true, false),
+            statement(false, false),
+            statement(false, true),
+        );
+        assert!(allows(&lead, Action::EditBenchmark(1), draft));
+        assert!(!allows(&contributor, Action::EditBenchmark(1), draft));
+        assert!(
+            !allows(&lead, Action::ScoreBenchmark(1), draft),
+            "no scores"
+        );
+        assert!(!allows(&board, Action::ViewAssessment, draft));
+        assert!(!allows(&board, Action::ViewAssessment, submitted));
+        assert!(allows(&board, Action::ViewAssessment, accepted));
+        assert!(allows(&adviser, Action::ViewAssessment, submitted));
+        assert!(!allows(&adviser, Action::EditBenchmark(1), draft));
+        assert!(
+            !allows(&adviser, Action::Review, submitted),
+            "the Channel team's, not the adviser's"
+        );
     }
 }

@@ -18,22 +18,37 @@ pub struct Head {
     pub cycle_label: String,
     pub deadline: Date,
     pub framework_code: String,
+    /// A Channel statement (answered by the lead, signed, checked by the Channel team).
+    pub channel: bool,
+    /// The address segment of its sections' pages ("benchmarks", "key-areas").
+    pub section_path: String,
     pub state: String,
     pub submitted_at: Option<OffsetDateTime>,
     pub submitted_by: Option<String>,
     pub started_from_label: Option<String>,
 }
 
+impl Head {
+    /// The address of one of its sections' pages.
+    pub fn section_href(&self, n: impl std::fmt::Display) -> String {
+        format!("/assessments/{}/{}/{n}", self.id, self.section_path)
+    }
+}
+
 pub async fn head(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Head>> {
     sqlx::query_as!(
         Head,
         r#"select a.id, a.organisation_id, o.slug as organisation_slug, o.name as organisation_name,
-                  o.region_id, c.label as cycle_label, c.deadline, f.code as framework_code, a.state,
+                  o.region_id, c.label as cycle_label,
+                  coalesce(cf.deadline, c.deadline) as "deadline!", f.code as framework_code,
+                  coalesce(f.definition->>'kind' = 'channel_statement', false) as "channel!",
+                  coalesce(f.definition->>'section_path', 'benchmarks') as "section_path!", a.state,
                   a.submitted_at, u.display_name as "submitted_by?", pc.label as "started_from_label?"
            from assessments a
            join organisations o on o.id = a.organisation_id
            join cycles c on c.id = a.cycle_id
            join frameworks f on f.id = a.framework_id
+           left join cycle_frameworks cf on cf.cycle_id = a.cycle_id and cf.framework_code = f.code
            left join users u on u.id = a.submitted_by
            left join assessments p on p.id = a.started_from
            left join cycles pc on pc.id = p.cycle_id
@@ -48,8 +63,12 @@ pub async fn head(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Head>> {
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub region_id: Uuid,
     pub organisation_name: String,
     pub cycle_label: String,
+    pub framework_code: String,
+    pub channel: bool,
     pub state: String,
 }
 
@@ -62,12 +81,15 @@ pub async fn visible(
 ) -> sqlx::Result<Vec<Listed>> {
     sqlx::query_as!(
         Listed,
-        r#"select a.id, o.name as organisation_name, c.label as cycle_label, a.state
+        r#"select a.id, a.organisation_id, o.region_id, o.name as organisation_name,
+                  c.label as cycle_label, f.code as framework_code,
+                  coalesce(f.definition->>'kind' = 'channel_statement', false) as "channel!", a.state
            from assessments a
            join organisations o on o.id = a.organisation_id
            join cycles c on c.id = a.cycle_id
+           join frameworks f on f.id = a.framework_id
            where $1 or a.organisation_id = any($2) or o.region_id = any($3)
-           order by c.starts_on desc, o.name
+           order by c.starts_on desc, o.name, f.code desc
            limit 500"#,
         all,
         organisations,
@@ -137,13 +159,13 @@ pub async fn start(
     .await?;
     // Answers: the previous evidence by question code (editions may differ), needing review.
     sqlx::query!(
-        "insert into answers (assessment_id, item_id, evidence, prompt_evidence, evidence_per_prompt, needs_review)
+        "insert into answers (assessment_id, item_id, evidence, prompt_evidence, evidence_per_prompt, needs_review, fields)
          select $1, i.id, coalesce(p.evidence, ''), coalesce(p.prompt_evidence, '{}'),
-                coalesce(p.evidence_per_prompt, false), p.item_code is not null
+                coalesce(p.evidence_per_prompt, false), p.item_code is not null, coalesce(p.fields, '{}')
          from assessments a
          join sections s on s.framework_id = a.framework_id
          join items i on i.section_id = s.id
-         left join (select pi.code as item_code, pa.evidence, pa.prompt_evidence, pa.evidence_per_prompt
+         left join (select pi.code as item_code, pa.evidence, pa.prompt_evidence, pa.evidence_per_prompt, pa.fields
                     from answers pa join items pi on pi.id = pa.item_id
                     where pa.assessment_id = $2) p on p.item_code = i.code
          where a.id = $1",
@@ -229,6 +251,9 @@ pub struct Answer {
     pub evidence: String,
     pub prompt_evidence: Vec<String>,
     pub needs_review: bool,
+    /// The item's own fields (the Channel chair's name and email), by field code.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 /// A benchmark's result as the council records it.
@@ -287,7 +312,8 @@ pub async fn benchmark_page(
                         where m.section_result_id = r.id order by c.code) as "criteria_met!",
                   (select coalesce(json_agg(json_build_object(
                               'code', i.code, 'status', rt.code, 'evidence', an.evidence,
-                              'prompt_evidence', an.prompt_evidence, 'needs_review', an.needs_review)
+                              'prompt_evidence', an.prompt_evidence, 'needs_review', an.needs_review,
+                              'fields', an.fields)
                               order by i.position), '[]')
                    from answers an
                    join items i on i.id = an.item_id
@@ -423,8 +449,8 @@ pub async fn save_benchmark(
                           where a.id = $1 and rt.code = v.status),
              evidence = v.evidence, prompt_evidence = v.prompt_evidence,
              evidence_per_prompt = cardinality(array_remove(v.prompt_evidence, '')) > 0,
-             needs_review = v.needs_review, updated_by = $4, updated_at = now()
-           from jsonb_to_recordset($3) as v(code text, status text, evidence text, prompt_evidence text[], needs_review boolean),
+             needs_review = v.needs_review, fields = coalesce(v.fields, '{}'), updated_by = $4, updated_at = now()
+           from jsonb_to_recordset($3) as v(code text, status text, evidence text, prompt_evidence text[], needs_review boolean, fields jsonb),
                 items i join sections s on s.id = i.section_id
            where an.assessment_id = $1 and an.item_id = i.id and i.code = v.code and s.number = $2"#,
         id,
@@ -475,9 +501,9 @@ pub async fn submit(conn: &mut PgConnection, id: Uuid, by: Uuid) -> sqlx::Result
 
 /// Every answer of the assessment, for the check page.
 pub async fn all_answers(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<Answer>> {
-    sqlx::query_as!(
-        Answer,
-        r#"select i.code, rt.code as "status?", an.evidence, an.prompt_evidence, an.needs_review
+    let rows = sqlx::query!(
+        r#"select i.code, rt.code as "status?", an.evidence, an.prompt_evidence, an.needs_review,
+                  an.fields as "fields: Json<std::collections::BTreeMap<String, String>>"
            from answers an
            join items i on i.id = an.item_id
            join sections s on s.id = i.section_id
@@ -487,7 +513,18 @@ pub async fn all_answers(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<Answer>> {
         id
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Answer {
+            code: r.code,
+            status: r.status,
+            evidence: r.evidence,
+            prompt_evidence: r.prompt_evidence,
+            needs_review: r.needs_review,
+            fields: r.fields.0,
+        })
+        .collect())
 }
 
 /// Criteria met per benchmark, for the check page's suggested scores.

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod places;
 pub mod sample;
 pub mod sessions;
+pub mod sign_offs;
 pub mod tokens;
 pub mod users;
 

@@ -215,3 +215,47 @@ pub async fn snapshot(
         .collect();
     Ok((regions, organisations(pool).await?, cycles(pool).await?))
 }
+
+/// What a cycle says of one framework: whether it is open, and by when it is due. A framework
+/// with no row is open, due by the cycle's deadline.
+#[derive(Debug, Clone)]
+pub struct CycleFramework {
+    pub framework_code: String,
+    pub open: bool,
+    pub deadline: Date,
+}
+
+pub async fn cycle_frameworks(
+    pool: &sqlx::PgPool,
+    cycle: Uuid,
+) -> sqlx::Result<Vec<CycleFramework>> {
+    sqlx::query_as!(
+        CycleFramework,
+        "select framework_code, open, deadline from cycle_frameworks where cycle_id = $1
+         order by framework_code",
+        cycle
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Sets what a cycle says of one framework.
+pub async fn set_cycle_framework(
+    conn: &mut PgConnection,
+    cycle: Uuid,
+    framework_code: &str,
+    open: bool,
+    deadline: Date,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into cycle_frameworks (cycle_id, framework_code, open, deadline) values ($1, $2, $3, $4)
+         on conflict (cycle_id, framework_code) do update set open = excluded.open, deadline = excluded.deadline",
+        cycle,
+        framework_code,
+        open,
+        deadline
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

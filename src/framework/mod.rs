@@ -15,6 +15,12 @@ use serde::{Deserialize, Serialize};
 pub use text::{Block, blocks};
 pub use validate::FrameworkFault;
 
+impl Rating {
+    pub fn requires(&self, r: Requirement) -> bool {
+        self.requires.contains(&r)
+    }
+}
+
 /// One framework edition, exactly as loaded from its file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +35,24 @@ pub struct Framework {
     pub introduction: Option<String>,
     pub section_label: String,
     pub item_label: String,
+    /// What the service calls an assessment on this framework ("Prevent duty self-assessment").
+    pub assessment_name: String,
+    /// Which of the service's instruments this is: who answers it and who checks it.
+    #[serde(default)]
+    pub kind: Instrument,
+    /// The address segment of a section's page: `/assessments/{id}/{section_path}/{n}`.
+    #[serde(default = "default_section_path")]
+    pub section_path: String,
+    /// Whether an item's prompts are footnotes to its text (shown, not answered one by one)
+    /// rather than prompts for evidence.
+    #[serde(default)]
+    pub prompts_are_footnotes: bool,
+    /// What an action on an item is called ("Area for improvement"), and its target
+    /// ("Timescale for completion").
+    #[serde(default = "default_action_label")]
+    pub action_label: String,
+    #[serde(default = "default_target_label")]
+    pub target_label: String,
     pub scored: bool,
     /// The answer scale recorded against each item (a status, or a compliance rating).
     pub ratings: Vec<Rating>,
@@ -47,6 +71,21 @@ pub struct Rating {
     pub label: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<String>,
+    /// What an answer with this rating must also give.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Requirement>,
+}
+
+/// Something a rating requires of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    /// The evidence box says why (the further details behind an Amber or Red).
+    Details,
+    /// The evidence box gives the reason (why a statement does not apply).
+    Reason,
+    /// At least one action on the item with a timescale (an area for improvement).
+    Improvement,
 }
 
 /// A field completed when the assessment is signed off.
@@ -88,6 +127,23 @@ pub struct Item {
     pub text: String,
     #[serde(default)]
     pub prompts: Vec<String>,
+    /// Facts the item asks for besides its evidence (a named chair and their email).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<ItemField>,
+    /// Said beside those facts (who they are shared with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields_notice: Option<String>,
+}
+
+/// A fact an item asks for in a field of its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemField {
+    pub code: String,
+    pub label: String,
+    /// An email address (checked as one).
+    #[serde(default)]
+    pub email: bool,
 }
 
 /// Whether a question is the statutory minimum or good practice.
@@ -126,7 +182,35 @@ pub struct Criterion {
     pub text: String,
 }
 
+/// The instruments the service runs: a council's self-assessment, reviewed and scored by its
+/// regional adviser; or its Channel Panel assurance statement, answered by its lead, signed by
+/// its signatory and checked by the Home Office's Channel team.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Instrument {
+    #[default]
+    SelfAssessment,
+    ChannelStatement,
+}
+
+fn default_action_label() -> String {
+    "Action".to_owned()
+}
+
+fn default_target_label() -> String {
+    "Target".to_owned()
+}
+
+fn default_section_path() -> String {
+    "benchmarks".to_owned()
+}
+
 impl Framework {
+    /// The rating with this code, if the framework has it.
+    pub fn rating(&self, code: &str) -> Option<&Rating> {
+        self.ratings.iter().find(|r| r.code == code)
+    }
+
     /// The section with this number.
     pub fn section(&self, number: u32) -> Option<&Section> {
         self.sections.iter().find(|s| s.number == number)

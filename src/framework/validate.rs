@@ -77,8 +77,15 @@ pub fn check(fw: &Framework) -> Vec<FrameworkFault> {
         ("source", &fw.source),
         ("section_label", &fw.section_label),
         ("item_label", &fw.item_label),
+        ("assessment_name", &fw.assessment_name),
     ] {
         f.require_text(top, field, value);
+    }
+    if !is_slug(&fw.section_path) {
+        f.add(
+            top,
+            "section_path must be lower-case letters and digits joined by hyphens",
+        );
     }
     if let Some(intro) = &fw.introduction {
         f.require_text(top, "introduction", intro);
@@ -101,6 +108,14 @@ pub fn check(fw: &Framework) -> Vec<FrameworkFault> {
         f.require_text(&at, "label", &rating.label);
         if let Some(definition) = &rating.definition {
             f.require_text(&at, "definition", definition);
+        }
+        if rating.requires.contains(&super::Requirement::Details)
+            && rating.requires.contains(&super::Requirement::Reason)
+        {
+            f.add(
+                &at,
+                "requires both details and a reason: they are the same box",
+            );
         }
     }
     let mut sign_off_codes = HashSet::new();
@@ -190,6 +205,19 @@ fn check_section(
         f.require_text(&item_at, "text", &item.text);
         for (p, prompt) in item.prompts.iter().enumerate() {
             f.require_text(&item_at, &format!("prompt {}", p + 1), prompt);
+        }
+        let mut field_codes = HashSet::new();
+        for field in &item.fields {
+            if !is_snake(&field.code) || !field_codes.insert(field.code.as_str()) {
+                f.add(
+                    &item_at,
+                    format!("field {:?} needs a unique snake_case code", field.code),
+                );
+            }
+            f.require_text(&item_at, "field label", &field.label);
+        }
+        if item.fields_notice.is_some() && item.fields.is_empty() {
+            f.add(&item_at, "has a fields_notice but no fields");
         }
         if any_kind && item.kind.is_none() {
             f.add(

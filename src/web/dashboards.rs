@@ -271,6 +271,8 @@ async fn plan(
                 region_id: org.region_id,
                 draft: l.state == "draft",
                 in_review: matches!(l.state.as_str(), "submitted" | "in_review"),
+                published: l.state == "published",
+                channel: false,
             };
             std::iter::once(None)
                 .chain((1..=10).map(Some))

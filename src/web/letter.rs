@@ -75,7 +75,7 @@ struct Sources {
 
 /// Gathers what the letter says now, in five statements; `at` dates it.
 async fn sources(state: &AppState, head: &Head, at: OffsetDateTime) -> AppResult<Sources> {
-    let fw = framework(state)?;
+    let fw = framework(state, head)?;
     let people = db::assessments::letter_people(&state.db, head.id).await?;
     let rows = db::assessments::review_rows(&state.db, head.id).await?;
     let recommendations = db::assessments::recommendations(&state.db, head.id).await?;

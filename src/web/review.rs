@@ -118,7 +118,7 @@ async fn review_page(
 ) -> AppResult<(Head, ReviewPage)> {
     let head = visible_head(state, who, ip, id).await?;
     authorise(state, who, ip, Action::Review, object(&head)).await?;
-    let fw = crate::web::assessments::framework(state)?;
+    let fw = crate::web::assessments::framework(state, &head)?;
     let stored = db::assessments::review_rows(&state.db, id).await?;
     let answers = db::assessments::all_answers(&state.db, id).await?;
     let criteria = db::assessments::all_criteria_met(&state.db, id).await?;
@@ -438,7 +438,7 @@ async fn save_review(
     }
 
     // Evidence requests typed on any benchmark (or asked for).
-    let fw = crate::web::assessments::framework(&state)?;
+    let fw = crate::web::assessments::framework(&state, &head)?;
     let mut requests = Vec::new();
     for section in &fw.sections {
         let n = section.number;

@@ -20,7 +20,7 @@ use crate::db::assessments::{Answer, Head, Save};
 use crate::error::{AppError, AppResult};
 use crate::web::account::event;
 use crate::web::assessments::{
-    ACTION_STATUSES, content_disposition, framework, object, scope_event, state_label, visible_head,
+    ACTION_STATUSES, content_disposition, framework, object, scope_event, visible_head,
 };
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
@@ -45,7 +45,7 @@ async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
     let results = db::assessments::full_results(&state.db, head.id).await?;
     let answers = db::assessments::all_answers(&state.db, head.id).await?;
     let actions = db::actions::for_assessment(&state.db, head.id).await?;
-    let fw = framework(state)?;
+    let fw = framework(state, head)?;
     let benchmarks = results
         .into_iter()
         .map(|r| {
@@ -75,6 +75,7 @@ async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
                         evidence: a.evidence.clone(),
                         prompt_evidence: a.prompt_evidence.clone(),
                         needs_review: a.needs_review,
+                        fields: a.fields.clone(),
                     })
                     .collect(),
                 actions: actions
@@ -88,7 +89,7 @@ async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
     Ok(Book {
         council: head.organisation_name.clone(),
         cycle: head.cycle_label.clone(),
-        state: state_label(&head.state).to_owned(),
+        state: crate::web::assessments::state_label_of(head.channel, &head.state).to_owned(),
         benchmarks,
         other_actions: actions
             .iter()
@@ -120,7 +121,7 @@ async fn export(
 ) -> AppResult<Response> {
     let head = visible_head(&state, &who, ip, id).await?;
     let book = book(&state, &head).await?;
-    let bytes = workbook::write(&book, framework(&state)?, &ACTION_STATUSES)
+    let bytes = workbook::write(&book, framework(&state, &head)?, &ACTION_STATUSES)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the assessment workbook: {e}")))?;
     let name = format!(
         "{}-self-assessment-{}.xlsx",
@@ -271,7 +272,7 @@ async fn import(
             return again(&who, head, errors, Vec::new());
         }
     };
-    let fw = framework(&state)?;
+    let fw = framework(&state, &head)?;
     let imported = match workbook::read(&bytes, fw, &ACTION_STATUSES, cycle_start_year(&head)) {
         Ok(imported) => imported,
         Err(ReadError::NotAWorkbook) => {
@@ -314,6 +315,7 @@ async fn import(
                     evidence: a.evidence.clone(),
                     prompt_evidence: a.prompt_evidence.clone(),
                     needs_review: a.needs_review,
+                    fields: a.fields.clone(),
                 })
                 .collect(),
             criteria_met: b.criteria_met.clone(),

@@ -69,6 +69,8 @@ pub struct BookAnswer {
     /// Evidence per prompt, as many as the question has prompts (empty when not used).
     pub prompt_evidence: Vec<String>,
     pub needs_review: bool,
+    /// The item's own fields, by field code.
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

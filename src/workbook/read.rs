@@ -360,6 +360,7 @@ fn read_benchmark(
                 evidence: String::new(),
                 prompt_evidence: vec![String::new(); item.prompts.len()],
                 needs_review: false,
+                fields: Default::default(),
             });
         }
         let evidence = long_text(text(range, r, 3), MAX_TEXT, "The evidence", r, 3, f);

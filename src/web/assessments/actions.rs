@@ -19,7 +19,7 @@ use crate::db::actions::{Edit, Stored};
 use crate::db::assessments::Head;
 use crate::domain::target;
 use crate::error::{AppError, AppResult};
-use crate::framework::Section;
+use crate::framework::Framework;
 use crate::web::account::event;
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
@@ -180,7 +180,7 @@ impl From {
     /// Only the two pages that link here: never an address from the request.
     fn back(&self, head: &Head, action: &Stored) -> String {
         match (self.from.as_str(), action.number) {
-            ("benchmark", Some(n)) => format!("/assessments/{}/benchmarks/{n}", head.id),
+            ("benchmark", Some(n)) => head.section_href(n),
             _ => format!("/orgs/{}/actions", head.organisation_slug),
         }
     }
@@ -205,6 +205,7 @@ struct Place {
 struct ActionPage {
     chrome: Chrome,
     head: Head,
+    words: super::Words,
     action: Stored,
     typed: ActionTyped,
     version: i32,
@@ -240,7 +241,9 @@ impl ActionPage {
 
 /// Where an action may be put by this person: the benchmarks (and their questions) they may
 /// edit, and "no benchmark" for a recommended action.
-fn places(who: &Principal, head: &Head, sections: &[Section], action: &Stored) -> Vec<Place> {
+fn places(who: &Principal, head: &Head, fw: &Framework, action: &Stored) -> Vec<Place> {
+    let words = super::Words::of(fw);
+    let sections = &fw.sections;
     let mut out = Vec::new();
     if action.source == "recommendation" {
         out.push(Place {
@@ -254,12 +257,15 @@ fn places(who: &Principal, head: &Head, sections: &[Section], action: &Stored) -
         }
         out.push(Place {
             value: format!("benchmark-{}", s.number),
-            label: format!("Benchmark {}: {} (as a whole)", s.number, s.title),
+            label: format!("{} {}: {} (as a whole)", words.section, s.number, s.title),
         });
         for i in &s.items {
             out.push(Place {
                 value: format!("question-{}", i.code),
-                label: format!("Benchmark {}, question {}", s.number, i.code),
+                label: format!(
+                    "{} {}, {} {}",
+                    words.section, s.number, words.item_lower, i.code
+                ),
             });
         }
     }
@@ -302,14 +308,15 @@ async fn render(
     from: &From,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let fw = framework(state)?;
+    let fw = framework(state, &head)?;
     let people = db::users::people_of(&state.db, head.organisation_id).await?;
     let page = ActionPage {
         chrome: Chrome::new(
             Some(who),
             &format!("/orgs/{}/actions", head.organisation_slug),
         ),
-        places: places(who, &head, &fw.sections, &action),
+        places: places(who, &head, fw, &action),
+        words: super::Words::of(fw),
         may_delete: policy::allows(who, Action::DeleteAction, object(&head)),
         back: from.back(&head, &action),
         from: from.value().to_owned(),
@@ -417,10 +424,10 @@ pub(super) async fn edit(
         status: form.status,
     };
     let version = form.version.parse::<i32>().unwrap_or(0);
-    let fw = framework(&state)?;
+    let fw = framework(&state, &head)?;
     let mut errors = Errors::default();
     // Where it goes: one of the places this person may put it.
-    let allowed = places(&who, &head, &fw.sections, &stored);
+    let allowed = places(&who, &head, fw, &stored);
     let place = if allowed.iter().any(|p| p.value == typed.place) {
         match typed.place.split_once('-') {
             Some(("benchmark", n)) => Some((n.parse::<i32>().ok(), None)),
@@ -513,7 +520,7 @@ pub(super) async fn edit(
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
     let back = match (from.value(), edit.section_number) {
-        ("benchmark", Some(n)) => format!("/assessments/{id}/benchmarks/{n}"),
+        ("benchmark", Some(n)) => head.section_href(n),
         _ => format!("/orgs/{}/actions", head.organisation_slug),
     };
     Ok(Redirect::to(&format!("{back}?done=action-changed")).into_response())

@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::Words;
 use super::{field_id, framework, object, scope_event, visible_head};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -20,7 +21,7 @@ use crate::db;
 use crate::db::assessments::Head;
 use crate::domain::{Score, Status};
 use crate::error::AppResult;
-use crate::framework::ItemKind;
+use crate::framework::{ItemKind, Requirement};
 use crate::scoring::{self, Record};
 use crate::web::account::event;
 use crate::web::chrome::Chrome;
@@ -36,8 +37,9 @@ struct Row {
     number: u32,
     title: String,
     answered: String,
-    proposed: String,
-    suggested: String,
+    /// The proposed and suggested scores (of a scored framework).
+    proposed: Option<String>,
+    suggested: Option<String>,
 }
 
 #[derive(Template)]
@@ -45,6 +47,7 @@ struct Row {
 struct CheckPage {
     chrome: Chrome,
     head: Head,
+    words: Words,
     must_fix: Vec<Gap>,
     worth_checking: Vec<Gap>,
     rows: Vec<Row>,
@@ -69,34 +72,95 @@ fn short(text: &str) -> String {
 }
 
 async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
-    let fw = framework(state)?;
+    let fw = framework(state, head)?;
+    let words = Words::of(fw);
+    let scale = if fw.scored { "status" } else { "rating" };
     let progress = db::assessments::progress(&state.db, head.id).await?;
     let answers = db::assessments::all_answers(&state.db, head.id).await?;
     let criteria = db::assessments::all_criteria_met(&state.db, head.id).await?;
+    // Items with an action that has a timescale and is still to be done.
+    let improved: Vec<String> = if fw
+        .ratings
+        .iter()
+        .any(|r| r.requires(Requirement::Improvement))
+    {
+        db::actions::for_assessment(&state.db, head.id)
+            .await?
+            .into_iter()
+            .filter(|a| !a.target_text.trim().is_empty() && a.status != "cancelled")
+            .filter_map(|a| a.item_code)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (mut must_fix, mut worth_checking, mut rows) = (Vec::new(), Vec::new(), Vec::new());
     for section in &fw.sections {
         let n = section.number;
-        let href = |anchor: &str| format!("/assessments/{}/benchmarks/{n}#{anchor}", head.id);
+        let href = |anchor: &str| format!("{}#{anchor}", head.section_href(n));
         let mut record = Record::default();
         for item in &section.items {
             let answer = answers.iter().find(|a| a.code == item.code);
             let status = answer.and_then(|a| a.status.as_deref());
-            // A question carried forward is confirmed by giving it a status.
-            match status.and_then(|s| s.parse::<Status>().ok()) {
-                Some(s) if !answer.is_some_and(|a| a.needs_review) => {
-                    record.statuses.insert(item.code.clone(), s);
+            let what = format!("{} {}", words.item, item.code);
+            let status_href = href(&format!("{}-status", field_id(&item.code)));
+            let evidence_href = href(&format!("{}-evidence", field_id(&item.code)));
+            // An item carried forward is confirmed by giving it a status (or rating).
+            match status.and_then(|s| fw.rating(s)) {
+                Some(r) if !answer.is_some_and(|a| a.needs_review) => {
+                    if let Ok(s) = r.code.parse::<Status>() {
+                        record.statuses.insert(item.code.clone(), s);
+                    }
+                    let no_text = answer.is_none_or(|a| a.evidence.trim().is_empty());
+                    if no_text && r.requires(Requirement::Details) {
+                        must_fix.push(Gap {
+                            text: format!(
+                                "{what} is {} and needs the further details behind it",
+                                r.label
+                            ),
+                            href: evidence_href.clone(),
+                        });
+                    }
+                    if no_text && r.requires(Requirement::Reason) {
+                        must_fix.push(Gap {
+                            text: format!("{what} is {} and needs the reason", r.label),
+                            href: evidence_href.clone(),
+                        });
+                    }
+                    if r.requires(Requirement::Improvement) && !improved.contains(&item.code) {
+                        must_fix.push(Gap {
+                            text: format!(
+                                "{what} is {} and needs an {} with a {}",
+                                r.label,
+                                words.action_lower,
+                                words.target.to_lowercase()
+                            ),
+                            href: href("new-action"),
+                        });
+                    }
                 }
                 _ if answer.is_some_and(|a| a.needs_review) => must_fix.push(Gap {
                     text: format!(
-                        "Question {} was carried forward from last cycle: confirm its status",
-                        item.code
+                        "{what} was carried forward from last cycle: confirm its {scale}"
                     ),
-                    href: href(&format!("{}-status", field_id(&item.code))),
+                    href: status_href,
                 }),
                 _ => must_fix.push(Gap {
-                    text: format!("Question {} has no status", item.code),
-                    href: href(&format!("{}-status", field_id(&item.code))),
+                    text: format!("{what} has no {scale}"),
+                    href: status_href,
                 }),
+            }
+            for f in &item.fields {
+                if answer.is_none_or(|a| a.fields.get(&f.code).is_none_or(|v| v.trim().is_empty()))
+                {
+                    worth_checking.push(Gap {
+                        text: format!("{what}: “{}” is not given", f.label),
+                        href: href(&format!(
+                            "{}-{}",
+                            field_id(&item.code),
+                            f.code.replace('_', "-")
+                        )),
+                    });
+                }
             }
             let no_evidence = answer.is_none_or(|a| {
                 a.evidence.trim().is_empty()
@@ -104,10 +168,7 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
             });
             if item.kind == Some(ItemKind::Expectation) && no_evidence {
                 worth_checking.push(Gap {
-                    text: format!(
-                        "Question {} is an expectation of compliance with no evidence",
-                        item.code
-                    ),
+                    text: format!("{what} is an expectation of compliance with no evidence"),
                     href: href(&format!("{}-evidence", field_id(&item.code))),
                 });
             }
@@ -124,6 +185,19 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
             .and_then(Score::new);
         let not_scored = p.is_some_and(|p| p.proposed_not_scored);
         record.not_scored = not_scored;
+        let answered = p.map_or_else(String::new, |p| {
+            format!("{} of {}", p.answered, p.questions)
+        });
+        if !fw.scored {
+            rows.push(Row {
+                number: n,
+                title: section.title.clone(),
+                answered,
+                proposed: None,
+                suggested: None,
+            });
+            continue;
+        }
         let suggestion = scoring::suggest(section, &record, &state.settings.rags);
         if proposed.is_none() && !not_scored {
             must_fix.push(Gap {
@@ -141,17 +215,17 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
         rows.push(Row {
             number: n,
             title: section.title.clone(),
-            answered: p.map_or_else(String::new, |p| {
-                format!("{} of {}", p.answered, p.questions)
-            }),
-            proposed: match (proposed, not_scored) {
+            answered,
+            proposed: Some(match (proposed, not_scored) {
                 (Some(s), _) => s.to_string(),
                 (None, true) => "Not scored".to_owned(),
                 _ => "None".to_owned(),
-            },
-            suggested: suggestion
-                .score
-                .map_or_else(|| "Not scored".to_owned(), |s| s.to_string()),
+            }),
+            suggested: Some(
+                suggestion
+                    .score
+                    .map_or_else(|| "Not scored".to_owned(), |s| s.to_string()),
+            ),
         });
     }
     for a in db::actions::incomplete(&state.db, head.id).await? {
@@ -162,7 +236,7 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
         };
         let whose = match (a.number, a.recommended) {
             (_, true) => "The recommended action".to_owned(),
-            (Some(n), false) => format!("Benchmark {n}: the action"),
+            (Some(n), false) => format!("{} {n}: the {}", words.section, words.action_lower),
             (None, false) => "The action".to_owned(),
         };
         worth_checking.push(Gap {
@@ -174,11 +248,12 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
     for (n, name, at) in db::attachments::older_than_a_year(&state.db, head.id, now).await? {
         worth_checking.push(Gap {
             text: format!(
-                "Benchmark {n}: the file “{}” was uploaded on {}, over a year ago: is it still current?",
+                "{} {n}: the file “{}” was uploaded on {}, over a year ago: is it still current?",
+                words.section,
                 short(&name),
                 crate::domain::long_date(at.date())
             ),
-            href: format!("/assessments/{}/benchmarks/{n}#attachments", head.id),
+            href: format!("{}#attachments", head.section_href(n)),
         });
     }
     Ok(Check {
@@ -197,8 +272,10 @@ pub(super) async fn check(
     let head = visible_head(&state, &who, ip, id).await?;
     let check = check_answers(&state, &head).await?;
     let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
+    let words = Words::of(framework(&state, &head)?);
     let page = CheckPage {
         chrome: Chrome::new(Some(&who), "/assessments"),
+        words,
         head,
         must_fix: check.must_fix,
         worth_checking: check.worth_checking,
@@ -219,8 +296,10 @@ pub(super) async fn submit(
     authorise(&state, &who, ip, Action::SubmitAssessment, object(&head)).await?;
     let check = check_answers(&state, &head).await?;
     if !check.must_fix.is_empty() {
+        let words = Words::of(framework(&state, &head)?);
         let page = CheckPage {
             chrome: Chrome::new(Some(&who), "/assessments"),
+            words,
             head,
             must_fix: check.must_fix,
             worth_checking: check.worth_checking,

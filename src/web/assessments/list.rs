@@ -7,9 +7,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{FRAMEWORK, state_label};
+use super::{FRAMEWORK, state_label_of};
 use crate::app::AppState;
-use crate::auth::policy::{Action, Object};
+use crate::auth::policy::{self, Action, Object};
 use crate::auth::session::ClientIp;
 use crate::auth::{Principal, Role};
 use crate::db;
@@ -18,24 +18,36 @@ use crate::web::account::event;
 use crate::web::chrome::Chrome;
 use crate::web::guard::authorise;
 
+/// An assessment a lead may start: a council, a framework open in this cycle.
 struct Startable {
     slug: String,
     name: String,
     cycle: String,
+    framework_code: String,
+    assessment_name: String,
+    deadline: String,
+}
+
+impl Startable {
+    /// The radios' ids, unique on the page.
+    fn key(&self) -> String {
+        format!("{}-{}", self.slug, self.framework_code)
+    }
+}
+
+/// A row of the list, with what it is called.
+struct Row {
+    listed: db::assessments::Listed,
+    name: String,
+    state: &'static str,
 }
 
 #[derive(Template)]
 #[template(path = "assessments/list.html")]
 struct ListPage {
     chrome: Chrome,
-    assessments: Vec<db::assessments::Listed>,
+    rows: Vec<Row>,
     startable: Vec<Startable>,
-}
-
-impl ListPage {
-    fn state_label(&self, state: &str) -> &'static str {
-        state_label(state)
-    }
 }
 
 pub(super) async fn list(State(state): State<AppState>, who: Principal) -> AppResult<Response> {
@@ -52,32 +64,79 @@ pub(super) async fn list(State(state): State<AppState>, who: Principal) -> AppRe
         .collect();
     let assessments =
         db::assessments::visible(&state.db, who.is_admin(), &organisations, &regions).await?;
+    let name_of = |code: &str| {
+        state
+            .frameworks
+            .get(code)
+            .map_or_else(|| code.to_owned(), |f| f.assessment_name.clone())
+    };
+    // The policy has the last word on each (a board member sees a Channel statement once it is
+    // accepted).
+    let rows = assessments
+        .into_iter()
+        .filter(|a| {
+            policy::allows(
+                &who,
+                Action::ViewAssessment,
+                Object::Assessment {
+                    organisation_id: a.organisation_id,
+                    region_id: a.region_id,
+                    draft: a.state == "draft",
+                    in_review: matches!(a.state.as_str(), "submitted" | "in_review"),
+                    published: a.state == "published",
+                    channel: a.channel,
+                },
+            )
+        })
+        .map(|a| Row {
+            name: name_of(&a.framework_code),
+            state: state_label_of(a.channel, &a.state),
+            listed: a,
+        })
+        .collect();
     let mut startable = Vec::new();
     let places = state.caches.places(&state.db).await?;
     if let Some(cycle) = places.current_cycle(OffsetDateTime::now_utc().date()) {
-        for m in who.led_councils() {
-            let (Some(org), Some(slug), Some(name)) = (
-                m.organisation_id,
-                &m.organisation_slug,
-                &m.organisation_name,
-            ) else {
-                continue;
-            };
-            if db::assessments::find(&state.db, org, cycle.id, FRAMEWORK)
-                .await?
-                .is_none()
-            {
-                startable.push(Startable {
-                    slug: slug.clone(),
-                    name: name.clone(),
-                    cycle: cycle.label.clone(),
-                });
+        let led: Vec<_> = who.led_councils().collect();
+        if !led.is_empty() {
+            let said = db::places::cycle_frameworks(&state.db, cycle.id).await?;
+            // The self-assessment first, then the Channel statement.
+            let mut frameworks: Vec<_> = state.frameworks.all().iter().collect();
+            frameworks.sort_by_key(|f| f.kind != crate::framework::Instrument::SelfAssessment);
+            for fw in frameworks {
+                let row = said.iter().find(|c| c.framework_code == fw.code);
+                if row.is_some_and(|r| !r.open) {
+                    continue;
+                }
+                let deadline = row.map_or(cycle.deadline, |r| r.deadline);
+                for m in &led {
+                    let (Some(org), Some(slug), Some(name)) = (
+                        m.organisation_id,
+                        &m.organisation_slug,
+                        &m.organisation_name,
+                    ) else {
+                        continue;
+                    };
+                    if db::assessments::find(&state.db, org, cycle.id, &fw.code)
+                        .await?
+                        .is_none()
+                    {
+                        startable.push(Startable {
+                            slug: slug.clone(),
+                            name: name.clone(),
+                            cycle: cycle.label.clone(),
+                            framework_code: fw.code.clone(),
+                            assessment_name: fw.assessment_name.clone(),
+                            deadline: crate::domain::long_date(deadline),
+                        });
+                    }
+                }
             }
         }
     }
     let page = ListPage {
         chrome: Chrome::new(Some(&who), "/assessments"),
-        assessments,
+        rows,
         startable,
     };
     Ok(Html(page.render()?).into_response())
@@ -89,6 +148,9 @@ pub(super) struct StartForm {
     organisation: String,
     #[serde(default)]
     from: String,
+    /// The framework to start on; the self-assessment's when not given.
+    #[serde(default)]
+    framework: String,
 }
 
 pub(super) async fn start(
@@ -116,20 +178,26 @@ pub(super) async fn start(
         .current_cycle(OffsetDateTime::now_utc().date())
         .map(|c| (c.id, c.label.clone()))
         .ok_or(AppError::NotFound)?;
-    if let Some(existing) = db::assessments::find(&state.db, org.id, cycle, FRAMEWORK).await? {
+    let code = if form.framework.is_empty() {
+        FRAMEWORK
+    } else {
+        form.framework.as_str()
+    };
+    let fw = state.frameworks.get(code).ok_or(AppError::NotFound)?;
+    let closed = db::places::cycle_frameworks(&state.db, cycle)
+        .await?
+        .iter()
+        .any(|c| c.framework_code == fw.code && !c.open);
+    if closed {
+        return Err(AppError::NotFound);
+    }
+    if let Some(existing) = db::assessments::find(&state.db, org.id, cycle, &fw.code).await? {
         return Ok(Redirect::to(&format!("/assessments/{existing}")).into_response());
     }
     let from_previous = form.from == "previous";
     let mut tx = state.db.begin().await?;
-    let id = db::assessments::start(
-        &mut tx,
-        org.id,
-        cycle,
-        FRAMEWORK,
-        from_previous,
-        who.user_id,
-    )
-    .await?;
+    let id = db::assessments::start(&mut tx, org.id, cycle, &fw.code, from_previous, who.user_id)
+        .await?;
     let mut e = event(
         Some(who.user_id),
         &who.email,
@@ -140,7 +208,9 @@ pub(super) async fn start(
     e.entity_id = Some(id.to_string());
     e.organisation_id = Some(org.id);
     e.region_id = Some(org.region_id);
-    e.after = Some(serde_json::json!({ "cycle": label, "from_previous": from_previous }));
+    e.after = Some(serde_json::json!({
+        "cycle": label, "framework": fw.code, "from_previous": from_previous
+    }));
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/assessments/{id}")).into_response())

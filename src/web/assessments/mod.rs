@@ -7,6 +7,9 @@ mod benchmark;
 mod check;
 mod list;
 mod task_list;
+mod words;
+
+pub(crate) use words::Words;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -26,8 +29,8 @@ pub(crate) use actions::ACTION_STATUSES;
 pub(crate) use actions::action_status_label;
 pub(crate) use attachments::content_disposition;
 
-/// The framework every council assessment uses.
-pub const FRAMEWORK: &str = "prevent-la-2018";
+/// The framework of the self-assessment, which the dashboards and the adviser's review use.
+pub const FRAMEWORK: &str = crate::db::dashboards::FRAMEWORK;
 /// The longest evidence text kept for one question or prompt.
 pub const MAX_EVIDENCE: usize = 20_000;
 
@@ -35,8 +38,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assessments", get(list::list).post(list::start))
         .route("/assessments/{id}", get(task_list::task_list))
+        // A section's page: a benchmark of the self-assessment, a key area of control of the
+        // Channel statement (each address answers only for its own framework).
         .route(
             "/assessments/{id}/benchmarks/{n}",
+            get(benchmark::show)
+                .post(benchmark::save)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::domain::files::MAX_BYTES + 1024 * 1024,
+                )),
+        )
+        .route(
+            "/assessments/{id}/key-areas/{n}",
             get(benchmark::show)
                 .post(benchmark::save)
                 .layer(axum::extract::DefaultBodyLimit::max(
@@ -73,6 +86,8 @@ pub(crate) fn object(head: &Head) -> Object {
         region_id: head.region_id,
         draft: head.state == "draft",
         in_review: matches!(head.state.as_str(), "submitted" | "in_review"),
+        published: head.state == "published",
+        channel: head.channel,
     }
 }
 
@@ -91,10 +106,24 @@ pub(crate) async fn visible_head(
     Ok(head)
 }
 
-pub(crate) fn framework(state: &AppState) -> AppResult<&Framework> {
-    state.frameworks.get(FRAMEWORK).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!("the framework {FRAMEWORK} is not loaded"))
+/// The framework an assessment was made on, as loaded.
+pub(crate) fn framework<'a>(state: &'a AppState, head: &Head) -> AppResult<&'a Framework> {
+    state.frameworks.get(&head.framework_code).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "the framework {} is not loaded",
+            head.framework_code
+        ))
     })
+}
+
+/// An assessment's state as people read it; a Channel statement is with the Channel team
+/// once submitted, and accepted rather than published.
+pub(crate) fn state_label_of(channel: bool, state: &str) -> &'static str {
+    match (channel, state) {
+        (true, "submitted" | "in_review" | "agreed") => "Submitted",
+        (true, "published") => "Accepted",
+        _ => state_label(state),
+    }
 }
 
 pub(crate) fn state_label(state: &str) -> &'static str {

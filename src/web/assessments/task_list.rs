@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
 
-use super::{Done, framework, object, state_label, visible_head};
+use super::{Done, framework, object, state_label_of, visible_head};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::policy::{self, Action};
@@ -13,6 +13,7 @@ use crate::auth::session::ClientIp;
 use crate::db;
 use crate::db::assessments::Head;
 use crate::error::AppResult;
+use crate::framework::{Framework, Instrument};
 use crate::web::chrome::Chrome;
 
 struct Task {
@@ -25,9 +26,10 @@ struct Task {
 
 #[derive(Template)]
 #[template(path = "assessments/task_list.html")]
-struct TaskListPage {
+struct TaskListPage<'a> {
     chrome: Chrome,
     head: Head,
+    fw: &'a Framework,
     state_label: &'static str,
     tasks: Vec<Task>,
     completed: usize,
@@ -45,9 +47,10 @@ pub(super) async fn task_list(
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
     let head = visible_head(&state, &who, ip, id).await?;
-    let fw = framework(&state)?;
+    let fw = framework(&state, &head)?;
     let progress = db::assessments::progress(&state.db, id).await?;
     let open_requests = db::comments::open_counts(&state.db, id).await?;
+    let items = format!("{}s", fw.item_label.to_lowercase());
     let tasks: Vec<Task> = fw
         .sections
         .iter()
@@ -63,12 +66,16 @@ pub(super) async fn task_list(
                         p.proposed_not_scored,
                     )
                 });
-            let score = match (proposed, not_scored) {
-                (Some(s), _) => format!("proposed score {s}"),
-                (None, true) => "proposed not scored".to_owned(),
-                _ => "no score proposed".to_owned(),
+            let mut hint = if fw.scored {
+                let score = match (proposed, not_scored) {
+                    (Some(s), _) => format!("proposed score {s}"),
+                    (None, true) => "proposed not scored".to_owned(),
+                    _ => "no score proposed".to_owned(),
+                };
+                format!("{answered} of {questions} questions answered, {score}")
+            } else {
+                format!("{answered} of {questions} {items} rated")
             };
-            let mut hint = format!("{answered} of {questions} questions answered, {score}");
             if review > 0 {
                 hint.push_str(&format!(", {review} carried forward to review"));
             }
@@ -81,7 +88,8 @@ pub(super) async fn task_list(
                     if *open == 1 { "request" } else { "requests" }
                 ));
             }
-            let scored = proposed.is_some() || not_scored;
+            // A section of an unscored framework is complete when every item is answered.
+            let scored = proposed.is_some() || not_scored || !fw.scored;
             let (status, tag) = if review > 0 {
                 ("Needs review", "govuk-tag--yellow")
             } else if answered == questions && scored {
@@ -107,12 +115,16 @@ pub(super) async fn task_list(
         may_review: policy::allows(&who, Action::Review, object(&head)),
         may_import,
         chrome: Chrome::new(Some(&who), "/assessments"),
-        state_label: state_label(&head.state),
+        state_label: state_label_of(head.channel, &head.state),
         head,
+        fw,
         tasks,
         completed,
         may_submit,
         notice: match done.done.as_deref() {
+            Some("submitted") if fw.kind == Instrument::ChannelStatement => {
+                Some("The statement has been submitted to the Home Office's Channel team.")
+            }
             Some("submitted") => {
                 Some("The self-assessment has been submitted to your regional adviser.")
             }

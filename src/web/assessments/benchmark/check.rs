@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
+use super::super::Words;
 use super::super::actions::check_fields;
 use super::super::{ACTION_STATUSES, MAX_EVIDENCE, field_id, object, read_rag};
 use super::{Extra, Intent, Typed};
@@ -12,8 +13,8 @@ use crate::auth::Principal;
 use crate::auth::policy::{self, Action};
 use crate::db;
 use crate::db::assessments::{Answer, Benchmark, Head, Save};
-use crate::domain::{Status, files};
-use crate::framework::Section;
+use crate::domain::files;
+use crate::framework::{Framework, Requirement, Section};
 use crate::scoring;
 use crate::web::forms::{Errors, Upload};
 
@@ -56,26 +57,35 @@ fn normal_prompts(prompts: Vec<String>) -> Vec<String> {
     }
 }
 
-/// Checks the benchmark's own fields; returns what to save, adding any errors. A carried
-/// forward question stays to be reviewed until it has a status.
+/// The longest value of an item's own field (a name, an email address).
+const MAX_FIELD: usize = 254;
+
+/// Checks the section's own fields; returns what to save, adding any errors. A carried
+/// forward item stays to be reviewed until it has a rating. `improved` names the items with
+/// an action that has a timescale (including one typed on this page).
 fn check_typed(
+    fw: &Framework,
     section: &Section,
     typed: &Typed,
     stored: &Benchmark,
+    improved: &BTreeSet<String>,
     rags: &scoring::RagMapping,
     errors: &mut Errors,
 ) -> Save {
+    let words = Words::of(fw);
+    let scale = if fw.scored { "status" } else { "rating" };
     let mut answers = Vec::with_capacity(section.items.len());
     for item in &section.items {
         let id = field_id(&item.code);
-        let status = match typed.statuses.get(&item.code).map(String::as_str) {
+        let what = format!("{} {}", words.item_lower, item.code);
+        let rating = match typed.statuses.get(&item.code).map(String::as_str) {
             None | Some("") => None,
-            Some(s) => match s.parse::<Status>() {
-                Ok(s) => Some(s.code().to_owned()),
-                Err(_) => {
+            Some(s) => match fw.rating(s) {
+                Some(r) => Some(r),
+                None => {
                     errors.add(
                         format!("{id}-status"),
-                        format!("Choose a status for question {} from the list", item.code),
+                        format!("Choose a {scale} for {what} from the list"),
                     );
                     None
                 }
@@ -85,13 +95,70 @@ fn check_typed(
         if evidence.chars().count() > MAX_EVIDENCE {
             errors.add(
                 format!("{id}-evidence"),
-                format!(
-                    "The evidence for question {} must be {MAX_EVIDENCE} characters or fewer",
-                    item.code
-                ),
+                format!("The evidence for {what} must be {MAX_EVIDENCE} characters or fewer"),
             );
         }
-        let prompt_evidence: Vec<String> = (0..item.prompts.len())
+        if let Some(r) = rating {
+            if evidence.trim().is_empty() && r.requires(Requirement::Details) {
+                errors.add(
+                    format!("{id}-evidence"),
+                    format!(
+                        "Give the further details behind the {} rating of {what}",
+                        r.label
+                    ),
+                );
+            }
+            if evidence.trim().is_empty() && r.requires(Requirement::Reason) {
+                errors.add(
+                    format!("{id}-evidence"),
+                    format!("Say why {what} is {}", r.label),
+                );
+            }
+            if r.requires(Requirement::Improvement) && !improved.contains(&item.code) {
+                errors.add(
+                    format!("{id}-status"),
+                    format!(
+                        "Add an {} for {what} with a {}: a {} rating needs one",
+                        words.action_lower,
+                        words.target.to_lowercase(),
+                        r.label
+                    ),
+                );
+            }
+        }
+        let mut fields = std::collections::BTreeMap::new();
+        for f in &item.fields {
+            let value = typed
+                .fields
+                .get(&(item.code.clone(), f.code.clone()))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default();
+            let field = format!("{id}-{}", f.code.replace('_', "-"));
+            if value.chars().count() > MAX_FIELD {
+                errors.add(
+                    &field,
+                    format!("{} must be {MAX_FIELD} characters or fewer", f.label),
+                );
+            } else if f.email && !value.is_empty() && !crate::web::forms::is_email(&value) {
+                errors.add(
+                    &field,
+                    format!(
+                        "Enter {} as an email address, like name@council.gov.uk",
+                        f.label.to_lowercase()
+                    ),
+                );
+            }
+            if !value.is_empty() {
+                fields.insert(f.code.clone(), value);
+            }
+        }
+        let status = rating.map(|r| r.code.clone());
+        let prompts = if fw.prompts_are_footnotes {
+            0
+        } else {
+            item.prompts.len()
+        };
+        let prompt_evidence: Vec<String> = (0..prompts)
             .map(|i| {
                 typed
                     .prompts
@@ -115,6 +182,7 @@ fn check_typed(
             status,
             evidence,
             prompt_evidence: normal_prompts(prompt_evidence),
+            fields,
         });
     }
     let known: BTreeSet<&str> = section
@@ -215,6 +283,7 @@ pub(super) struct Plan {
 pub(super) fn plan(
     who: &Principal,
     head: &Head,
+    fw: &Framework,
     section: &Section,
     stored: &db::assessments::BenchmarkPage,
     typed: &Typed,
@@ -231,7 +300,27 @@ pub(super) fn plan(
     let of_page = |id: &Uuid| stored.actions.iter().find(|a| a.id == *id);
 
     if editable {
-        let save = check_typed(section, typed, &stored.benchmark, rags, errors);
+        // Items with an action that has a timescale: stored and still to be done, or typed here.
+        let mut improved: BTreeSet<String> = stored
+            .actions
+            .iter()
+            .filter(|a| !a.target_text.trim().is_empty() && a.status != "cancelled")
+            .filter_map(|a| a.item_code.clone())
+            .collect();
+        if !extra.new_action.target.trim().is_empty()
+            && !extra.new_action.description.trim().is_empty()
+        {
+            improved.insert(extra.new_action.place.clone());
+        }
+        let save = check_typed(
+            fw,
+            section,
+            typed,
+            &stored.benchmark,
+            &improved,
+            rags,
+            errors,
+        );
         if save != stored_save(&stored.benchmark) {
             plan.benchmark = Some(save);
         }

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::actions::{ActionTyped, already_past};
 use super::attachments::human_size;
 use super::{
-    ACTION_STATUSES, Done, RAGS, action_status_label, field_id, framework, object, rag_label,
+    ACTION_STATUSES, Done, RAGS, Words, action_status_label, field_id, framework, object, rag_label,
 };
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -29,9 +29,9 @@ use crate::auth::policy::{self, Action};
 use crate::auth::session::ClientIp;
 use crate::db;
 use crate::db::assessments::{Answer, Benchmark, Head};
-use crate::domain::{Score, Status};
+use crate::domain::Score;
 use crate::error::{AppError, AppResult};
-use crate::framework::{Block, Item, ItemKind, Section, blocks};
+use crate::framework::{Block, Framework, Item, ItemKind, Section, blocks};
 use crate::scoring::{self, Record, Suggestion};
 use crate::web::chrome::Chrome;
 use crate::web::forms::{Errors, Fields};
@@ -45,6 +45,8 @@ struct Typed {
     statuses: BTreeMap<String, String>,
     evidence: BTreeMap<String, String>,
     prompts: BTreeMap<(String, usize), String>,
+    /// An item's own fields: (item code, field code) → value.
+    fields: BTreeMap<(String, String), String>,
     criteria: BTreeSet<String>,
     rag: String,
     proposed: String,
@@ -67,6 +69,10 @@ impl Typed {
             t.evidence.insert(a.code.clone(), a.evidence.clone());
             for (i, p) in a.prompt_evidence.iter().enumerate() {
                 t.prompts.insert((a.code.clone(), i), p.clone());
+            }
+            for (field, value) in &a.fields {
+                t.fields
+                    .insert((a.code.clone(), field.clone()), value.clone());
             }
         }
         t
@@ -97,6 +103,12 @@ impl Typed {
         for (code, value) in fields.with_prefix("evidence-") {
             t.evidence.insert(code.to_owned(), value.to_owned());
         }
+        for (rest, value) in fields.with_prefix("field-") {
+            if let Some((code, field)) = rest.split_once('-') {
+                t.fields
+                    .insert((code.to_owned(), field.to_owned()), value.to_owned());
+            }
+        }
         for (rest, value) in fields.with_prefix("prompt-") {
             if let Some((code, index)) = rest.rsplit_once('-') {
                 if let Ok(index) = index.parse::<usize>() {
@@ -123,7 +135,11 @@ impl Typed {
             statuses: self
                 .statuses
                 .iter()
-                .filter_map(|(code, s)| s.parse::<Status>().ok().map(|s| (code.clone(), s)))
+                .filter_map(|(code, s)| {
+                    s.parse::<crate::domain::Status>()
+                        .ok()
+                        .map(|s| (code.clone(), s))
+                })
                 .collect(),
             not_scored: self.proposed == "not_scored" && section.may_be_not_scored,
         }
@@ -236,6 +252,22 @@ struct PromptView {
     value: String,
 }
 
+/// An item's own field (a named chair, their email), as typed.
+struct FieldView {
+    label: String,
+    name: String,
+    id: String,
+    value: String,
+    email: bool,
+}
+
+/// A choice of the framework's answer scale, with its definition as a hint.
+struct RatingView {
+    code: String,
+    label: String,
+    definition: String,
+}
+
 struct QuestionView<'a> {
     item: &'a Item,
     id: String,
@@ -244,6 +276,9 @@ struct QuestionView<'a> {
     status: String,
     evidence: String,
     prompts: Vec<PromptView>,
+    /// The item's footnotes, where its prompts are footnotes.
+    footnotes: Vec<String>,
+    fields: Vec<FieldView>,
     needs_review: bool,
     theirs: Option<Answer>,
     /// The question's actions and attachments, by index into the page's lists.
@@ -314,11 +349,14 @@ struct ActionView {
 struct BenchmarkPage<'a> {
     chrome: Chrome,
     head: Head,
+    words: Words,
     section: &'a Section,
+    /// The label of each item's evidence box.
+    evidence_label: String,
     guidance: Vec<Block>,
     questions: Vec<QuestionView<'a>>,
     levels: Vec<LevelView>,
-    statuses: Vec<Status>,
+    ratings: Vec<RatingView>,
     suggestion: Suggestion,
     suggested_label: String,
     typed: Typed,
@@ -363,8 +401,23 @@ impl BenchmarkPage<'_> {
     fn rag_label(&self, code: &str) -> &'static str {
         rag_label(code)
     }
-    fn status_label(&self, code: &str) -> &'static str {
-        code.parse::<Status>().map_or("None", |s| s.label())
+    fn status_label(&self, code: &str) -> String {
+        self.ratings
+            .iter()
+            .find(|r| r.code == code)
+            .map_or_else(|| "None".to_owned(), |r| r.label.clone())
+    }
+    /// The id of a radio: the first takes the field's own id (the error summary links to it).
+    fn choice_id(&self, field: &str, first: &bool, code: &str) -> String {
+        if *first {
+            field.to_owned()
+        } else {
+            format!("{field}-{code}")
+        }
+    }
+    /// An item's notice beside its fields.
+    fn notice<'b>(&self, q: &'b QuestionView<'_>) -> Option<&'b str> {
+        q.item.fields_notice.as_deref()
     }
     fn criterion_text(&self, id: &str) -> String {
         self.levels
@@ -378,6 +431,7 @@ impl BenchmarkPage<'_> {
 /// What the page is made from, besides what is stored.
 struct Draft<'a> {
     head: Head,
+    fw: &'a Framework,
     section: &'a Section,
     typed: Typed,
     extra: Extra,
@@ -394,6 +448,7 @@ fn page<'a>(
 ) -> BenchmarkPage<'a> {
     let Draft {
         head,
+        fw,
         section,
         typed,
         extra,
@@ -463,8 +518,29 @@ fn page<'a>(
             let files: Vec<usize> = (0..attachments.len())
                 .filter(|&i| attachments[i].file.item_code.as_deref() == Some(&item.code))
                 .collect();
+            let footnotes = fw.prompts_are_footnotes;
             QuestionView {
                 item,
+                footnotes: if footnotes {
+                    item.prompts.clone()
+                } else {
+                    Vec::new()
+                },
+                fields: item
+                    .fields
+                    .iter()
+                    .map(|f| FieldView {
+                        label: f.label.clone(),
+                        name: format!("field-{}-{}", item.code, f.code),
+                        id: format!("{id}-{}", f.code.replace('_', "-")),
+                        value: typed
+                            .fields
+                            .get(&(item.code.clone(), f.code.clone()))
+                            .cloned()
+                            .unwrap_or_default(),
+                        email: f.email,
+                    })
+                    .collect(),
                 kind: item.kind.map_or("", ItemKind::label),
                 expectation: item.kind == Some(ItemKind::Expectation),
                 status: typed.statuses.get(&item.code).cloned().unwrap_or_default(),
@@ -472,6 +548,7 @@ fn page<'a>(
                 prompts: item
                     .prompts
                     .iter()
+                    .filter(|_| !footnotes)
                     .enumerate()
                     .map(|(i, text)| PromptView {
                         text: text.clone(),
@@ -533,11 +610,24 @@ fn page<'a>(
     BenchmarkPage {
         chrome: Chrome::new(Some(who), "/assessments"),
         head,
+        words: Words::of(fw),
+        evidence_label: section
+            .evidence_label
+            .clone()
+            .unwrap_or_else(|| "Evidence".to_owned()),
         section,
         guidance: section.guidance.as_deref().map(blocks).unwrap_or_default(),
         questions,
         levels,
-        statuses: Status::ALL.to_vec(),
+        ratings: fw
+            .ratings
+            .iter()
+            .map(|r| RatingView {
+                code: r.code.clone(),
+                label: r.label.clone(),
+                definition: r.definition.clone().unwrap_or_default(),
+            })
+            .collect(),
         suggestion,
         suggested_label,
         typed,
@@ -586,12 +676,22 @@ const DONE: [(&str, &str); 10] = [
     ("nothing", "There were no changes to save."),
 ];
 
+/// The section at `n`, when the address names the framework's own kind of section
+/// (`/benchmarks/3` for a benchmark, `/key-areas/3` for a key area of control).
+pub(super) fn section_at<'a>(fw: &'a Framework, path: &str, n: u32) -> AppResult<&'a Section> {
+    if !path.contains(&format!("/{}/", fw.section_path)) {
+        return Err(AppError::NotFound);
+    }
+    fw.section(n).ok_or(AppError::NotFound)
+}
+
 pub(super) async fn show(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     who: Principal,
     Path((id, n)): Path<(Uuid, u32)>,
     Query(done): Query<Done>,
+    uri: axum::http::Uri,
 ) -> AppResult<Response> {
     // Only shown: the kept copies serve (saving asks the database afresh).
     let head = state
@@ -600,8 +700,8 @@ pub(super) async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     authorise_or_hide(&state, &who, ip, Action::ViewAssessment, object(&head)).await?;
-    let fw = framework(&state)?;
-    let section = fw.section(n).ok_or(AppError::NotFound)?;
+    let fw = framework(&state, &head)?;
+    let section = section_at(fw, uri.path(), n)?;
     let editable = policy::allows(&who, Action::EditBenchmark(n as i32), object(&head));
     let people_of = editable.then_some(head.organisation_id);
     let stored = state
@@ -612,6 +712,7 @@ pub(super) async fn show(
     let typed = Typed::from_stored(&stored.benchmark);
     let draft = Draft {
         head,
+        fw,
         section,
         typed,
         extra: Extra::default(),

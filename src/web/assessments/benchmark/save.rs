@@ -18,8 +18,8 @@ use crate::auth::policy::{self, Action};
 use crate::auth::session::ClientIp;
 use crate::db;
 use crate::db::assessments::Head;
-use crate::error::{AppError, AppResult};
-use crate::framework::Section;
+use crate::error::AppResult;
+use crate::framework::{Framework, Section};
 use crate::web::account::event;
 use crate::web::forms::{Errors, Fields};
 use crate::web::guard::authorise;
@@ -59,10 +59,11 @@ pub(in crate::web::assessments) async fn save(
     Path((id, n)): Path<(Uuid, u32)>,
     request: Request,
 ) -> AppResult<Response> {
+    let path = request.uri().path().to_owned();
     let mut fields = Fields::read(request).await;
     let head = visible_head(&state, &who, ip, id).await?;
-    let fw = framework(&state)?;
-    let section = fw.section(n).ok_or(AppError::NotFound)?;
+    let fw = framework(&state, &head)?;
+    let section = super::section_at(fw, &path, n)?;
     let obj = object(&head);
     let editable = policy::allows(&who, Action::EditBenchmark(n as i32), obj);
     let scores = policy::allows(&who, Action::ScoreBenchmark(n as i32), obj);
@@ -93,6 +94,7 @@ pub(in crate::web::assessments) async fn save(
     let plan = plan(
         &who,
         &head,
+        fw,
         section,
         &stored,
         &typed,
@@ -106,6 +108,7 @@ pub(in crate::web::assessments) async fn save(
         dedupe(&mut errors);
         let draft = Draft {
             head,
+            fw,
             section,
             typed,
             extra,
@@ -146,7 +149,7 @@ pub(in crate::web::assessments) async fn save(
             }
             Err(db::assessments::Conflict) => {
                 tx.rollback().await?;
-                return conflict(&state, &who, head, section, typed, extra).await;
+                return conflict(&state, &who, head, fw, section, typed, extra).await;
             }
         }
     }
@@ -180,6 +183,7 @@ pub(in crate::web::assessments) async fn save(
             );
             let draft = Draft {
                 head,
+                fw,
                 section,
                 typed,
                 extra,
@@ -263,11 +267,7 @@ pub(in crate::web::assessments) async fn save(
     if done.is_empty() {
         done.push("nothing");
     }
-    Ok(Redirect::to(&format!(
-        "/assessments/{id}/benchmarks/{n}?done={}",
-        done.join(",")
-    ))
-    .into_response())
+    Ok(Redirect::to(&format!("{}?done={}", head.section_href(n), done.join(","))).into_response())
 }
 
 /// Someone saved the benchmark in between: their version beside this person's typing, which
@@ -276,6 +276,7 @@ async fn conflict(
     state: &AppState,
     who: &Principal,
     head: Head,
+    fw: &Framework,
     section: &Section,
     mut typed: Typed,
     extra: Extra,
@@ -298,6 +299,7 @@ async fn conflict(
     errors.add("conflict", format!("{} saved this benchmark at {} while you were editing it, so nothing on this page was saved. Nothing has been lost: your changes are in the form, with their version beside them. Keep what you want and save again.", theirs.by, theirs.at));
     let draft = Draft {
         head,
+        fw,
         section,
         typed,
         extra,
