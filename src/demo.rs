@@ -112,6 +112,20 @@ pub fn people() -> Vec<DemoPerson> {
             place: Some("ashbridge"),
             sections: &[],
         },
+        DemoPerson {
+            email: "signatory@ashbridge.example",
+            name: "Dr Helen Marsh",
+            role: Role::Signatory,
+            place: Some("ashbridge"),
+            sections: &[],
+        },
+        DemoPerson {
+            email: "channel@homeoffice.example",
+            name: "Grace Adeyemi",
+            role: Role::ChannelTeam,
+            place: None,
+            sections: &[],
+        },
     ];
     const LEADS: [(&str, &str, &str); 7] = [
         ("lead@ashbridge.example", "Priya Shah", "ashbridge"),
@@ -166,7 +180,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
             .with_context(|| format!("creating demo user {}", person.email))?;
         let (organisation, region) = match (person.role, person.place) {
             (Role::Adviser, Some(slug)) => (None, places::region_id(&mut tx, slug).await?),
-            (Role::Admin, _) | (_, None) => (None, None),
+            (Role::Admin | Role::ChannelTeam, _) | (_, None) => (None, None),
             (_, Some(slug)) => (places::organisation_id(&mut tx, slug).await?, None),
         };
         let sections = (person.role == Role::Contributor).then_some(person.sections);

@@ -272,7 +272,15 @@ async fn the_check_page_lists_what_the_home_office_needs_before_submission(pool:
     let statement = started(&mut lead).await;
     let check = lead.get(&format!("{statement}/check")).await.html();
     let gaps = texts(&check, "#must-fix li");
-    assert_eq!(gaps.len(), 36, "every statement needs a rating: {gaps:?}");
+    assert_eq!(
+        gaps.len(),
+        37,
+        "every statement needs a rating, and a signature: {gaps:?}"
+    );
+    assert_eq!(
+        gaps[36],
+        "The Channel Panel assurance statement has not been signed by the council's signatory"
+    );
     assert_eq!(gaps[0], "Statement 1.1 has no rating");
     assert!(
         texts(&check, "#worth-checking li")
@@ -290,11 +298,415 @@ async fn the_check_page_lists_what_the_home_office_needs_before_submission(pool:
     .await
     .expect("all green");
     let check = lead.get(&format!("{statement}/check")).await.html();
-    assert!(texts(&check, "#must-fix li").is_empty());
+    assert_eq!(
+        texts(&check, "#must-fix li").len(),
+        1,
+        "only the signature is left"
+    );
     let rows = texts(&check, ".govuk-summary-list__row");
     assert!(
         rows[0].contains("5 of 5 statements rated") && !rows[0].contains("score"),
         "{}",
         rows[0]
+    );
+}
+
+/// Rates every statement of the statement Green (the lead's typing, in one go per key area).
+async fn all_green(lead: &mut Client, statement: &str) {
+    for n in 1..=5 {
+        let page = format!("{statement}/key-areas/{n}");
+        let html = lead.get(&page).await.html();
+        let codes: Vec<String> = texts(&html, ".app-question__code");
+        let changes: Vec<(String, String)> = codes
+            .iter()
+            .map(|c| (format!("status-{c}"), "green".to_owned()))
+            .collect();
+        let pairs: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let saved = lead
+            .submit_page(
+                &page,
+                &format!("form[action$='/key-areas/{n}']"),
+                &pairs,
+                "save",
+            )
+            .await;
+        assert_eq!(saved.status, 303, "key area {n}: {:?}", errors(&saved));
+    }
+}
+
+#[sqlx::test]
+async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [16, 4, 0, 1]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let statement = started(&mut lead).await;
+    all_green(&mut lead, &statement).await;
+    // Not signed: not submitted.
+    let refused = lead.post(&format!("{statement}/submit"), &[]).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        texts(&refused.html(), "#must-fix li")
+            .iter()
+            .any(|g| g.contains("has not been signed"))
+    );
+
+    // The signatory cannot sign before it is asked for, nor change a rating.
+    let mut signatory = signed_in(&router, "signatory@ashbridge.example").await;
+    let sign_page = signatory.get(&format!("{statement}/sign-off")).await.html();
+    assert!(texts(&sign_page, ".govuk-inset-text")[0].contains("has not asked for sign-off"));
+    let changed = signatory
+        .post(
+            &format!("{statement}/key-areas/1"),
+            &[("version", "2"), ("status-1.1", "red")],
+        )
+        .await;
+    assert_eq!(
+        changed.status, 403,
+        "the signatory reads, and does not change ratings"
+    );
+    assert_eq!(
+        lead.post(&format!("{statement}/sign-off"), &[("declare", "yes")])
+            .await
+            .status,
+        403,
+        "the lead does not sign"
+    );
+
+    let asked = lead
+        .post(&format!("{statement}/sign-off/request"), &[])
+        .await;
+    assert_eq!(
+        location(&asked),
+        format!("{statement}?done=sign-off-requested")
+    );
+    let sign = |panel: &'static str, with: &'static str, declare: &'static str| {
+        vec![
+            ("name", "Dr Helen Marsh"),
+            ("position", "Chief Executive"),
+            ("local_authority", "Ashbridge Borough Council"),
+            ("panel", panel),
+            ("combined_with", with),
+            ("declare", declare),
+        ]
+    };
+    let bad = signatory
+        .post(&format!("{statement}/sign-off"), &sign("combined", "", ""))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(
+        errors(&bad),
+        [
+            "Name the other authorities the combined panel serves",
+            "Confirm the declaration to sign the statement"
+        ]
+    );
+    assert_eq!(
+        support::attr(&bad.html(), "#position", "value").as_deref(),
+        Some("Chief Executive"),
+        "typing kept"
+    );
+    let signed = signatory
+        .post(&format!("{statement}/sign-off"), &sign("single", "", "yes"))
+        .await;
+    assert_eq!(
+        location(&signed),
+        format!("{statement}/statement?done=signed")
+    );
+    let printed = lead.get(&format!("{statement}/statement")).await.html();
+    let signature = texts(&printed, "#signature")[0].clone();
+    assert!(
+        signature.contains("Dr Helen Marsh")
+            && signature.contains("Chief Executive")
+            && signature.contains("Single local authority panel"),
+        "{signature}"
+    );
+    assert!(
+        signature.contains("signatory@ashbridge.example"),
+        "recorded with the account: {signature}"
+    );
+
+    // A changed rating voids the signature, and both are told.
+    let page = format!("{statement}/key-areas/5");
+    let amber = lead
+        .submit_page(
+            &page,
+            "form[action$='/key-areas/5']",
+            &[
+                ("status-5.2", "amber"),
+                (
+                    "evidence-5.2",
+                    "These are in draft for sign-up by each organisation.",
+                ),
+                ("new-action-question", "5.2"),
+                (
+                    "new-action-description",
+                    "Publish the updated privacy notices",
+                ),
+                ("new-action-target", "Sept 21"),
+            ],
+            "add-action",
+        )
+        .await;
+    assert_eq!(amber.status, 303, "{:?}", errors(&amber));
+    let tasks = lead.get(&statement).await.html();
+    assert!(
+        texts(&tasks, "#sign-off ~ .govuk-warning-text")[0].contains("The signature was voided")
+    );
+    let sign_page = signatory.get(&format!("{statement}/sign-off")).await.html();
+    assert!(texts(&sign_page, "#signature")[0].contains("A signature was voided"));
+    assert_eq!(
+        lead.post(&format!("{statement}/submit"), &[]).await.status,
+        422,
+        "voided: not submitted"
+    );
+
+    // Signed again (the lead asks again), and submitted.
+    lead.post(&format!("{statement}/sign-off/request"), &[])
+        .await;
+    let signed = signatory
+        .post(&format!("{statement}/sign-off"), &sign("single", "", "yes"))
+        .await;
+    assert_eq!(signed.status, 303);
+    let submitted = lead.post(&format!("{statement}/submit"), &[]).await;
+    assert_eq!(location(&submitted), format!("{statement}?done=submitted"));
+
+    // The Channel team finds it in the grid, returns it, and then accepts it.
+    let mut team = signed_in(&router, "channel@homeoffice.example").await;
+    let grid = team.get("/channel").await;
+    assert_eq!(grid.status, 200);
+    let html = grid.html();
+    let row = texts(&html, "#grid tbody tr")
+        .into_iter()
+        .find(|r| r.contains("Ashbridge"))
+        .expect("Ashbridge in the grid");
+    assert!(row.contains("Submitted") && row.contains(" A "), "{row}");
+    let amber_by_area = texts(&html, "#by-area tbody tr");
+    assert!(
+        amber_by_area[4].ends_with("1 0"),
+        "one Amber in key area 5: {amber_by_area:?}"
+    );
+    let only_red = team.get("/channel?rating=red").await.html();
+    assert!(
+        !texts(&only_red, "#grid tbody tr")
+            .iter()
+            .any(|r| r.contains("Ashbridge")),
+        "no Red at Ashbridge"
+    );
+    let review = format!("{statement}/channel-review");
+    let no_reason = team
+        .post(&review, &[("intent", "return"), ("reason", "")])
+        .await;
+    assert_eq!(
+        errors(&no_reason),
+        ["Say why the statement is being returned, so the council knows what to change"]
+    );
+    let returned = team
+        .post(
+            &review,
+            &[
+                ("intent", "return"),
+                (
+                    "reason",
+                    "Statement 5.4: say when the uploads will be complete.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(location(&returned), format!("{review}?done=returned"));
+    let history = lead.get(&format!("{statement}/history")).await.html();
+    let changes = texts(&history, "tbody tr");
+    assert!(
+        changes.iter().any(
+            |c| c.contains("Returned to the council by the Channel team")
+                && c.contains("Statement 5.4")
+        ),
+        "{changes:?}"
+    );
+    // Nothing changed since signing: the signature stands, and it goes back.
+    let again = lead.post(&format!("{statement}/submit"), &[]).await;
+    assert_eq!(again.status, 303);
+    let accepted = team
+        .post(&review, &[("intent", "accept"), ("reason", "")])
+        .await;
+    assert_eq!(location(&accepted), format!("{review}?done=accepted"));
+    let tasks = lead.get(&statement).await.html();
+    assert!(texts(&tasks, ".govuk-summary-list__value .govuk-tag")[0].contains("Accepted"));
+    // The team changes no council's statement.
+    let edit = team
+        .post(
+            &format!("{statement}/key-areas/1"),
+            &[("version", "1"), ("status-1.1", "red")],
+        )
+        .await;
+    assert_eq!(edit.status, 403);
+    let history = lead.get(&format!("{statement}/history")).await.html();
+    assert!(
+        texts(&history, "tbody tr")
+            .iter()
+            .any(|c| c.contains("Accepted by the Channel team"))
+    );
+
+    // The statement as a Word document: unzipped, then laid out by LibreOffice, it holds every
+    // statement's rating, the area for improvement and the sign-off.
+    let docx = lead.get(&format!("{statement}/statement.docx")).await;
+    assert_eq!(docx.status, 200);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx.bytes.clone())).expect("a .docx");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("word/document.xml").expect("its body"),
+        &mut xml,
+    )
+    .expect("text");
+    assert_eq!(xml.matches(">Green<").count(), 35, "35 Green and one Amber");
+    assert_eq!(xml.matches(">Amber<").count(), 1);
+    assert!(
+        !xml.contains(">Draft<"),
+        "an accepted statement is not marked draft"
+    );
+    let pdf = support::office::to_pdf(&docx.bytes, "channel-statement.docx");
+    let html = lead.get(&format!("{statement}/statement")).await.html();
+    for row in texts(&html, ".app-statement tbody tr") {
+        let code = row.split_whitespace().next().unwrap_or_default().to_owned();
+        assert!(pdf.shows(&code), "{code} is in the PDF");
+    }
+    for text in [
+        "5.2 Local Data Protection Information Notices",
+        "Publish the updated privacy notices (Sept 21)",
+        "These are in draft for sign-up by each organisation.",
+        "Signed: Dr Helen Marsh",
+        "Position: Chief Executive",
+        "Single or combined panel: Single local authority panel",
+        "This assurance statement provides an accurate assessment",
+    ] {
+        assert!(pdf.shows(text), "{text} is in the PDF");
+    }
+    assert!(pdf.pages >= 4, "{} pages", pdf.pages);
+    support::office::pages_as_png(&pdf.pdf, "channel-statement-docx");
+}
+
+#[sqlx::test]
+async fn every_statement_route_answers_each_role_as_the_policy_says(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [16, 5, 0, 1]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let s = started(&mut lead).await;
+    let pages = [
+        s.clone(),
+        format!("{s}/key-areas/1"),
+        format!("{s}/statement"),
+        format!("{s}/check"),
+        format!("{s}/history"),
+    ];
+    // (who, sees the draft's pages, may review, may sign)
+    let people = [
+        ("contributor@ashbridge.example", true, false, false),
+        ("board@ashbridge.example", false, false, false),
+        ("owner@ashbridge.example", true, false, false),
+        ("signatory@ashbridge.example", true, false, true),
+        ("lead@brackenfield.example", false, false, false),
+        ("adviser.north-vale@homeoffice.example", true, false, false),
+        (
+            "adviser.south-weald@homeoffice.example",
+            false,
+            false,
+            false,
+        ),
+        ("channel@homeoffice.example", true, true, false),
+        ("admin@prevent-assure.example", true, true, false),
+    ];
+    for (email, sees, reviews, signs) in people {
+        let mut who = signed_in(&router, email).await;
+        for page in &pages {
+            let reply = who.get(page).await;
+            if sees {
+                assert_eq!(reply.status, 200, "{email} GET {page}");
+            } else {
+                // Another council's people (and a board member, before acceptance) find nothing.
+                assert_eq!(reply.status, 404, "{email} GET {page}");
+                assert!(!reply.body.contains("Ashbridge"), "{email} GET {page}");
+            }
+        }
+        let key_area = who.get(&format!("{s}/key-areas/1")).await.html();
+        assert!(
+            texts(&key_area, "form[action$='/key-areas/1']").is_empty(),
+            "{email}: read only"
+        );
+        let save = who
+            .post(
+                &format!("{s}/key-areas/1"),
+                &[("version", "1"), ("status-1.1", "red")],
+            )
+            .await;
+        assert!(
+            matches!(save.status.as_u16(), 403 | 404),
+            "{email} changes no rating: {}",
+            save.status
+        );
+        let review = who.get(&format!("{s}/channel-review")).await;
+        assert_eq!(
+            reviews,
+            review.status == 200,
+            "{email} GET channel-review: {}",
+            review.status
+        );
+        let grid = who.get("/channel").await;
+        assert_eq!(
+            reviews,
+            grid.status == 200,
+            "{email} GET /channel: {}",
+            grid.status
+        );
+        let sign = who.get(&format!("{s}/sign-off")).await;
+        if signs {
+            assert_eq!(sign.status, 200, "{email}");
+        } else if sees {
+            assert_eq!(
+                location(&sign),
+                format!("{s}/statement"),
+                "{email}: only reads"
+            );
+        }
+        let signed = who
+            .post(&format!("{s}/sign-off"), &[("declare", "yes")])
+            .await;
+        if !signs {
+            assert!(
+                matches!(signed.status.as_u16(), 403 | 404),
+                "{email} signs nothing: {}",
+                signed.status
+            );
+        }
+        let asked = who.post(&format!("{s}/sign-off/request"), &[]).await;
+        assert!(
+            matches!(asked.status.as_u16(), 403 | 404),
+            "{email} asks for nothing: {}",
+            asked.status
+        );
+    }
+    let untouched: (i64, i64) = sqlx::query_as(
+        "select (select count(*) from answers where rating_id is not null), (select count(*) from sign_offs)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("counts");
+    assert_eq!(untouched, (0, 0), "nothing was changed by anyone refused");
+
+    // Once accepted, a board member reads the statement.
+    sqlx::query(
+        "update assessments set state = 'published', submitted_at = now() where id = $1::uuid",
+    )
+    .bind(s.trim_start_matches("/assessments/"))
+    .execute(&pool)
+    .await
+    .expect("accepted");
+    let mut board = signed_in(&router, "board@ashbridge.example").await;
+    assert_eq!(board.get(&format!("{s}/statement")).await.status, 200);
+    let listed = texts(&board.get("/assessments").await.html(), "tbody tr");
+    assert!(
+        listed
+            .iter()
+            .any(|r| r.contains("Channel Panel assurance statement") && r.contains("Accepted")),
+        "{listed:?}"
     );
 }

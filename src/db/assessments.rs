@@ -576,7 +576,7 @@ pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<StateChange>> 
         "select occurred_at, actor_label, action, after from audit_events
          where entity_type = 'assessment' and entity_id = $1::uuid::text
            and action in ('assessment.started', 'assessment.submitted', 'assessment.review_started', 'assessment.returned',
-                        'assessment.agreed', 'assessment.published')
+                        'assessment.agreed', 'assessment.published', 'assessment.accepted')
          order by occurred_at, id",
         id
     )

@@ -5,6 +5,7 @@ pub mod assessments;
 pub mod attachments;
 pub mod audit;
 pub mod changes;
+pub mod channel;
 pub mod comments;
 pub mod dashboards;
 pub mod frameworks;

@@ -56,6 +56,9 @@ impl Chrome {
                     }
                 }
             }
+            if who.is_channel_team() || who.is_admin() {
+                links.push(("/channel".to_owned(), "Channel statements".to_owned()));
+            }
             if who.is_admin() {
                 links.push(("/national".to_owned(), "National picture".to_owned()));
                 links.push(("/admin".to_owned(), "Administration".to_owned()));

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assessments;
 pub mod audit_view;
 pub mod board;
+pub mod channel;
 pub mod charts;
 pub mod chrome;
 pub mod dashboards;
@@ -20,6 +21,7 @@ pub mod letter_templates;
 pub mod my_actions;
 pub mod people;
 pub mod review;
+pub mod statement;
 pub mod transfer;
 
 use axum::Router;
@@ -42,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .merge(people::router())
         .merge(review::router())
         .merge(letter::router())
+        .merge(statement::router())
+        .merge(channel::router())
         .merge(letter_templates::router())
         .merge(board::router())
         .merge(dashboards::router())

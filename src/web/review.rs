@@ -744,8 +744,13 @@ impl HistoryPage {
     fn what(&self, c: &StateChange) -> &'static str {
         match c.action.as_str() {
             "assessment.started" => "Started",
+            "assessment.submitted" if self.head.channel => "Submitted to the Channel team",
             "assessment.submitted" => "Submitted to the regional adviser",
+            "assessment.accepted" => "Accepted by the Channel team",
             "assessment.review_started" => "Review started",
+            "assessment.returned" if self.head.channel => {
+                "Returned to the council by the Channel team"
+            }
             "assessment.returned" => "Returned to the council",
             "assessment.agreed" => "Scores agreed",
             "assessment.published" => "Published to the council",

@@ -228,6 +228,21 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
             ),
         });
     }
+    // A statement that needs a signature is submitted only when it is signed.
+    if !fw.sign_off.is_empty() {
+        let signed = db::sign_offs::get(&state.db, head.id)
+            .await?
+            .is_some_and(|s| s.signed());
+        if !signed {
+            must_fix.push(Gap {
+                text: format!(
+                    "The {} has not been signed by the council's signatory",
+                    words.name
+                ),
+                href: format!("/assessments/{}#sign-off", head.id),
+            });
+        }
+    }
     for a in db::actions::incomplete(&state.db, head.id).await? {
         let missing = match (a.no_owner, a.no_target) {
             (true, true) => "no owner or target",
@@ -321,8 +336,11 @@ pub(super) async fn submit(
         scope_event(&mut e, &head, id);
         e.before = Some(serde_json::json!({ "state": "draft" }));
         // What was left to look at goes with the submission (the lines, not evidence).
+        // After the deadline it is still accepted, and recorded as late.
+        let late = OffsetDateTime::now_utc().date() > head.deadline;
         e.after = Some(serde_json::json!({
             "state": "submitted",
+            "late": late,
             "left_to_check": check.worth_checking.iter().map(|g| g.text.clone()).collect::<Vec<_>>(),
         }));
         db::audit::record(&mut *tx, &e).await?;

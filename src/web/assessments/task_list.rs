@@ -37,6 +37,19 @@ struct TaskListPage<'a> {
     may_import: bool,
     may_review: bool,
     notice: Option<&'static str>,
+    /// A Channel statement's sign-off, and who may ask for it or give it.
+    sign_off: Option<db::sign_offs::SignOff>,
+    may_request: bool,
+    may_sign: bool,
+}
+
+impl TaskListPage<'_> {
+    fn signed(&self) -> bool {
+        self.sign_off.as_ref().is_some_and(|s| s.signed())
+    }
+    fn when(&self, at: &time::OffsetDateTime) -> String {
+        crate::domain::long_date(at.date())
+    }
 }
 
 pub(super) async fn task_list(
@@ -111,7 +124,15 @@ pub(super) async fn task_list(
     let completed = tasks.iter().filter(|t| t.status == "Completed").count();
     let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
     let may_import = policy::allows(&who, Action::ImportAssessment, object(&head));
+    let sign_off = if fw.sign_off.is_empty() {
+        None
+    } else {
+        db::sign_offs::get(&state.db, id).await?
+    };
     let page = TaskListPage {
+        sign_off,
+        may_request: policy::allows(&who, Action::RequestSignOff, object(&head)),
+        may_sign: policy::allows(&who, Action::SignOff, object(&head)),
         may_review: policy::allows(&who, Action::Review, object(&head)),
         may_import,
         chrome: Chrome::new(Some(&who), "/assessments"),
@@ -129,6 +150,9 @@ pub(super) async fn task_list(
                 Some("The self-assessment has been submitted to your regional adviser.")
             }
             Some("imported") => Some("The workbook has been imported."),
+            Some("sign-off-requested") => Some(
+                "Sign-off has been asked for: the council's signatory can now read and sign the statement.",
+            ),
             _ => None,
         },
     };

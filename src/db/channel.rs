@@ -1,0 +1,59 @@
+//! The Channel team's national view of the statements: every council's ratings in one statement.
+
+use sqlx::PgPool;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// One council's line of the grid.
+#[derive(Debug, Clone)]
+pub struct GridRow {
+    pub organisation_slug: String,
+    pub organisation_name: String,
+    pub region_slug: String,
+    pub region_name: String,
+    pub assessment: Option<Uuid>,
+    pub state: Option<String>,
+    pub submitted_at: Option<OffsetDateTime>,
+    pub deadline: Date,
+    /// Each statement's rating code in framework order ('' for none); empty until submitted.
+    pub ratings: Vec<String>,
+}
+
+/// Every council (of one region, or all) with its statement for the cycle: the ratings only
+/// of statements submitted or accepted. One statement, however many councils.
+pub async fn grid(
+    pool: &PgPool,
+    cycle: Uuid,
+    framework_code: &str,
+    region_slug: &str,
+) -> sqlx::Result<Vec<GridRow>> {
+    sqlx::query_as!(
+        GridRow,
+        r#"select o.slug as organisation_slug, o.name as organisation_name,
+                  r.slug as region_slug, r.name as region_name,
+                  a.id as "assessment?", a.state as "state?", a.submitted_at as "submitted_at?",
+                  coalesce(cf.deadline, c.deadline) as "deadline!",
+                  coalesce(rt.ratings, '{}') as "ratings!"
+           from organisations o
+           join regions r on r.id = o.region_id
+           join cycles c on c.id = $1
+           left join cycle_frameworks cf on cf.cycle_id = c.id and cf.framework_code = $2
+           left join assessments a on a.organisation_id = o.id and a.cycle_id = c.id
+                and a.framework_id = (select id from frameworks where code = $2)
+           left join lateral (
+               select array_agg(coalesce(g.code, '') order by s.number, i.position) as ratings
+               from answers an
+               join items i on i.id = an.item_id
+               join sections s on s.id = i.section_id
+               left join ratings g on g.id = an.rating_id
+               where an.assessment_id = a.id and a.state <> 'draft'
+           ) rt on true
+           where ($3 = '' or r.slug = $3)
+           order by r.name, o.name"#,
+        cycle,
+        framework_code,
+        region_slug
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,296 @@
+//! Issue 16 in headless Chromium: the lead fills the Channel statement (a Red without details
+//! refused with the error summary, an Amber with details and an improvement "Sept 21", an N/A
+//! with its reason), asks for sign-off; the signatory signs; a changed rating voids the
+//! signature; signed again and submitted; the Channel team finds it in the grid, returns it,
+//! the lead resubmits, the team accepts it. Every page on the way is axe-checked and
+//! photographed.
+
+mod support;
+
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::browser::{Browser, choose, click, fill, submit, text, texts};
+
+async fn sign_in(browser: &Browser, email: &str) {
+    browser.goto("/login").await;
+    fill(&browser.client, "#email", email).await;
+    fill(&browser.client, "#password", DEMO_PASSWORD).await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    text(&browser.client, ".app-header__user").await;
+}
+
+async fn sign_out(browser: &Browser) {
+    submit(&browser.client, ".app-header__signout button").await;
+}
+
+/// The number of statements in each key area of the 2020/21 statement.
+const AREAS: [(u32, u32); 5] = [(1, 5), (2, 5), (3, 6), (4, 15), (5, 5)];
+
+async fn save(browser: &Browser) {
+    submit(
+        &browser.client,
+        "main form button[name=intent][value=save]:not(.govuk-visually-hidden)",
+    )
+    .await;
+}
+
+#[sqlx::test]
+async fn a_statement_is_filled_signed_voided_signed_again_submitted_returned_and_accepted(
+    pool: PgPool,
+) {
+    let browser = Browser::start(support::demo_state(pool.clone()).await).await;
+    let c = &browser.client;
+    sign_in(&browser, "lead@ashbridge.example").await;
+    browser.goto("/assessments").await;
+    click(c, "#from-ashbridge-channel-aas-2020-blank").await;
+    submit(
+        c,
+        "form:has(#from-ashbridge-channel-aas-2020-blank) button[type=submit]",
+    )
+    .await;
+    assert!(
+        text(c, "h1")
+            .await
+            .starts_with("Channel Panel assurance statement")
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("channel-task-list").await;
+    let statement = c
+        .current_url()
+        .await
+        .expect("the address")
+        .path()
+        .to_owned();
+
+    // Key area 2: a Red with no details is refused, and the error summary says why.
+    browser.goto(&format!("{statement}/key-areas/2")).await;
+    browser.assert_accessible().await;
+    click(c, "#q2-4-status-red").await;
+    save(&browser).await;
+    let summary = text(c, ".govuk-error-summary").await;
+    assert!(
+        summary.contains("Give the further details behind the Red rating of statement 2.4"),
+        "{summary}"
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("channel-key-area-red-refused").await;
+    // Amber with its details and an area for improvement, "Sept 21", with the same button.
+    click(c, "#q2-4-status-amber").await;
+    fill(
+        c,
+        "#q2-4-evidence",
+        "The escalation process is agreed but not yet published.",
+    )
+    .await;
+    for n in [1, 2, 3, 5] {
+        click(c, &format!("#q2-{n}-status")).await;
+    }
+    choose(c, "#new-action-question", "2.4").await;
+    fill(
+        c,
+        "#new-action-description",
+        "Publish the escalation process on the partnership website",
+    )
+    .await;
+    fill(
+        c,
+        "#new-action-owner",
+        "Community Safety Partnership Manager",
+    )
+    .await;
+    fill(c, "#new-action-target", "Sept 21").await;
+    submit(c, "button[value=add-action]").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("The action has been added")
+    );
+    browser.screenshot("channel-key-area-2").await;
+
+    // Key area 1: N/A with its reason; the others Green.
+    browser.goto(&format!("{statement}/key-areas/1")).await;
+    for n in 1..=4 {
+        click(c, &format!("#q1-{n}-status")).await;
+    }
+    click(c, "#q1-5-status-na").await;
+    fill(
+        c,
+        "#q1-5-evidence",
+        "Ashbridge has a single-authority panel.",
+    )
+    .await;
+    save(&browser).await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("saved")
+    );
+    for (area, count) in AREAS.iter().skip(2) {
+        browser.goto(&format!("{statement}/key-areas/{area}")).await;
+        for n in 1..=*count {
+            click(c, &format!("#q{area}-{n}-status")).await;
+        }
+        if *area == 3 {
+            fill(c, "#q3-1-chair-name", "Director of Children's Services").await;
+            fill(c, "#q3-1-chair-email", "channel.chair@ashbridge.gov.uk").await;
+        }
+        save(&browser).await;
+        assert!(
+            text(c, ".govuk-notification-banner")
+                .await
+                .contains("saved"),
+            "key area {area}"
+        );
+    }
+    browser.goto(&statement).await;
+    assert_eq!(
+        texts(c, ".govuk-task-list__status").await,
+        vec!["Completed"; 5]
+    );
+    submit(c, "#sign-off ~ form button").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("Sign-off has been asked for")
+    );
+    sign_out(&browser).await;
+
+    // The signatory reads it whole and signs.
+    sign_in(&browser, "signatory@ashbridge.example").await;
+    browser.goto(&format!("{statement}/sign-off")).await;
+    let whole = text(c, "main").await;
+    assert!(
+        whole.contains("Publish the escalation process on the partnership website (Sept 21)"),
+        "improvements shown"
+    );
+    assert!(whole.contains("Named Channel chair: Director of Children's Services"));
+    assert!(
+        texts(c, "main form input[type=radio]").await.len() == 2,
+        "no ratings to change here"
+    );
+    fill(c, "#position", "Chief Executive").await;
+    click(c, "#panel").await;
+    click(c, "#declare").await;
+    browser.assert_accessible().await;
+    browser.screenshot("channel-sign").await;
+    submit(c, "main form button[type=submit]").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("You have signed the statement")
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("channel-statement-signed").await;
+    sign_out(&browser).await;
+
+    // The lead changes a rating: the signature is void, and the page says so.
+    sign_in(&browser, "lead@ashbridge.example").await;
+    browser.goto(&format!("{statement}/key-areas/5")).await;
+    click(c, "#q5-3-status-na").await;
+    fill(
+        c,
+        "#q5-3-evidence",
+        "Channel data is stored only in the case management system.",
+    )
+    .await;
+    save(&browser).await;
+    browser.goto(&statement).await;
+    assert!(
+        text(c, "#sign-off ~ .govuk-warning-text")
+            .await
+            .contains("The signature was voided")
+    );
+    browser.screenshot("channel-signature-voided").await;
+    submit(c, "#sign-off ~ form button").await;
+    sign_out(&browser).await;
+    sign_in(&browser, "signatory@ashbridge.example").await;
+    browser.goto(&format!("{statement}/sign-off")).await;
+    assert!(
+        text(c, "#signature")
+            .await
+            .contains("A signature was voided")
+    );
+    fill(c, "#position", "Chief Executive").await;
+    click(c, "#panel").await;
+    click(c, "#declare").await;
+    submit(c, "main form button[type=submit]").await;
+    sign_out(&browser).await;
+
+    // Signed again: submitted.
+    sign_in(&browser, "lead@ashbridge.example").await;
+    browser.goto(&format!("{statement}/check")).await;
+    browser.assert_accessible().await;
+    submit(c, "main form[action$='/submit'] button").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("submitted to the Home Office's Channel team")
+    );
+    sign_out(&browser).await;
+
+    // The Channel team finds it in the grid and returns it with a reason.
+    sign_in(&browser, "channel@homeoffice.example").await;
+    browser.goto("/channel").await;
+    browser.assert_accessible().await;
+    browser.screenshot("channel-grid").await;
+    let row = texts(c, "#grid tbody tr")
+        .await
+        .into_iter()
+        .find(|r| r.contains("Ashbridge"))
+        .expect("Ashbridge");
+    assert!(row.contains("Submitted"), "{row}");
+    submit(c, "#grid a[href$='/channel-review']").await;
+    browser.assert_accessible().await;
+    browser.screenshot("channel-review").await;
+    fill(
+        c,
+        "#reason",
+        "Statement 2.4: give the date the escalation process will be published.",
+    )
+    .await;
+    submit(c, "button[value=return]").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("returned")
+    );
+    sign_out(&browser).await;
+
+    // The lead resubmits (nothing changed: the signature stands); the team accepts it.
+    sign_in(&browser, "lead@ashbridge.example").await;
+    browser.goto(&format!("{statement}/history")).await;
+    assert!(
+        text(c, "main table")
+            .await
+            .contains("Statement 2.4: give the date")
+    );
+    browser.goto(&format!("{statement}/check")).await;
+    submit(c, "main form[action$='/submit'] button").await;
+    sign_out(&browser).await;
+    sign_in(&browser, "channel@homeoffice.example").await;
+    browser.goto(&format!("{statement}/channel-review")).await;
+    submit(c, "button[value=accept]").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("accepted")
+    );
+    browser.goto("/channel").await;
+    let row = texts(c, "#grid tbody tr")
+        .await
+        .into_iter()
+        .find(|r| r.contains("Ashbridge"))
+        .expect("Ashbridge");
+    assert!(row.contains("Accepted"), "{row}");
+
+    // The printable statement holds every rating and the sign-off.
+    browser.goto(&format!("{statement}/statement")).await;
+    let printed = text(c, "main").await;
+    for code in ["1.1", "1.5", "2.4", "3.6", "4.15", "5.5"] {
+        assert!(printed.contains(code), "{code}");
+    }
+    assert!(printed.contains("Dr Helen Marsh") && printed.contains("Single local authority panel"));
+    browser.assert_accessible().await;
+    browser.screenshot("channel-statement").await;
+    browser.close().await;
+}
