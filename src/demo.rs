@@ -145,6 +145,36 @@ pub fn people() -> Vec<DemoPerson> {
             sections: &[],
         });
     }
+    // A signatory for each council besides Ashbridge's, who sign their Channel statements.
+    const SIGNATORIES: [(&str, &str, &str); 6] = [
+        (
+            "signatory@brackenfield.example",
+            "Gareth Lloyd",
+            "brackenfield",
+        ),
+        (
+            "signatory@calderbrook.example",
+            "Samira Patel",
+            "calderbrook",
+        ),
+        ("signatory@dunmere.example", "Fiona Grant", "dunmere"),
+        ("signatory@eastholme.example", "David Osei", "eastholme"),
+        (
+            "signatory@fenwick-vale.example",
+            "Claire Dunn",
+            "fenwick-vale",
+        ),
+        ("signatory@greyhaven.example", "Ian Rees", "greyhaven"),
+    ];
+    for (email, name, council) in SIGNATORIES {
+        people.push(DemoPerson {
+            email,
+            name,
+            role: Role::Signatory,
+            place: Some(council),
+            sections: &[],
+        });
+    }
     people
 }
 
@@ -206,14 +236,14 @@ pub async fn fill(pool: &PgPool) -> anyhow::Result<crate::db::sample::Filled> {
         }
     }
     drop(conn);
-    crate::db::sample::fill(
-        pool,
-        &ids,
-        DEMO_ACTIONS,
-        time::OffsetDateTime::now_utc().date(),
-    )
-    .await
-    .context("filling the demo assessments")
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut filled = crate::db::sample::fill(pool, &ids, DEMO_ACTIONS, today)
+        .await
+        .context("filling the demo assessments")?;
+    filled.statements = crate::db::sample::fill_statements(pool, &ids, today)
+        .await
+        .context("filling the demo Channel statements")?;
+    Ok(filled)
 }
 
 /// The size of a generated data set.
@@ -291,7 +321,11 @@ pub async fn generate(pool: &PgPool, scale: Scale) -> anyhow::Result<crate::db::
         councils.push(id);
     }
     tx.commit().await?;
-    crate::db::sample::fill(pool, &councils, scale.actions, today)
+    let mut filled = crate::db::sample::fill(pool, &councils, scale.actions, today)
         .await
-        .context("filling the generated assessments")
+        .context("filling the generated assessments")?;
+    filled.statements = crate::db::sample::fill_statements(pool, &councils, today)
+        .await
+        .context("filling the generated Channel statements")?;
+    Ok(filled)
 }

@@ -187,7 +187,7 @@ async fn every_form_refuses_people_it_is_not_for_and_changes_nothing(pool: PgPoo
     .fetch_one(&pool)
     .await
     .expect("counts");
-    assert_eq!((regions, users, disabled, memberships), (2, 15, 0, 15));
+    assert_eq!((regions, users, disabled, memberships), (2, 21, 0, 21));
 }
 
 #[sqlx::test]

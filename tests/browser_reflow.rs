@@ -81,7 +81,8 @@ async fn too_wide(
 /// An assessment waiting for its adviser, whose letter is still a draft, and that adviser.
 const IN_REVIEW: &str = "select a.id, 'adviser.' || r.slug || '@homeoffice.example'
     from assessments a join organisations o on o.id = a.organisation_id
-    join regions r on r.id = o.region_id where a.state in ('submitted', 'in_review')
+    join regions r on r.id = o.region_id join frameworks f on f.id = a.framework_id
+    where a.state in ('submitted', 'in_review') and f.code = 'prevent-la-2018'
     order by r.slug <> 'north-vale', o.name limit 1";
 
 #[sqlx::test]
@@ -96,9 +97,12 @@ async fn no_page_scrolls_sideways_at_320_css_pixels(pool: PgPool) {
                 .unwrap_or_else(|e| panic!("{sql}: {e}"))
         }
     };
-    let draft = one("select a.id from assessments a join organisations o on o.id = a.organisation_id join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc limit 1").await;
-    let published = one("select a.id from assessments a join organisations o on o.id = a.organisation_id where o.slug = 'ashbridge' and a.state = 'published' limit 1").await;
-    let action = one("select ac.id from actions ac join assessments a on a.id = ac.assessment_id join organisations o on o.id = a.organisation_id join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc, ac.created_at limit 1").await;
+    let draft = one("select a.id from assessments a join organisations o on o.id = a.organisation_id join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id where o.slug = 'ashbridge' and f.code = 'prevent-la-2018' order by c.starts_on desc limit 1").await;
+    let published = one("select a.id from assessments a join organisations o on o.id = a.organisation_id join frameworks f on f.id = a.framework_id where o.slug = 'ashbridge' and a.state = 'published' and f.code = 'prevent-la-2018' limit 1").await;
+    let action = one("select ac.id from actions ac join assessments a on a.id = ac.assessment_id join organisations o on o.id = a.organisation_id join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id where o.slug = 'ashbridge' and f.code = 'prevent-la-2018' order by c.starts_on desc, ac.created_at limit 1").await;
+    // Ashbridge's Channel statement of this cycle, waiting for its signatory.
+    let statement = one("select a.id from assessments a join organisations o on o.id = a.organisation_id join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id where o.slug = 'ashbridge' and f.code = 'channel-aas-2020' order by c.starts_on desc limit 1").await;
+    let submitted_statement = one("select a.id from assessments a join frameworks f on f.id = a.framework_id where f.code = 'channel-aas-2020' and a.state = 'submitted' limit 1").await;
     let lead_id = one("select id from users where email = 'lead@ashbridge.example'").await;
     let cycle = one("select id from cycles order by starts_on desc limit 1").await;
     let (in_review, in_review_adviser): (uuid::Uuid, String) = sqlx::query_as(IN_REVIEW)
@@ -145,6 +149,22 @@ async fn no_page_scrolls_sideways_at_320_css_pixels(pool: PgPool) {
                 format!("/assessments/{draft}/actions/{action}"),
                 format!("/assessments/{draft}/actions/{action}/delete"),
                 format!("/assessments/{published}/letter"),
+                format!("/assessments/{statement}"),
+                format!("/assessments/{statement}/key-areas/3"),
+                format!("/assessments/{statement}/statement"),
+                format!("/assessments/{statement}/check"),
+            ]),
+        ),
+        (
+            "signatory@ashbridge.example",
+            everyone(vec![format!("/assessments/{statement}/sign-off")]),
+        ),
+        (
+            "channel@homeoffice.example",
+            everyone(vec![
+                "/channel".into(),
+                "/channel?area=4".into(),
+                format!("/assessments/{submitted_statement}/channel-review"),
             ]),
         ),
         (

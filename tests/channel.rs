@@ -710,3 +710,100 @@ async fn every_statement_route_answers_each_role_as_the_policy_says(pool: PgPool
         "{listed:?}"
     );
 }
+
+#[sqlx::test]
+async fn areas_for_improvement_are_in_the_councils_plan_and_its_exports(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [16, 6, 0, 1]);
+    let mut lead = signed_in(&router, LEAD).await;
+    lead.post(
+        "/assessments",
+        &[("organisation", "ashbridge"), ("from", "blank")],
+    )
+    .await;
+    let statement = started(&mut lead).await;
+    let page = format!("{statement}/key-areas/5");
+    let saved = lead
+        .submit_page(
+            &page,
+            "form[action$='/key-areas/5']",
+            &[
+                ("status-5.2", "amber"),
+                (
+                    "evidence-5.2",
+                    "These are in draft for sign-up by each organisation.",
+                ),
+                ("new-action-question", "5.2"),
+                (
+                    "new-action-description",
+                    "Sign up to the shared privacy notice",
+                ),
+                ("new-action-owner", "Information Governance Lead"),
+                ("new-action-target", "Sept 21"),
+            ],
+            "add-action",
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{:?}", errors(&saved));
+
+    let plan = lead.get("/orgs/ashbridge/actions").await.html();
+    let row = texts(&plan, ".app-plan tbody tr")
+        .into_iter()
+        .find(|r| r.contains("Sign up to the shared privacy notice"))
+        .expect("the area for improvement is in the plan");
+    assert!(
+        row.contains("Key area 5")
+            && row.contains("5.2")
+            && row.contains("Channel statement")
+            && row.contains("Sept 21"),
+        "{row}"
+    );
+    let change =
+        support::attr(&plan, ".app-plan a[href*='/actions/']", "href").expect("a change link");
+    assert!(
+        change.starts_with(&format!("{statement}/actions/")),
+        "changed on the statement: {change}"
+    );
+    assert_eq!(lead.get(&change).await.status, 200);
+    // A benchmark filter is the self-assessment's: key area 5 is not benchmark 5.
+    let five = lead.get("/orgs/ashbridge/actions?benchmark=5").await.html();
+    assert!(
+        !texts(&five, ".app-plan tbody tr")
+            .iter()
+            .any(|r| r.contains("privacy notice"))
+    );
+
+    let csv = lead.get("/orgs/ashbridge/actions.csv").await;
+    let line = csv
+        .body
+        .lines()
+        .find(|l| l.contains("Sign up to the shared privacy notice"))
+        .expect("in the CSV");
+    assert!(
+        line.contains("\"Channel statement\"") && line.contains("\"Key area 5 Data Protection\""),
+        "{line}"
+    );
+    let xlsx = lead.get("/orgs/ashbridge/actions.xlsx").await;
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes.clone()))
+            .expect("a workbook");
+    let sheet = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&sheet).expect("the sheet");
+    let found = range.rows().any(|r| {
+        let cells: Vec<String> = r.iter().map(|c| c.to_string()).collect();
+        cells
+            .iter()
+            .any(|c| c == "Sign up to the shared privacy notice")
+            && cells.iter().any(|c| c == "Channel statement")
+    });
+    assert!(found, "in the workbook");
+
+    // The board reads it only once the statement is accepted.
+    let mut board = signed_in(&router, "board@ashbridge.example").await;
+    let plan = board.get("/orgs/ashbridge/actions").await.html();
+    assert!(
+        !texts(&plan, ".app-plan tbody tr")
+            .iter()
+            .any(|r| r.contains("privacy notice"))
+    );
+}

@@ -204,3 +204,92 @@ async fn each_view_costs_the_same_few_statements_as_councils_actions_and_cycles_
         assert!(*count > 0 && *count <= 10, "{large:?}");
     }
 }
+
+#[sqlx::test]
+async fn the_key_area_page_and_the_channel_grid_cost_the_same_few_statements_as_councils_grow(
+    pool: PgPool,
+) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let state = support::demo_state(pool.clone()).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("select id from organisations")
+        .fetch_all(&pool)
+        .await
+        .expect("councils");
+    prevent_assure::db::sample::fill_statements(&pool, &ids, today)
+        .await
+        .expect("statements");
+    let statement: uuid::Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join organisations o on o.id = a.organisation_id
+         join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id
+         where o.slug = 'ashbridge' and f.code = 'channel-aas-2020' order by c.starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("Ashbridge's statement");
+    let caches = state.caches.clone();
+    let router = router_from(state, [10, 3, 0, 3]);
+    let mut clients = Vec::new();
+    for (email, pages) in [
+        (
+            "lead@ashbridge.example",
+            vec![
+                format!("/assessments/{statement}"),
+                format!("/assessments/{statement}/key-areas/4"),
+                format!("/assessments/{statement}/statement"),
+            ],
+        ),
+        (
+            "channel@homeoffice.example",
+            vec![
+                "/channel".to_owned(),
+                "/channel?area=4&rating=amber".to_owned(),
+                format!("/assessments/{statement}/channel-review"),
+            ],
+        ),
+    ] {
+        let mut client = Client::new(router.clone());
+        client.sign_in(email, DEMO_PASSWORD).await;
+        clients.push((client, pages));
+    }
+    let mut small = Vec::new();
+    for (client, pages) in &mut clients {
+        for page in pages.iter() {
+            small.push(statements_for(client, &caches, page).await);
+        }
+    }
+    // Many more councils with statements, and forty areas for improvement on key area 4.
+    let before: Vec<uuid::Uuid> = ids.clone();
+    more_councils(&pool, 25).await;
+    let all: Vec<uuid::Uuid> = sqlx::query_scalar("select id from organisations")
+        .fetch_all(&pool)
+        .await
+        .expect("councils");
+    let new: Vec<uuid::Uuid> = all.into_iter().filter(|id| !before.contains(id)).collect();
+    prevent_assure::db::sample::fill_statements(&pool, &new, today)
+        .await
+        .expect("more statements");
+    sqlx::query(
+        "insert into actions (organisation_id, assessment_id, section_id, item_id, source, description, owner_text, target_text, due_on)
+         select a.organisation_id, a.id, s.id, i.id, 'question', 'Improvement ' || g, 'Panel chair', 'Sep 27', '2027-09-30'
+         from assessments a join sections s on s.framework_id = a.framework_id and s.number = 4
+         join items i on i.section_id = s.id and i.code = '4.2', generate_series(1, 40) g
+         where a.id = $1",
+    )
+    .bind(statement)
+    .execute(&pool)
+    .await
+    .expect("improvements");
+    let mut large = Vec::new();
+    for (client, pages) in &mut clients {
+        for page in pages.iter() {
+            large.push(statements_for(client, &caches, page).await);
+        }
+    }
+    eprintln!("statements per page: {small:?} then {large:?}");
+    assert_eq!(
+        small, large,
+        "statements per page must not grow with the data"
+    );
+    assert!(large.iter().all(|n| *n > 0 && *n <= 12), "{large:?}");
+}

@@ -28,6 +28,20 @@ pub struct Head {
     pub started_from_label: Option<String>,
 }
 
+/// The council's Channel statement of the same cycle as this assessment: (id, state).
+pub async fn statement_beside(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(Uuid, String)>> {
+    let row = sqlx::query!(
+        "select s.id, s.state from assessments a
+         join assessments s on s.organisation_id = a.organisation_id and s.cycle_id = a.cycle_id
+         join frameworks f on f.id = s.framework_id
+         where a.id = $1 and f.definition->>'kind' = 'channel_statement'",
+        id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.id, r.state)))
+}
+
 impl Head {
     /// The address of one of its sections' pages.
     pub fn section_href(&self, n: impl std::fmt::Display) -> String {

@@ -57,3 +57,48 @@ pub async fn grid(
     .fetch_all(pool)
     .await
 }
+
+/// One key area of a council's latest statement, with how many statements have each rating.
+#[derive(Debug, Clone)]
+pub struct AreaCount {
+    pub assessment: Uuid,
+    pub state: String,
+    pub cycle: String,
+    pub number: i32,
+    pub title: String,
+    pub green: i64,
+    pub amber: i64,
+    pub red: i64,
+    pub na: i64,
+    pub unrated: i64,
+}
+
+/// The council's latest Channel statement, key area by key area, in one statement.
+pub async fn latest_by_area(pool: &PgPool, organisation: Uuid) -> sqlx::Result<Vec<AreaCount>> {
+    sqlx::query_as!(
+        AreaCount,
+        r#"with latest as (
+               select a.id, a.state, c.label from assessments a
+               join cycles c on c.id = a.cycle_id
+               join frameworks f on f.id = a.framework_id
+               where a.organisation_id = $1 and f.definition->>'kind' = 'channel_statement'
+               order by c.starts_on desc limit 1
+           )
+           select l.id as assessment, l.state, l.label as cycle, s.number, s.title,
+                  count(*) filter (where g.code = 'green') as "green!",
+                  count(*) filter (where g.code = 'amber') as "amber!",
+                  count(*) filter (where g.code = 'red') as "red!",
+                  count(*) filter (where g.code = 'na') as "na!",
+                  count(*) filter (where g.code is null) as "unrated!"
+           from latest l
+           join answers an on an.assessment_id = l.id
+           join items i on i.id = an.item_id
+           join sections s on s.id = i.section_id
+           left join ratings g on g.id = an.rating_id
+           group by l.id, l.state, l.label, s.number, s.title
+           order by s.number"#,
+        organisation
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -173,6 +173,10 @@ pub struct PlanRow {
     pub status: String,
     pub rag: Option<String>,
     pub version: i32,
+    /// An area for improvement of the council's Channel statement (not of the self-assessment).
+    pub channel: bool,
+    /// The assessment (or statement) the action belongs to.
+    pub assessment_id: Uuid,
     pub latest_note: Option<String>,
     pub latest_note_on: Option<Date>,
     pub overdue: bool,
@@ -205,11 +209,21 @@ pub async fn plan(
     today: Date,
 ) -> sqlx::Result<Option<Plan>> {
     let rows = sqlx::query!(
-        r#"with latest as (
+        r#"with
+           -- The council's latest Channel statement: its areas for improvement are in the plan.
+           statement as (
+               select a.id from assessments a
+               join cycles c on c.id = a.cycle_id
+               join frameworks f on f.id = a.framework_id
+               where a.organisation_id = $1 and f.definition->>'kind' = 'channel_statement'
+               order by c.starts_on desc limit 1
+           ),
+           latest as (
                select a.id, a.state, c.label as cycle,
                       array(select distinct coalesce(nullif(ac.owner_text, ''), $9)
                             from actions ac
                             where ac.assessment_id = a.id
+                               or ac.assessment_id = (select id from statement)
                             order by 1) as owners
                from assessments a
                join cycles c on c.id = a.cycle_id
@@ -226,7 +240,8 @@ pub async fn plan(
                   p.description as "description?", p.target_text as "target_text?", p.due_on as "due_on?",
                   p.status as "status?", p.rag as "rag?", p.version as "version?",
                   p.latest_note as "latest_note?", p.latest_note_on as "latest_note_on?",
-                  p.overdue as "overdue?", p.due_soon as "due_soon?"
+                  p.overdue as "overdue?", p.due_soon as "due_soon?",
+                  p.channel as "channel?", p.assessment_id as "assessment_id?"
            from latest l
            left join lateral (
                select a.id, coalesce(nullif(a.owner_text, ''), $9) as owner, a.owner_user_id,
@@ -241,6 +256,7 @@ pub async fn plan(
                       -- An action with no target date is neither overdue nor due soon.
                       coalesce(a.due_on < $7 and a.status in ('open', 'in_progress'), false) as overdue,
                       coalesce(a.due_on between $7 and $7 + 30 and a.status in ('open', 'in_progress'), false) as due_soon,
+                      a.assessment_id <> l.id as channel, a.assessment_id,
                       a.created_at
                from actions a
                left join sections s on s.id = a.section_id
@@ -249,9 +265,10 @@ pub async fn plan(
                    select body, noted_on from action_notes
                    where action_id = a.id order by noted_on desc, created_at desc limit 1
                ) n on true
-               where a.assessment_id = l.id
+               where (a.assessment_id = l.id or a.assessment_id = (select id from statement))
                  and ($3::text is null or coalesce(nullif(a.owner_text, ''), $9) = $3)
-                 and ($4::int is null or s.number = $4)
+                 -- A benchmark is the self-assessment's: key areas share its numbers.
+                 and ($4::int is null or (s.number = $4 and a.assessment_id = l.id))
                  and ($5::text is null or a.status = $5)
                  and (not $6 or (a.due_on < $7 and a.status in ('open', 'in_progress')))
                order by owner, overdue desc, due_soon desc, a.due_on nulls last, s.number nulls first, a.created_at, a.id
@@ -302,6 +319,8 @@ pub async fn plan(
                 latest_note_on: r.latest_note_on,
                 overdue: r.overdue?,
                 due_soon: r.due_soon?,
+                channel: r.channel?,
+                assessment_id: r.assessment_id?,
             })
         })
         .collect();

@@ -18,6 +18,8 @@ pub struct Filled {
     pub answers: u64,
     pub actions: u64,
     pub notes: u64,
+    /// Channel statements.
+    pub statements: u64,
 }
 
 /// Sentences about processes, never people, that evidence is made of.
@@ -268,5 +270,208 @@ pub async fn fill(
         answers,
         actions,
         notes,
+        statements: 0,
     })
+}
+
+/// What a Channel statement of the sample says where it is not Green.
+const DETAILS: &str = "array[
+  'The process is agreed by the panel but not yet published on the partnership website.',
+  'These are in draft for sign-up by each organisation across the county.',
+  'Consent was recorded verbally; a written form is now in place for case officers.',
+  'Uploads to the case management system are up to date for new cases; older cases are being added.',
+  'Feedback to families is given by the police but not consistently reported to the panel.'
+]";
+
+const IMPROVEMENTS: &str = "array[
+  'Publish the escalation process on the partnership website',
+  'Sign up to the shared privacy notice',
+  'Agree the written consent form with case officers',
+  'Upload the remaining case documents',
+  'Agree how feedback to families is reported to the panel'
+]";
+
+/// Fills a Channel statement for each council in the last cycle before this one (signed and
+/// accepted) and in this one, in a mix of states: for the demo councils by name (Ashbridge's
+/// waiting for sign-off, Brackenfield's signed, Calderbrook's submitted, Dunmere's returned,
+/// Eastholme's accepted, Greyhaven's a draft, Fenwick Vale's not started), for generated ones
+/// by hash. Signed by each council's signatory (or its lead when it has none). Deterministic
+/// and idempotent like [`fill`]. Returns how many statements it made.
+pub async fn fill_statements(
+    pool: &PgPool,
+    organisations: &[Uuid],
+    today: Date,
+) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "create temp table new_statements (
+            id uuid primary key, organisation_id uuid, region_id uuid, cycle_id uuid, label text,
+            state text, plan text, starts_on date, seed text, signer uuid
+         ) on commit drop",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let made = sqlx::query(
+        "with c as (
+             select id, label, starts_on, row_number() over (order by starts_on desc) as back
+             from cycles where opens_on <= $2
+         ),
+         f as (select id from frameworks where definition->>'kind' = 'channel_statement'
+               order by loaded_at limit 1),
+         planned as (
+             select o.id as organisation_id, o.region_id, c.id as cycle_id, c.label, c.starts_on,
+                    o.slug || '/channel/' || c.label as seed,
+                    case when c.back = 2 then 'accepted'
+                         when o.slug = 'ashbridge' then 'requested'
+                         when o.slug = 'brackenfield' then 'signed'
+                         when o.slug = 'calderbrook' then 'submitted'
+                         when o.slug = 'dunmere' then 'returned'
+                         when o.slug = 'eastholme' then 'accepted'
+                         when o.slug = 'greyhaven' then 'draft'
+                         when o.slug = 'fenwick-vale' then 'none'
+                         else (array['none', 'draft', 'requested', 'signed', 'submitted', 'submitted',
+                                     'returned', 'accepted', 'accepted', 'accepted'])
+                              [1 + abs(hashtext(o.slug || '/channel')) % 10]
+                    end as plan,
+                    (select m.user_id from memberships m join users u on u.id = m.user_id
+                     where m.organisation_id = o.id and m.role in ('signatory', 'lead')
+                     order by m.role = 'signatory' desc, u.email limit 1) as signer
+             from organisations o cross join c
+             where o.id = any($1) and c.back <= 2
+         ),
+         ins as (
+             insert into assessments (organisation_id, cycle_id, framework_id, state, created_at,
+                                      submitted_at, updated_at)
+             select p.organisation_id, p.cycle_id, f.id,
+                    case p.plan when 'accepted' then 'published' when 'submitted' then 'submitted'
+                                else 'draft' end,
+                    least(p.starts_on + interval '5 months', now() - interval '30 days'),
+                    case when p.plan in ('accepted', 'submitted', 'returned')
+                         then least(p.starts_on + interval '9 months', now() - interval '8 days') end,
+                    least(p.starts_on + interval '9 months', now() - interval '6 days')
+             from planned p cross join f
+             where p.plan <> 'none'
+             on conflict do nothing
+             returning id, organisation_id, cycle_id
+         )
+         insert into new_statements
+         select ins.id, ins.organisation_id, p.region_id, ins.cycle_id, p.label,
+                case p.plan when 'accepted' then 'published' when 'submitted' then 'submitted'
+                            else 'draft' end,
+                p.plan, p.starts_on, p.seed, p.signer
+         from ins join planned p using (organisation_id, cycle_id)",
+    )
+    .bind(organisations)
+    .bind(today)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+
+    // Ratings: mostly Green, some Amber, the odd Red; the combined-panel statement N/A; a draft
+    // left part rated.
+    sqlx::query(&format!(
+        "with pool as (select {DETAILS} as details)
+         insert into answers (assessment_id, item_id, rating_id, evidence, fields, updated_at)
+         select n.id, i.id, rt.id,
+                case g.code when 'amber' then details[1 + h.r % 5] when 'red' then details[1 + (h.r + 2) % 5]
+                            when 'na' then 'The panel serves this authority alone, not a combined area.'
+                            else '' end,
+                case when i.code = '3.1' and g.code is not null then jsonb_build_object(
+                    'chair_name', 'Director of Children''s Services',
+                    'chair_email', 'channel.chair@' || o.slug || '.gov.uk',
+                    'deputy_name', 'Head of Community Safety',
+                    'deputy_email', 'channel.deputy@' || o.slug || '.gov.uk') else '{{}}' end,
+                least(n.starts_on + interval '8 months', now() - interval '10 days')
+         from new_statements n
+         join organisations o on o.id = n.organisation_id
+         join assessments a on a.id = n.id
+         join sections s on s.framework_id = a.framework_id
+         join items i on i.section_id = s.id
+         cross join pool
+         cross join lateral (select abs(hashtext(n.seed || i.code)) % 100 as r) h
+         cross join lateral (
+             select case when n.plan = 'draft' and h.r % 5 < 2 then null
+                         when i.code = '1.5' then 'na'
+                         when h.r < 84 then 'green' when h.r < 96 then 'amber' else 'red' end as code
+         ) g
+         left join ratings rt on rt.framework_id = s.framework_id and rt.code = g.code"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into section_results (assessment_id, section_id)
+         select n.id, s.id from new_statements n
+         join assessments a on a.id = n.id join sections s on s.framework_id = a.framework_id",
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    // An area for improvement, with a timescale, for each Amber and Red.
+    sqlx::query(&format!(
+        "with pool as (select {IMPROVEMENTS} as improvements)
+         insert into actions (organisation_id, assessment_id, section_id, item_id, source, description,
+                              owner_text, target_text, due_on, status, created_at, updated_at)
+         select n.organisation_id, n.id, i.section_id, i.id, 'question',
+                improvements[1 + abs(hashtext(n.seed || i.code)) % 5], 'Channel Panel Chair',
+                to_char(d.due, 'Mon YY'), d.due,
+                case when n.plan = 'accepted' and n.starts_on < $1 - 365 then 'done' else 'open' end,
+                least(n.starts_on + interval '8 months', now() - interval '10 days'),
+                least(n.starts_on + interval '8 months', now() - interval '10 days')
+         from new_statements n
+         join answers an on an.assessment_id = n.id
+         join ratings rt on rt.id = an.rating_id and rt.code in ('amber', 'red')
+         join items i on i.id = an.item_id
+         cross join pool
+         cross join lateral (
+             select (date_trunc('month', n.starts_on + interval '17 months') - interval '1 day')::date as due
+         ) d",
+    ))
+    .bind(today)
+    .execute(&mut *tx)
+    .await?;
+
+    // Sign-off: asked for, and signed (after the last change) unless it waits.
+    sqlx::query(
+        "insert into sign_offs (assessment_id, requested_at, requested_by, signed_at, signed_by,
+                                signer_name, position, local_authority, panel)
+         select n.id, least(n.starts_on + interval '8 months', now() - interval '9 days'), null,
+                case when n.plan <> 'requested'
+                     then least(n.starts_on + interval '8 months' + interval '2 days', now() - interval '7 days') end,
+                case when n.plan <> 'requested' then n.signer end,
+                case when n.plan <> 'requested' then u.display_name else '' end,
+                case when n.plan <> 'requested' then 'Chief Executive' else '' end,
+                case when n.plan <> 'requested' then o.name else '' end,
+                case when n.plan <> 'requested' then 'single' end
+         from new_statements n
+         join organisations o on o.id = n.organisation_id
+         left join users u on u.id = n.signer
+         where n.plan in ('requested', 'signed', 'submitted', 'returned', 'accepted')
+           and (n.plan = 'requested' or n.signer is not null)",
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    // The history: submitted, and accepted or returned with a reason.
+    sqlx::query(
+        "insert into audit_events (occurred_at, actor_label, action, entity_type, entity_id,
+                                   organisation_id, region_id, before, after)
+         select least(n.starts_on + interval '9 months', now() - interval '8 days') + e.k * interval '1 day',
+                e.actor, e.action, 'assessment', n.id::text, n.organisation_id, n.region_id,
+                jsonb_build_object('state', e.before), jsonb_build_object('state', e.after, 'reason', e.reason)
+         from new_statements n
+         cross join lateral (values
+             (0, 'assessment.submitted', 'Prevent lead', 'draft', 'submitted', null::text),
+             (1, case n.plan when 'returned' then 'assessment.returned' else 'assessment.accepted' end,
+              'channel@homeoffice.example', 'submitted',
+              case n.plan when 'returned' then 'draft' else 'published' end,
+              case n.plan when 'returned'
+                   then 'Statement 4.5: say when written consent will be in place for every case.' end)
+         ) e(k, action, actor, before, after, reason)
+         where n.plan in ('submitted', 'returned', 'accepted')
+           and (e.k = 0 or n.plan <> 'submitted')",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(made)
 }

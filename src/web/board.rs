@@ -14,6 +14,7 @@ use time::Date;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::session::ClientIp;
+use crate::db;
 use crate::db::dashboards::{BoardRow, Latest};
 use crate::db::places::Organisation;
 use crate::documents::committee;
@@ -212,6 +213,9 @@ struct BoardPage {
     cycles: Vec<String>,
     trend: Vec<(i32, Vec<String>)>,
     actions: Vec<(&'static str, i64, i64)>,
+    /// The latest Channel statement by key area, when this person may read it.
+    statement: Vec<db::channel::AreaCount>,
+    statement_state: &'static str,
 }
 
 impl BoardPage {
@@ -257,7 +261,29 @@ async fn board(
             (n, cells)
         })
         .collect();
+    // The Channel statement beside the benchmarks, for those who may read it (a board member
+    // once it is accepted).
+    let mut statement = db::channel::latest_by_area(&state.db, org.id).await?;
+    let statement_state = match statement.first().map(|f| (f.assessment, f.state.clone())) {
+        Some((id, st)) => {
+            let visible = match db::assessments::head(&state.db, id).await? {
+                Some(head) => crate::auth::policy::allows(
+                    &who,
+                    crate::auth::policy::Action::ViewAssessment,
+                    crate::web::assessments::object(&head),
+                ),
+                None => false,
+            };
+            if !visible {
+                statement.clear();
+            }
+            crate::web::assessments::state_label_of(true, &st)
+        }
+        None => "",
+    };
     let page = BoardPage {
+        statement,
+        statement_state,
         chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}")),
         chart: charts::grouped_scores(board.benchmarks, &board.series),
         as_at: format!("As at {}", long_date(today)),

@@ -183,6 +183,8 @@ struct PlanPage {
     limited: bool,
     /// The benchmarks (and None for no benchmark) whose actions this person may change.
     editable: Vec<Option<i32>>,
+    /// Whether they may change the Channel statement's areas for improvement.
+    channel_editable: bool,
     /// What the last change did.
     done: Option<&'static str>,
 }
@@ -203,8 +205,12 @@ impl PlanPage {
     fn recommended(&self, cycle: &str) -> String {
         recommended_label(cycle)
     }
-    fn may_edit(&self, number: &Option<i32>) -> bool {
-        self.editable.contains(number)
+    fn may_edit(&self, r: &PlanRow) -> bool {
+        if r.channel {
+            self.channel_editable
+        } else {
+            self.editable.contains(&r.number)
+        }
     }
 }
 
@@ -230,11 +236,38 @@ async fn plan_rows(
         .caches
         .plan(&state.db, org.id, &filter, today())
         .await?;
-    let (latest, owners, rows) = match (*plan).clone() {
+    let (latest, owners, mut rows) = match (*plan).clone() {
         Some(plan) => (Some(plan.latest), plan.owners, plan.rows),
         None => (None, Vec::new(), Vec::new()),
     };
+    // The Channel statement's areas for improvement, for those who may read the statement (a
+    // board member once it is accepted).
+    if let Some(statement) = rows.iter().find(|r| r.channel).map(|r| r.assessment_id) {
+        let visible = match db::assessments::head(&state.db, statement).await? {
+            Some(head) => policy::allows(
+                who,
+                Action::ViewAssessment,
+                crate::web::assessments::object(&head),
+            ),
+            None => false,
+        };
+        if !visible {
+            rows.retain(|r| !r.channel);
+        }
+    }
     Ok((org, latest, owners, filter, errors, rows))
+}
+
+/// Whether this person may change the actions of the Channel statement with this id.
+async fn statement_editable(state: &AppState, who: &Principal, id: Uuid) -> AppResult<bool> {
+    Ok(match db::assessments::head(&state.db, id).await? {
+        Some(head) => policy::allows(
+            who,
+            Action::EditAction(None),
+            crate::web::assessments::object(&head),
+        ),
+        None => false,
+    })
 }
 
 async fn plan(
@@ -281,7 +314,12 @@ async fn plan(
         }
         None => Vec::new(),
     };
+    let channel_editable = match groups.iter().flat_map(|g| &g.rows).find(|r| r.channel) {
+        Some(r) => statement_editable(&state, &who, r.assessment_id).await?,
+        None => false,
+    };
     let page = PlanPage {
+        channel_editable,
         chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}/actions")),
         done: match query.done.as_str() {
             "action-changed" => Some("The action has been changed."),
@@ -336,15 +374,18 @@ fn export_cells(r: &PlanRow) -> [Cell; 13] {
         text(r.owner.clone()),
         text(r.owner_name.clone().unwrap_or_default()),
         text(match (r.number, &r.benchmark) {
+            (Some(n), Some(title)) if r.channel => format!("Key area {n} {title}"),
             (Some(n), Some(title)) => format!("{n} {title}"),
             _ => String::new(),
         }),
         text(r.item_code.clone().unwrap_or_default()),
-        text(
+        text(if r.channel {
+            "Channel statement".to_owned()
+        } else {
             r.recommended_in
                 .as_deref()
-                .map_or_else(|| "Self-assessment".to_owned(), recommended_label),
-        ),
+                .map_or_else(|| "Self-assessment".to_owned(), recommended_label)
+        }),
         text(r.description.clone()),
         text(r.target_text.clone()),
         Cell::Date(r.due_on),

@@ -67,6 +67,8 @@ struct ReviewPage {
     requests: BTreeMap<u32, String>,
     /// What the last step did, and what to do next.
     done: Option<Notice>,
+    /// The council's Channel statement of the cycle, read beside benchmark 5: (id, state).
+    statement: Option<(Uuid, &'static str)>,
 }
 
 /// A success banner: what happened, and the next thing to do.
@@ -205,6 +207,9 @@ async fn review_page(
         threads: db::comments::threads(&state.db, id, None).await?,
         requests: BTreeMap::new(),
         done: None,
+        statement: db::assessments::statement_beside(&state.db, id)
+            .await?
+            .map(|(s, st)| (s, crate::web::assessments::state_label_of(true, &st))),
     };
     Ok((head, page))
 }
