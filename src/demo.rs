@@ -285,6 +285,10 @@ pub async fn generate(pool: &PgPool, scale: Scale) -> anyhow::Result<crate::db::
     )
     .await?;
     users::add_membership(&mut tx, admin, Role::Admin, None, None, None).await?;
+    let team =
+        users::upsert_with_password(&mut tx, "channel@homeoffice.example", "Channel team", &hash)
+            .await?;
+    users::add_membership(&mut tx, team, Role::ChannelTeam, None, None, None).await?;
     let mut regions = Vec::new();
     for r in 1..=scale.regions {
         let slug = format!("region-{r}");

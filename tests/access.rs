@@ -223,7 +223,8 @@ async fn every_view_answers_each_role_as_the_policy_says(pool: PgPool) {
     let router = router_from(support::full_demo_state(pool.clone()).await, [10, 1, 0, 4]);
     let assessment: uuid::Uuid = sqlx::query_scalar(
         "select a.id from assessments a join organisations o on o.id = a.organisation_id
-         join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc limit 1",
+         join cycles c on c.id = a.cycle_id join frameworks fw on fw.id = a.framework_id
+         where fw.code = 'prevent-la-2018' and o.slug = 'ashbridge' order by c.starts_on desc limit 1",
     )
     .fetch_one(&pool)
     .await

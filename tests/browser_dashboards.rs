@@ -64,7 +64,8 @@ async fn every_view_is_accessible_and_looks_right(pool: PgPool) {
     let browser = Browser::start(support::full_demo_state(pool.clone()).await).await;
     let ashbridge: uuid::Uuid = sqlx::query_scalar(
         "select a.id from assessments a join organisations o on o.id = a.organisation_id
-         join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc limit 1",
+         join cycles c on c.id = a.cycle_id join frameworks fw on fw.id = a.framework_id
+         where fw.code = 'prevent-la-2018' and o.slug = 'ashbridge' order by c.starts_on desc limit 1",
     )
     .fetch_one(&pool)
     .await

@@ -807,3 +807,213 @@ async fn areas_for_improvement_are_in_the_councils_plan_and_its_exports(pool: Pg
             .any(|r| r.contains("privacy notice"))
     );
 }
+
+fn import_request(
+    client: &Client,
+    uri: &str,
+    content: &[u8],
+) -> axum::http::Request<axum::body::Body> {
+    let boundary = "----prevent-assure-import";
+    let mut body = Vec::new();
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"statement.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(content);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut request = axum::http::Request::post(uri)
+        .header("host", "localhost")
+        .header("sec-fetch-site", "same-origin")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+    if let Some(cookie) = &client.cookie {
+        request = request.header("cookie", cookie.as_str());
+    }
+    request
+        .body(axum::body::Body::from(body))
+        .expect("a request")
+}
+
+/// Everything a statement records, as text.
+async fn snapshot(pool: &PgPool, id: uuid::Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "select 'answer ' || i.code || ' ' || coalesce(rt.code, '-') || ' ' || an.evidence || ' ' ||
+                an.needs_review || ' ' || an.fields::text || ' ' || array_to_string(an.prompt_evidence, '|')
+         from answers an join items i on i.id = an.item_id left join ratings rt on rt.id = an.rating_id
+         where an.assessment_id = $1
+         union all
+         select 'action ' || a.id || ' ' || coalesce(i.code, '-') || ' ' || a.description || ' ' ||
+                a.owner_text || ' ' || a.target_text || ' ' || coalesce(a.due_on::text, '-') || ' ' || a.status
+         from actions a left join items i on i.id = a.item_id where a.assessment_id = $1
+         order by 1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .expect("snapshot")
+}
+
+#[sqlx::test]
+async fn the_statement_goes_to_excel_and_back_keeping_every_rating_contact_and_improvement(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool.clone()).await, [16, 7, 0, 1]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let statement = started(&mut lead).await;
+    let id: uuid::Uuid = statement
+        .trim_start_matches("/assessments/")
+        .parse()
+        .expect("an id");
+    all_green(&mut lead, &statement).await;
+    let saved = lead
+        .submit_page(
+            &format!("{statement}/key-areas/3"),
+            "form[action$='/key-areas/3']",
+            &[
+                ("status-3.2", "amber"),
+                ("evidence-3.2", "The deputy chair is new in post."),
+                ("new-action-question", "3.2"),
+                (
+                    "new-action-description",
+                    "Induct the deputy chair with the Home Office",
+                ),
+                ("new-action-target", "June 21"),
+                ("field-3.1-chair_name", "Director of Children's Services"),
+                ("field-3.1-chair_email", "chair@ashbridge.gov.uk"),
+            ],
+            "add-action",
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{:?}", errors(&saved));
+    let before = snapshot(&pool, id).await;
+
+    let exported = lead.get(&format!("{statement}/export.xlsx")).await;
+    assert_eq!(exported.status, 200);
+    // The workbook speaks of key areas and statements, with the footnotes and contacts written out.
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(exported.bytes.clone()))
+            .expect("a workbook");
+    let names = book.sheet_names();
+    assert!(
+        names.contains(&"Key area of control 3".to_owned()),
+        "{names:?}"
+    );
+    let range = book
+        .worksheet_range("Key area of control 3")
+        .expect("the sheet");
+    let cells: Vec<String> = range
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect();
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.contains("Note: Changes to designated Channel chairs")),
+        "footnote"
+    );
+    assert!(
+        cells.contains(&"chair@ashbridge.gov.uk".to_owned()),
+        "the chair's email"
+    );
+    assert!(cells.contains(&"Amber".to_owned()));
+    assert!(cells.contains(&"Induct the deputy chair with the Home Office".to_owned()));
+
+    let imported = lead
+        .send(import_request(
+            &lead,
+            &format!("{statement}/import"),
+            &exported.bytes,
+        ))
+        .await;
+    assert_eq!(imported.status, 303, "{}", imported.body);
+    assert_eq!(
+        snapshot(&pool, id).await,
+        before,
+        "the round trip changes nothing"
+    );
+
+    // LibreOffice opens it too.
+    let pdf = support::office::to_pdf(&exported.bytes, "channel-statement.xlsx");
+    assert!(pdf.shows("Key area of control 3: Chairing skills / core competencies"));
+}
+
+#[sqlx::test]
+async fn a_cycle_says_which_instruments_it_opens_and_by_when(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [16, 8, 0, 1]);
+    let mut admin = signed_in(&router, "admin@prevent-assure.example").await;
+    let cycle = |label: &'static str, statement: [&'static str; 3], closed: bool| {
+        let mut form = vec![
+            ("label", label),
+            ("opens-day", "1"),
+            ("opens-month", "10"),
+            ("opens-year", &label[..4]),
+            ("deadline-day", "31"),
+            ("deadline-month", "1"),
+            ("deadline-year", "2031"),
+            ("statement-day", statement[0]),
+            ("statement-month", statement[1]),
+            ("statement-year", statement[2]),
+        ];
+        if closed {
+            form.push(("no-statement", "yes"));
+        }
+        form
+    };
+    let bad = admin
+        .post("/admin/cycles", &cycle("2030/31", ["31", "2", "x"], false))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(
+        errors(&bad),
+        ["Enter the Channel statement's deadline as a real date like 19 4 2027, or leave it blank"]
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/admin/cycles",
+                &cycle("2030/31", ["19", "4", "2031"], false)
+            )
+            .await
+            .status,
+        303
+    );
+    let rows = texts(&admin.get("/admin/cycles").await.html(), "tbody tr");
+    let row = rows
+        .iter()
+        .find(|r| r.starts_with("2030/31"))
+        .expect("the new cycle");
+    assert!(
+        row.contains("31 January 2031") && row.contains("19 April 2031"),
+        "{row}"
+    );
+
+    // A cycle that does not open the statement: leads are not offered it, and cannot start it.
+    let current: uuid::Uuid = sqlx::query_scalar(
+        "select id from cycles where opens_on <= current_date order by starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("this cycle");
+    sqlx::query("insert into cycle_frameworks (cycle_id, framework_code, open, deadline) values ($1, 'channel-aas-2020', false, current_date)")
+        .bind(current)
+        .execute(&pool)
+        .await
+        .expect("closed");
+    let mut lead = signed_in(&router, LEAD).await;
+    let offers = texts(
+        &lead.get("/assessments").await.html(),
+        ".govuk-inset-text h2",
+    );
+    assert!(!offers.iter().any(|o| o.contains("Channel")), "{offers:?}");
+    let refused = lead
+        .post(
+            "/assessments",
+            &[
+                ("organisation", "ashbridge"),
+                ("from", "blank"),
+                ("framework", "channel-aas-2020"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 404);
+}

@@ -526,7 +526,8 @@ async fn the_assessment_workbook_writes_out_prompts_and_criteria_offers_lists_an
     let mut lead = signed_in(&router, "lead@ashbridge.example").await;
     let id: uuid::Uuid = sqlx::query_scalar(
         "select a.id from assessments a join organisations o on o.id = a.organisation_id
-         join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc limit 1",
+         join cycles c on c.id = a.cycle_id join frameworks fw on fw.id = a.framework_id
+         where fw.code = 'prevent-la-2018' and o.slug = 'ashbridge' order by c.starts_on desc limit 1",
     )
     .fetch_one(&pool)
     .await

@@ -177,7 +177,8 @@ async fn each_view_costs_the_same_few_statements_as_councils_actions_and_cycles_
     more_councils(&pool, 25).await;
     let ashbridge: uuid::Uuid = sqlx::query_scalar(
         "select a.id from assessments a join organisations o on o.id = a.organisation_id
-         join cycles c on c.id = a.cycle_id where o.slug = 'ashbridge' order by c.starts_on desc limit 1",
+         join cycles c on c.id = a.cycle_id join frameworks fw on fw.id = a.framework_id
+         where fw.code = 'prevent-la-2018' and o.slug = 'ashbridge' order by c.starts_on desc limit 1",
     )
     .fetch_one(&pool)
     .await

@@ -60,6 +60,8 @@ impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
 /// The kept answers of councils' pages.
 pub struct CouncilViews {
     boards: Keyed<(Uuid, Date), Vec<BoardRow>>,
+    /// The council's latest Channel statement by key area, for its board view.
+    statements: Keyed<Uuid, Vec<db::channel::AreaCount>>,
     plans: Keyed<(Uuid, PlanFilter, Date), Option<Plan>>,
     heads: Keyed<Uuid, Option<Head>>,
     pages: Keyed<(Uuid, i32, Option<Uuid>), Option<BenchmarkPage>>,
@@ -71,6 +73,7 @@ impl Default for CouncilViews {
     fn default() -> Self {
         CouncilViews {
             boards: Keyed::new(2_000),
+            statements: Keyed::new(2_000),
             plans: Keyed::new(2_000),
             heads: Keyed::new(10_000),
             // Evidence text makes these the largest: a few hundred pages is a few megabytes.
@@ -83,6 +86,7 @@ impl Default for CouncilViews {
 impl CouncilViews {
     pub(super) fn forget_council(&self, council: Uuid) {
         self.boards.forget(council);
+        self.statements.forget(council);
         self.plans.forget(council);
         self.heads.forget(council);
         self.pages.forget(council);
@@ -91,6 +95,7 @@ impl CouncilViews {
 
     pub(super) fn forget_all(&self) {
         self.boards.clear();
+        self.statements.clear();
         self.plans.clear();
         self.heads.clear();
         self.pages.clear();
@@ -144,6 +149,19 @@ impl Caches {
     ) -> sqlx::Result<Arc<Vec<BoardRow>>> {
         let load = || db::dashboards::board(pool, organisation, today, cycles);
         self.kept_for(&self.councils.boards, (organisation, today), load, |_| {
+            Some(organisation)
+        })
+        .await
+    }
+
+    /// The council's latest Channel statement by key area (see `db::channel::latest_by_area`).
+    pub async fn statement_areas(
+        &self,
+        pool: &PgPool,
+        organisation: Uuid,
+    ) -> sqlx::Result<Arc<Vec<db::channel::AreaCount>>> {
+        let load = || db::channel::latest_by_area(pool, organisation);
+        self.kept_for(&self.councils.statements, organisation, load, |_| {
             Some(organisation)
         })
         .await

@@ -259,3 +259,28 @@ pub async fn set_cycle_framework(
     .await
     .map(|_| ())
 }
+
+/// What every cycle says of its frameworks (a few rows a cycle).
+pub async fn all_cycle_frameworks(
+    pool: &sqlx::PgPool,
+) -> sqlx::Result<Vec<(Uuid, CycleFramework)>> {
+    let rows = sqlx::query!(
+        "select cycle_id, framework_code, open, deadline from cycle_frameworks
+         order by cycle_id, framework_code"
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.cycle_id,
+                CycleFramework {
+                    framework_code: r.framework_code,
+                    open: r.open,
+                    deadline: r.deadline,
+                },
+            )
+        })
+        .collect())
+}

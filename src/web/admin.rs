@@ -571,6 +571,16 @@ struct CycleForm {
     deadline_month: String,
     #[serde(default, rename = "deadline-year")]
     deadline_year: String,
+    /// The Channel statement's own deadline (blank: the cycle's).
+    #[serde(default, rename = "statement-day")]
+    statement_day: String,
+    #[serde(default, rename = "statement-month")]
+    statement_month: String,
+    #[serde(default, rename = "statement-year")]
+    statement_year: String,
+    /// "yes" when the cycle does not open the Channel statement.
+    #[serde(default, rename = "no-statement")]
+    no_statement: String,
 }
 
 /// The year a financial year starts, from "2026/27" (also "2026-27", "2026/2027", "2026 to 2027").
@@ -613,6 +623,9 @@ struct DateField {
 struct CyclesPage {
     chrome: Chrome,
     cycles: Vec<Cycle>,
+    /// Each cycle's Channel statement: its deadline, or not open.
+    statements: Vec<(Uuid, String)>,
+    no_statement: bool,
     label: String,
     /// The next financial years not yet added, as examples to type.
     next: Vec<String>,
@@ -621,7 +634,27 @@ struct CyclesPage {
 }
 
 impl CyclesPage {
-    fn new(who: &Principal, cycles: Vec<Cycle>, form: CycleForm, errors: Errors) -> CyclesPage {
+    fn new(
+        who: &Principal,
+        cycles: Vec<Cycle>,
+        said: Vec<(Uuid, db::places::CycleFramework)>,
+        form: CycleForm,
+        errors: Errors,
+    ) -> CyclesPage {
+        let statements = cycles
+            .iter()
+            .map(|c| {
+                let row = said
+                    .iter()
+                    .find(|(id, f)| *id == c.id && f.framework_code == CHANNEL);
+                let text = match row {
+                    Some((_, f)) if !f.open => "Not open".to_owned(),
+                    Some((_, f)) => crate::domain::long_date(f.deadline),
+                    None => crate::domain::long_date(c.deadline),
+                };
+                (c.id, text)
+            })
+            .collect();
         let this_year = time::OffsetDateTime::now_utc().year();
         let next = (this_year - 1..this_year + 4)
             .map(cycle_label)
@@ -630,6 +663,8 @@ impl CyclesPage {
             .collect();
         CyclesPage {
             chrome: Chrome::new(Some(who), "/admin/cycles"),
+            statements,
+            no_statement: form.no_statement == "yes",
             next,
             cycles,
             label: form.label,
@@ -652,6 +687,15 @@ impl CyclesPage {
                     month: form.deadline_month,
                     year: form.deadline_year,
                 },
+                DateField {
+                    prefix: "statement",
+                    error_field: "statement-day",
+                    legend: "The Channel Panel assurance statement is due by",
+                    hint: "Leave it blank for the same deadline. For example, 19 4 2027",
+                    day: form.statement_day,
+                    month: form.statement_month,
+                    year: form.statement_year,
+                },
             ],
             errors,
         }
@@ -660,7 +704,16 @@ impl CyclesPage {
     fn date(&self, d: &Date) -> String {
         crate::domain::long_date(*d)
     }
+    fn statement_of(&self, id: &Uuid) -> &str {
+        self.statements
+            .iter()
+            .find(|(c, _)| c == id)
+            .map_or("", |(_, t)| t.as_str())
+    }
 }
+
+/// The Channel statement's framework code.
+const CHANNEL: &str = "channel-aas-2020";
 
 async fn cycles(
     State(state): State<AppState>,
@@ -671,7 +724,13 @@ async fn cycles(
     let cycles = db::places::cycles(&state.db).await?;
     render(
         StatusCode::OK,
-        CyclesPage::new(&who, cycles, CycleForm::default(), Errors::default()),
+        CyclesPage::new(
+            &who,
+            cycles,
+            db::places::all_cycle_frameworks(&state.db).await?,
+            CycleForm::default(),
+            Errors::default(),
+        ),
     )
 }
 
@@ -716,6 +775,39 @@ async fn create_cycle(
             );
         }
     }
+    let statement_typed = [
+        &form.statement_day,
+        &form.statement_month,
+        &form.statement_year,
+    ]
+    .iter()
+    .any(|v| !v.trim().is_empty());
+    let statement_due = if statement_typed {
+        let due = date_from(
+            &form.statement_day,
+            &form.statement_month,
+            &form.statement_year,
+        );
+        match (due, opens) {
+            (None, _) => {
+                errors.add(
+                    "statement-day",
+                    "Enter the Channel statement's deadline as a real date like 19 4 2027, or leave it blank",
+                );
+                None
+            }
+            (Some(d), Some(o)) if d < o => {
+                errors.add(
+                    "statement-day",
+                    "The Channel statement's deadline must be on or after the opening date",
+                );
+                None
+            }
+            (due, _) => due,
+        }
+    } else {
+        deadline
+    };
     if let (true, Some(year), Some(opens), Some(deadline)) =
         (errors.is_empty(), year, opens, deadline)
     {
@@ -725,11 +817,24 @@ async fn create_cycle(
         let mut tx = state.db.begin().await?;
         match db::places::insert_cycle(&mut tx, &label, starts, opens, deadline).await {
             Ok(id) => {
+                // Both instruments open unless said otherwise, each with its deadline.
+                let open = form.no_statement != "yes";
+                if state.frameworks.get(CHANNEL).is_some() {
+                    db::places::set_cycle_framework(
+                        &mut tx,
+                        id,
+                        CHANNEL,
+                        open,
+                        statement_due.unwrap_or(deadline),
+                    )
+                    .await?;
+                }
                 let mut e = event(Some(who.user_id), &who.email, ip, "cycle.created", "cycle");
                 e.entity_id = Some(id.to_string());
-                e.after = Some(
-                    serde_json::json!({ "label": label, "opens_on": opens.to_string(), "deadline": deadline.to_string() }),
-                );
+                e.after = Some(serde_json::json!({
+                    "label": label, "opens_on": opens.to_string(), "deadline": deadline.to_string(),
+                    "channel_statement": if open { statement_due.unwrap_or(deadline).to_string() } else { "not open".to_owned() },
+                }));
                 db::audit::record(&mut *tx, &e).await?;
                 tx.commit().await?;
                 return Ok(Redirect::to("/admin/cycles").into_response());
@@ -741,9 +846,10 @@ async fn create_cycle(
         }
     }
     let cycles = db::places::cycles(&state.db).await?;
+    let said = db::places::all_cycle_frameworks(&state.db).await?;
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
-        CyclesPage::new(&who, cycles, form, errors),
+        CyclesPage::new(&who, cycles, said, form, errors),
     )
 }
 

@@ -263,18 +263,22 @@ async fn board(
         .collect();
     // The Channel statement beside the benchmarks, for those who may read it (a board member
     // once it is accepted).
-    let mut statement = db::channel::latest_by_area(&state.db, org.id).await?;
-    let statement_state = match statement.first().map(|f| (f.assessment, f.state.clone())) {
-        Some((id, st)) => {
-            let visible = match db::assessments::head(&state.db, id).await? {
-                Some(head) => crate::auth::policy::allows(
-                    &who,
-                    crate::auth::policy::Action::ViewAssessment,
-                    crate::web::assessments::object(&head),
-                ),
-                None => false,
+    let mut statement = (*state.caches.statement_areas(&state.db, org.id).await?).clone();
+    let statement_state = match statement.first().map(|f| f.state.clone()) {
+        Some(st) => {
+            let object = crate::auth::policy::Object::Assessment {
+                organisation_id: org.id,
+                region_id: org.region_id,
+                draft: st == "draft",
+                in_review: matches!(st.as_str(), "submitted" | "in_review"),
+                published: st == "published",
+                channel: true,
             };
-            if !visible {
+            if !crate::auth::policy::allows(
+                &who,
+                crate::auth::policy::Action::ViewAssessment,
+                object,
+            ) {
                 statement.clear();
             }
             crate::web::assessments::state_label_of(true, &st)

@@ -243,7 +243,7 @@ async fn plan_rows(
     // The Channel statement's areas for improvement, for those who may read the statement (a
     // board member once it is accepted).
     if let Some(statement) = rows.iter().find(|r| r.channel).map(|r| r.assessment_id) {
-        let visible = match db::assessments::head(&state.db, statement).await? {
+        let visible = match state.caches.head(&state.db, statement).await? {
             Some(head) => policy::allows(
                 who,
                 Action::ViewAssessment,
@@ -260,7 +260,7 @@ async fn plan_rows(
 
 /// Whether this person may change the actions of the Channel statement with this id.
 async fn statement_editable(state: &AppState, who: &Principal, id: Uuid) -> AppResult<bool> {
-    Ok(match db::assessments::head(&state.db, id).await? {
+    Ok(match state.caches.head(&state.db, id).await? {
         Some(head) => policy::allows(
             who,
             Action::EditAction(None),

@@ -10,6 +10,8 @@ mod write;
 
 use std::fmt;
 
+use crate::framework::Framework;
+
 use time::Date;
 use uuid::Uuid;
 
@@ -159,8 +161,46 @@ const NEW_ACTION_ROWS: u32 = 20;
 const RAG_LABELS: [&str; 3] = ["Red", "Amber", "Green"];
 const YES_NO: [&str; 2] = ["Yes", "No"];
 
-fn sheet_name(number: u32) -> String {
-    format!("Benchmark {number}")
+/// A section's sheet: "Benchmark 3", "Key area of control 3".
+fn sheet_name(framework: &Framework, number: u32) -> String {
+    format!("{} {number}", framework.section_label)
+}
+
+/// What a row of a section's sheet holds for an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The item itself: its status (or rating), evidence and needs-review.
+    Item,
+    /// Evidence for one of its prompts (where prompts are not footnotes).
+    Prompt(usize),
+    /// One of its own fields (the Channel chair's name, their email).
+    Field(usize),
+}
+
+/// The rows an item takes, in order, each with the id the hidden column A holds.
+fn parts(framework: &Framework, item: &crate::framework::Item) -> Vec<(String, Part)> {
+    let mut out = vec![(item.code.clone(), Part::Item)];
+    if !framework.prompts_are_footnotes {
+        out.extend((0..item.prompts.len()).map(|p| (prompt_id(&item.code, p), Part::Prompt(p))));
+    }
+    out.extend(
+        item.fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (format!("{}:{}", item.code, f.code), Part::Field(i))),
+    );
+    out
+}
+
+/// An item's text as its row shows it: with its footnotes, where prompts are footnotes.
+fn item_text(framework: &Framework, item: &crate::framework::Item) -> String {
+    let mut text = format!("{} {}", item.code, item.text);
+    if framework.prompts_are_footnotes {
+        for note in &item.prompts {
+            text.push_str(&format!("\nNote: {note}"));
+        }
+    }
+    text
 }
 
 fn rag_label(code: &str) -> &'static str {

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::{
     ACTION_HEADERS, BookAction, BookAnswer, BookBenchmark, CRITERIA_HEADERS, CellError, Imported,
-    MAX_TEXT, OTHER_ACTIONS, QUESTION_HEADERS, ReadError, SUMMARY, SUMMARY_HEADERS, Statuses,
-    column, prompt_id, sheet_name,
+    MAX_TEXT, OTHER_ACTIONS, Part, QUESTION_HEADERS, ReadError, SUMMARY, SUMMARY_HEADERS, Statuses,
+    column, parts, sheet_name,
 };
 use crate::framework::{Framework, Section};
 
@@ -126,7 +126,7 @@ pub fn read(
     }
 
     for section in &framework.sections {
-        let name = sheet_name(section.number);
+        let name = sheet_name(framework, section.number);
         let mut f = Faults {
             sheet: &name,
             all: &mut errors,
@@ -180,7 +180,11 @@ pub fn read(
     let mut seen = HashSet::new();
     let listed = benchmarks
         .iter()
-        .flat_map(|b| b.actions.iter().map(move |a| (sheet_name(b.number), a)))
+        .flat_map(|b| {
+            b.actions
+                .iter()
+                .map(move |a| (sheet_name(framework, b.number), a))
+        })
         .chain(other_actions.iter().map(|a| (OTHER_ACTIONS.to_owned(), a)));
     for (sheet, a) in listed {
         if let Some(id) = a.id {
@@ -317,19 +321,25 @@ fn read_benchmark(
     if !check_headers(range, top, &QUESTION_HEADERS, f) {
         return (answers, criteria, actions);
     }
-    // The ids the sheet was written with, in order: each question, then its prompts.
-    let mut expected: Vec<(String, usize, Option<usize>)> = Vec::new();
+    // The ids the sheet was written with, in order: each item, then its fields and prompts.
+    let mut expected: Vec<(String, usize, Part)> = Vec::new();
     for (q, item) in section.items.iter().enumerate() {
-        expected.push((item.code.clone(), q, None));
-        for p in 0..item.prompts.len() {
-            expected.push((prompt_id(&item.code, p), q, Some(p)));
+        for (id, part) in parts(framework, item) {
+            expected.push((id, q, part));
         }
     }
+    let prompts_of = |item: &crate::framework::Item| {
+        if framework.prompts_are_footnotes {
+            0
+        } else {
+            item.prompts.len()
+        }
+    };
     let mut seen = HashSet::new();
     let mut r = top + 1;
     while r <= last_row(range) && !text(range, r, 0).is_empty() {
         let id = text(range, r, 0);
-        let Some((_, q, prompt)) = expected.iter().find(|(e, _, _)| *e == id).cloned() else {
+        let Some((_, q, part)) = expected.iter().find(|(e, _, _)| *e == id).cloned() else {
             f.add(
                 r,
                 0,
@@ -358,7 +368,7 @@ fn read_benchmark(
                 code: item.code.clone(),
                 status: None,
                 evidence: String::new(),
-                prompt_evidence: vec![String::new(); item.prompts.len()],
+                prompt_evidence: vec![String::new(); prompts_of(item)],
                 needs_review: false,
                 fields: Default::default(),
             });
@@ -368,13 +378,28 @@ fn read_benchmark(
             r += 1;
             continue;
         };
-        match prompt {
-            Some(p) => {
+        match part {
+            Part::Prompt(p) => {
                 if let Some(slot) = answer.prompt_evidence.get_mut(p) {
                     *slot = evidence;
                 }
             }
-            None => {
+            Part::Field(i) => {
+                let field = &item.fields[i];
+                let value = evidence.trim().to_owned();
+                if value.chars().count() > 254 {
+                    f.add(
+                        r,
+                        3,
+                        format!("{} must be 254 characters or fewer", field.label),
+                    );
+                } else if field.email && !value.is_empty() && !value.contains('@') {
+                    f.add(r, 3, format!("{} must be an email address", field.label));
+                } else if !value.is_empty() {
+                    answer.fields.insert(field.code.clone(), value);
+                }
+            }
+            Part::Item => {
                 let typed = text(range, r, 2);
                 answer.status = match typed.as_str() {
                     "" => None,

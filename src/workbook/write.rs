@@ -10,9 +10,9 @@ use rust_xlsxwriter::{
 };
 
 use super::{
-    ACTION_HEADERS, Book, BookAction, CRITERIA_HEADERS, NEW_ACTION_ROWS, OTHER_ACTIONS,
+    ACTION_HEADERS, Book, BookAction, CRITERIA_HEADERS, NEW_ACTION_ROWS, OTHER_ACTIONS, Part,
     QUESTION_HEADERS, RAG_LABELS, REMINDER, SUMMARY, SUMMARY_HEADERS, SUMMARY_TOP, Statuses,
-    YES_NO, prompt_id, rag_label, sheet_name,
+    YES_NO, item_text, parts, prompt_id, rag_label, sheet_name,
 };
 use crate::framework::Framework;
 
@@ -91,7 +91,10 @@ fn print_setup(ws: &mut Worksheet, title: &str, repeat: Option<u32>) -> Result<(
 pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let f = Formats::new();
-    let title = format!("{}: self-assessment {}", book.council, book.cycle);
+    let title = format!(
+        "{}: {} {}",
+        book.council, framework.assessment_name, book.cycle
+    );
     let rating_labels: Vec<&str> = framework.ratings.iter().map(|r| r.label.as_str()).collect();
 
     let ws = wb.add_worksheet();
@@ -117,7 +120,11 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
     ws.write_string(
         7,
         0,
-        "Fill in the white cells; choose RAG and proposed score from their lists. Each benchmark's sheet has its questions, criteria and actions.",
+        if framework.scored {
+            "Fill in the white cells; choose RAG and proposed score from their lists. Each benchmark's sheet has its questions, criteria and actions."
+        } else {
+            "This has no scores: the ratings and evidence are on each key area's sheet, with its areas for improvement."
+        },
     )?;
     let top = SUMMARY_TOP;
     for (c, h) in SUMMARY_HEADERS.iter().enumerate() {
@@ -155,20 +162,24 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
             r,
             &[(36.0, title), (60.0, &b.justification), (60.0, &b.comments)],
         )?;
-        let mut scores = vec!["1", "2", "3", "4", "5"];
-        if section.is_some_and(|s| s.may_be_not_scored) {
-            scores.push("Not scored");
+        if framework.scored {
+            let mut scores = vec!["1", "2", "3", "4", "5"];
+            if section.is_some_and(|s| s.may_be_not_scored) {
+                scores.push("Not scored");
+            }
+            ws.add_data_validation(r, 3, r, 3, &choice(&scores, "The proposed score")?)?;
         }
-        ws.add_data_validation(r, 3, r, 3, &choice(&scores, "The proposed score")?)?;
     }
     let last = top + book.benchmarks.len() as u32;
-    ws.add_data_validation(
-        top + 1,
-        2,
-        last.max(top + 1),
-        2,
-        &choice(&RAG_LABELS, "The RAG")?,
-    )?;
+    if framework.scored {
+        ws.add_data_validation(
+            top + 1,
+            2,
+            last.max(top + 1),
+            2,
+            &choice(&RAG_LABELS, "The RAG")?,
+        )?;
+    }
     ws.set_freeze_panes(top + 1, 0)?;
     print_setup(ws, &title, Some(top))?;
 
@@ -177,17 +188,24 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
             continue;
         };
         let ws = wb.add_worksheet();
-        ws.set_name(sheet_name(b.number))?;
+        ws.set_name(sheet_name(framework, b.number))?;
         ws.write_string_with_format(
             0,
             1,
-            format!("Benchmark {}: {}", b.number, section.title),
+            format!(
+                "{} {}: {}",
+                framework.section_label, b.number, section.title
+            ),
             &f.heading,
         )?;
         ws.write_string(
             1,
             1,
-            "Fill in the white cells: a status and evidence for each question, evidence for its prompts if you answer them one by one, Met for each criterion your evidence shows, and the actions. Choose from the lists; the grey cells are read only.",
+            if framework.scored {
+                "Fill in the white cells: a status and evidence for each question, evidence for its prompts if you answer them one by one, Met for each criterion your evidence shows, and the actions. Choose from the lists; the grey cells are read only."
+            } else {
+                "Fill in the white cells: a rating (in the Status column) and the evidence or further details for each statement (Amber and Red need details and an area for improvement with a timescale; N/A needs a reason), the contacts asked for, and the areas for improvement. Choose from the lists; the grey cells are read only."
+            },
         )?;
         ws.write_string(2, 1, REMINDER)?;
         for (c, w) in [12.0, 62.0, 16.0, 70.0, 14.0, 14.0, 10.0]
@@ -209,12 +227,7 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
         for item in &section.items {
             let answer = b.answers.iter().find(|a| a.code == item.code);
             ws.write_string_with_format(r, 0, &item.code, &f.fixed)?;
-            ws.write_string_with_format(
-                r,
-                1,
-                format!("{} {}", item.code, item.text),
-                &f.fixed_bold,
-            )?;
+            ws.write_string_with_format(r, 1, item_text(framework, item), &f.fixed_bold)?;
             let status = answer
                 .and_then(|a| a.status.as_deref())
                 .and_then(|s| framework.rating_label(s))
@@ -229,11 +242,29 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
             };
             ws.write_string_with_format(r, 4, review, &f.open)?;
             ws.add_data_validation(r, 4, r, 4, &yes_no)?;
-            let question = format!("{} {}", item.code, item.text);
+            let question = item_text(framework, item);
             let evidence = answer.map_or("", |a| a.evidence.as_str());
             fit_row(ws, r, &[(62.0, &question), (70.0, evidence)])?;
             r += 1;
-            for (p, text) in item.prompts.iter().enumerate() {
+            for (id, part) in parts(framework, item) {
+                let Part::Field(i) = part else { continue };
+                let field = &item.fields[i];
+                let value = answer
+                    .and_then(|a| a.fields.get(&field.code))
+                    .map_or("", String::as_str);
+                ws.write_string_with_format(r, 0, &id, &f.fixed)?;
+                ws.write_string_with_format(r, 1, format!("    {}", field.label), &f.fixed)?;
+                ws.write_blank(r, 2, &f.fixed)?;
+                ws.write_string_with_format(r, 3, value, &f.open)?;
+                ws.write_blank(r, 4, &f.fixed)?;
+                r += 1;
+            }
+            let prompts: &[String] = if framework.prompts_are_footnotes {
+                &[]
+            } else {
+                &item.prompts
+            };
+            for (p, text) in prompts.iter().enumerate() {
                 let evidence = answer
                     .and_then(|a| a.prompt_evidence.get(p))
                     .map_or("", String::as_str);
@@ -264,6 +295,10 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
         for (c, h) in CRITERIA_HEADERS.iter().enumerate() {
             ws.write_string_with_format(r, c as u16, *h, &f.header)?;
         }
+        if !framework.scored {
+            ws.write_string(r + 1, 1, "This has no scoring criteria.")?;
+            r += 1;
+        }
         r += 1;
         for level in section.levels.iter().filter(|l| l.score >= 2) {
             for c in &level.criteria {
@@ -291,7 +326,16 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
         }
 
         r += 1;
-        ws.write_string_with_format(r, 1, "Actions", &f.heading)?;
+        ws.write_string_with_format(
+            r,
+            1,
+            if framework.scored {
+                "Actions".to_owned()
+            } else {
+                format!("{}s and timescales", framework.action_label)
+            },
+            &f.heading,
+        )?;
         ws.write_string(
             r + 1,
             1,
