@@ -71,6 +71,12 @@ pub struct Settings {
     pub bench_floor: bool,
     /// Where people write about accessibility problems and their personal data.
     pub support_email: String,
+    /// When reminders and digests go.
+    pub timetable: crate::notify::Timetable,
+    /// How failed mail is retried.
+    pub retries: crate::mail::Retries,
+    /// Whether mail is sent by SMTP (else it waits in the outbox).
+    pub smtp: bool,
 }
 
 impl Default for Settings {
@@ -84,6 +90,9 @@ impl Default for Settings {
             rags: crate::scoring::RagMapping::default(),
             bench_floor: false,
             support_email: "support@prevent-assure.example".to_owned(),
+            timetable: crate::notify::Timetable::default(),
+            retries: crate::mail::Retries::default(),
+            smtp: false,
         }
     }
 }
@@ -115,9 +124,13 @@ pub async fn store_frameworks(pool: &PgPool, files: &[Framework]) -> anyhow::Res
 /// start-up before anything touches the database.
 pub async fn prepare(config: &Config, static_dir: PathBuf) -> anyhow::Result<AppState> {
     let files = framework::load_dir(&config.frameworks_dir)?;
-    let pool = db::connect(config.database_url.expose(), config.pool_size())
-        .await
-        .context("connecting to PostgreSQL (is DATABASE_URL right, and is the server running?)")?;
+    let pool = db::connect_with(
+        config.database_url.expose(),
+        config.pool_size(),
+        Duration::from_millis(config.database_acquire_timeout_ms),
+    )
+    .await
+    .context("connecting to PostgreSQL (is DATABASE_URL right, and is the server running?)")?;
     db::MIGRATOR
         .run(&pool)
         .await
@@ -142,13 +155,22 @@ pub fn router(state: AppState) -> Router {
     if state.settings.bench_floor {
         routes = routes.merge(crate::web::health::floor_router());
     }
+    // Pages and exports may hold council data: no browser or proxy keeps a copy (a handler
+    // that says otherwise, none does, would win). The static files are cached as usual.
+    let routes = routes.layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
     let mut router = routes
         .nest_service("/static", static_files)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             settle_after_changes,
         ))
-        .layer(axum::middleware::from_fn(crate::auth::csrf::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::csrf::guard,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -195,7 +217,9 @@ async fn settle_after_changes(
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     let response = next.run(request).await;
-    if changes {
+    // A request that failed on the server changed nothing to wait for (and the database may
+    // be what failed).
+    if changes && !response.status().is_server_error() {
         state.caches.settle(&state.db).await;
     }
     response

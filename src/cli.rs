@@ -1,4 +1,6 @@
-//! The command line: `serve`, `migrate`, `load-demo`, `generate`, `score`.
+//! The command line: `serve`, `migrate`, `load-demo`, `generate`, `score`, and setting up a
+//! deployment: `add-admin`, `create-region`, `create-org`, `create-user`, `set-role`,
+//! `disable-user`.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -10,11 +12,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::config::{AccountConfig, Config, ServeConfig, default_dir};
+use crate::config::{AccountConfig, Config, MailConfig, ServeConfig, default_dir};
 use crate::framework::{self, Catalogue};
 use crate::scoring::RagMapping;
 use crate::scoring::request;
-use crate::{app, demo, mail};
+use crate::{app, demo, mail, setup};
 
 /// Prevent Assure: the Prevent duty self-assessment and its review.
 #[derive(Debug, Parser)]
@@ -34,6 +36,8 @@ pub enum Command {
         serve: ServeConfig,
         #[command(flatten)]
         accounts: AccountConfig,
+        #[command(flatten)]
+        mail: MailConfig,
     },
     /// Invite an administrator: prints a one-time link (valid 7 days) to set their password.
     AddAdmin {
@@ -47,6 +51,57 @@ pub enum Command {
         /// Their name.
         #[arg(long)]
         name: String,
+    },
+    /// Add a region.
+    CreateRegion {
+        #[command(flatten)]
+        config: Config,
+        /// Its address part, e.g. north-west.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a council to a region.
+    CreateOrg {
+        #[command(flatten)]
+        config: Config,
+        /// Its address part, e.g. ashbridge.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// The region's slug.
+        #[arg(long)]
+        region: String,
+    },
+    /// Add a person who can sign in at once, with one role; the password is read from the
+    /// first line of standard input (never an argument, which others could see).
+    CreateUser {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        role: RoleArgs,
+    },
+    /// Give an existing person another role.
+    SetRole {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        role: RoleArgs,
+    },
+    /// Disable an account and end its sessions.
+    DisableUser {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        email: String,
     },
     /// Run the database migrations and load the frameworks, then stop.
     Migrate {
@@ -91,6 +146,52 @@ pub enum Command {
 /// Exit code for input the command cannot use.
 pub const BAD_INPUT: u8 = 2;
 
+/// A role and where it is held.
+#[derive(Debug, clap::Args)]
+pub struct RoleArgs {
+    /// lead, contributor, board, owner, signatory (with --org), adviser (with --region),
+    /// channel_team or admin (with neither).
+    #[arg(long)]
+    role: String,
+    /// The council's slug, for a council role.
+    #[arg(long)]
+    org: Option<String>,
+    /// The region's slug, for an adviser.
+    #[arg(long)]
+    region: Option<String>,
+    /// A contributor's benchmarks, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    sections: Vec<i32>,
+}
+
+impl RoleArgs {
+    fn place(&self) -> setup::Place<'_> {
+        setup::Place {
+            org: self.org.as_deref(),
+            region: self.region.as_deref(),
+            sections: &self.sections,
+        }
+    }
+}
+
+/// What a set-up command says: done, or why not (exit code 2).
+fn outcome<T>(
+    result: Result<T, setup::SetupError>,
+    done: impl FnOnce(T) -> String,
+) -> anyhow::Result<ExitCode> {
+    match result {
+        Ok(value) => {
+            println!("{}", done(value));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(setup::SetupError::Bad(message)) => {
+            eprintln!("error: {message}");
+            Ok(ExitCode::from(BAD_INPUT))
+        }
+        Err(setup::SetupError::Other(e)) => Err(e),
+    }
+}
+
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -98,24 +199,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             serve,
             accounts,
+            mail: mail_config,
         } => {
             let mut state = app::prepare(&config, serve.static_dir).await?;
             state.caches.keep_views(serve.keep_views);
+            let retries = mail::Retries {
+                first_wait_seconds: mail_config.mail_retry_seconds,
+                max_attempts: mail_config.mail_max_attempts,
+            };
+            let timetable = crate::notify::Timetable {
+                reminder_days: mail_config.reminder_days.clone(),
+                digest_day: mail_config.digest_day,
+                hour: mail_config.digest_hour,
+                scheduled: mail_config.scheduled_mail,
+            };
             state.settings = Arc::new(app::Settings {
                 bench_floor: serve.bench_floor,
+                timetable: timetable.clone(),
+                retries,
+                smtp: accounts.smtp_url.is_some(),
                 ..settings(&accounts, serve.bind_addr)
             });
             let listener = TcpListener::bind(serve.bind_addr)
                 .await
                 .with_context(|| format!("listening on {}", serve.bind_addr))?;
             let addr: SocketAddr = listener.local_addr()?;
-            match &accounts.smtp_url {
-                Some(url) => {
-                    let sender = mail::Sender::new(url, &accounts.mail_from)?;
-                    tokio::spawn(sender.run(state.db.clone()));
+            let sender = match &accounts.smtp_url {
+                Some(url) => Some(mail::Sender::new(url, &accounts.mail_from, retries)?),
+                None => {
+                    tracing::info!("no SMTP_URL: mail stays in the outbox (/admin/outbox)");
+                    None
                 }
-                None => tracing::info!("no SMTP_URL: mail stays in the outbox (/admin/outbox)"),
-            }
+            };
+            tokio::spawn(
+                crate::notify::postman::Postman {
+                    pool: state.db.clone(),
+                    frameworks: state.frameworks.clone(),
+                    public_url: state.settings.public_url.clone(),
+                    timetable,
+                    sender,
+                    poll: std::time::Duration::from_secs(5),
+                }
+                .run(),
+            );
             tokio::spawn(crate::db::housekeeping::run(
                 state.db.clone(),
                 crate::auth::session::IDLE_MINUTES,
@@ -175,6 +301,72 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             frameworks_dir,
             rag_mapping,
         } => score(&frameworks_dir, &rag_mapping),
+        Command::CreateRegion { config, slug, name } => {
+            let state = app::prepare(&config, Default::default()).await?;
+            outcome(setup::create_region(&state.db, &slug, &name).await, |_| {
+                format!("Region {slug} added")
+            })
+        }
+        Command::CreateOrg {
+            config,
+            slug,
+            name,
+            region,
+        } => {
+            let state = app::prepare(&config, Default::default()).await?;
+            outcome(
+                setup::create_org(&state.db, &slug, &name, &region).await,
+                |_| format!("Council {slug} added to {region}"),
+            )
+        }
+        Command::CreateUser {
+            config,
+            email,
+            name,
+            role,
+        } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = crate::config::Secret::new(line.trim_end_matches(['\r', '\n']));
+            let state = app::prepare(&config, Default::default()).await?;
+            outcome(
+                setup::create_user(
+                    &state.db,
+                    &email,
+                    &name,
+                    &role.role,
+                    &role.place(),
+                    password,
+                )
+                .await,
+                |_| format!("{email} can sign in as {}", role.role),
+            )
+        }
+        Command::SetRole {
+            config,
+            email,
+            role,
+        } => {
+            let state = app::prepare(&config, Default::default()).await?;
+            outcome(
+                setup::set_role(&state.db, &email, &role.role, &role.place()).await,
+                |added| {
+                    if added {
+                        format!("{email} is now also {}", role.role)
+                    } else {
+                        format!("{email} already had that role")
+                    }
+                },
+            )
+        }
+        Command::DisableUser { config, email } => {
+            let state = app::prepare(&config, Default::default()).await?;
+            outcome(setup::disable_user(&state.db, &email).await, |_| {
+                format!("{email} is disabled and signed out")
+            })
+        }
     }
 }
 

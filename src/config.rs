@@ -52,6 +52,12 @@ pub struct Config {
     /// them make every statement slower.
     #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub database_pool_size: Option<u32>,
+
+    /// Milliseconds a request waits for a free connection before it is told the service is
+    /// unavailable (503, what it sent not saved).
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(50..=60000))]
+    pub database_acquire_timeout_ms: u64,
 }
 
 impl Config {
@@ -123,4 +129,49 @@ pub struct AccountConfig {
         default_value = "support@prevent-assure.example"
     )]
     pub support_email: String,
+}
+
+/// When reminders and digests go, and how mail is retried.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MailConfig {
+    /// Days before a deadline on which the leads of councils that have not submitted are
+    /// reminded, comma-separated.
+    #[arg(long, env = "REMINDER_DAYS", value_delimiter = ',', default_value = "28,7,1",
+          value_parser = clap::value_parser!(i32).range(0..=366))]
+    pub reminder_days: Vec<i32>,
+
+    /// The day of the weekly digests and advisers' lists.
+    #[arg(long, env = "DIGEST_DAY", default_value = "monday", value_parser = parse_weekday)]
+    pub digest_day: time::Weekday,
+
+    /// The hour (0-23, UK time) at which reminders, lists and digests go.
+    #[arg(long, env = "DIGEST_HOUR", default_value_t = 7, value_parser = clap::value_parser!(u8).range(0..=23))]
+    pub digest_hour: u8,
+
+    /// Whether this server sends the scheduled reminders and digests (any number of servers
+    /// may; each is sent once). Off: only what people do sends mail.
+    #[arg(long, env = "SCHEDULED_MAIL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub scheduled_mail: bool,
+
+    /// Tries before a mail is given up and listed for administrators at /admin/notifications.
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(i32).range(1..=100))]
+    pub mail_max_attempts: i32,
+
+    /// Seconds before a failed mail is tried again, doubled after each failure (at most 6 hours).
+    #[arg(long, env = "MAIL_RETRY_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=21600))]
+    pub mail_retry_seconds: i64,
+}
+
+fn parse_weekday(s: &str) -> Result<time::Weekday, String> {
+    use time::Weekday::*;
+    match s.trim().to_ascii_lowercase().as_str() {
+        "monday" | "mon" => Ok(Monday),
+        "tuesday" | "tue" => Ok(Tuesday),
+        "wednesday" | "wed" => Ok(Wednesday),
+        "thursday" | "thu" => Ok(Thursday),
+        "friday" | "fri" => Ok(Friday),
+        "saturday" | "sat" => Ok(Saturday),
+        "sunday" | "sun" => Ok(Sunday),
+        _ => Err(format!("{s:?} is not a day of the week (monday … sunday)")),
+    }
 }

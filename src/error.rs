@@ -43,12 +43,48 @@ struct ErrorPage<'a> {
     reference: Option<String>,
 }
 
+/// What kind of database failure an error is, for the page it gets.
+enum Failure {
+    /// The database cannot be reached (refused, cut, or no connection free in time).
+    Outage,
+    /// The database refused text it cannot store (NUL), should any reach it.
+    BadText,
+    Other,
+}
+
+fn failure(e: &anyhow::Error) -> Failure {
+    let Some(db) = e.chain().find_map(|c| c.downcast_ref::<sqlx::Error>()) else {
+        return Failure::Other;
+    };
+    match db {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Failure::Outage,
+        sqlx::Error::Database(d)
+            if matches!(d.code().as_deref(), Some("22021") | Some("22P05")) =>
+        {
+            Failure::BadText
+        }
+        // The server went away mid-statement (a restart, a cut connection).
+        sqlx::Error::Database(d)
+            if d.code()
+                .as_deref()
+                .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+        {
+            Failure::Outage
+        }
+        _ => Failure::Other,
+    }
+}
+
 impl AppError {
     fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal(e) => match failure(e) {
+                Failure::Outage => StatusCode::SERVICE_UNAVAILABLE,
+                Failure::BadText => StatusCode::BAD_REQUEST,
+                Failure::Other => StatusCode::INTERNAL_SERVER_ERROR,
+            },
         }
     }
 }
@@ -82,9 +118,17 @@ pub fn error_page(status: StatusCode, reference: Option<String>) -> Response {
             "You do not have permission to see this page",
             "Your account does not give you access to this page. If you think it should, ask your Prevent lead or an administrator.",
         ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "Sorry, the service is unavailable",
+            "The service cannot reach its database just now, so what you just sent was not saved. What you saved before is safe. Go back: your typing is still in the page there. Wait a minute, then send it again.",
+        ),
+        StatusCode::BAD_REQUEST => (
+            "Sorry, that could not be saved",
+            "What was sent held characters that cannot be stored, so nothing was saved. Go back, take out any unusual characters (for example from text pasted from another program) and try again.",
+        ),
         s if s.is_server_error() => (
             "Sorry, there is a problem with the service",
-            "Try again later. Nothing you saved has been lost. If the problem continues, contact the service team and quote the reference below.",
+            "What you just sent may not have been saved: check the page before sending it again. What you saved before is safe. If the problem continues, contact the service team and quote the reference below.",
         ),
         StatusCode::TOO_MANY_REQUESTS => ("Too many attempts", "Wait 15 minutes, then try again."),
         _ => (
@@ -118,6 +162,13 @@ impl IntoResponse for AppError {
         } else {
             None
         };
-        error_page(status, reference)
+        let mut response = error_page(status, reference);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
+        response
     }
 }

@@ -24,8 +24,12 @@ pub mod error;
 pub mod framework;
 /// Outgoing mail through the outbox.
 pub mod mail;
+/// Notifications, reminders and digests: who is told what, in the service and by mail.
+pub mod notify;
 /// The Home Office scoring criteria applied: suggested scores, bands, the summary sentence.
 pub mod scoring;
+/// Setting up a deployment from the command line: regions, councils, people, roles.
+pub mod setup;
 /// Pages and routes, one module per area.
 pub mod web;
 /// Excel workbooks: the action plan export, and the self-assessment's export and import.

@@ -90,6 +90,8 @@ async fn every_page_answers_each_role_as_the_policy_says(pool: PgPool) {
         "/admin/cycles".to_owned(),
         "/admin/audit".to_owned(),
         "/admin/outbox".to_owned(),
+        "/admin/notifications".to_owned(),
+        "/notifications".to_owned(),
         "/orgs/ashbridge/people".to_owned(),
         "/orgs/ashbridge/audit".to_owned(),
         "/orgs/ashbridge/audit.json".to_owned(),
@@ -99,6 +101,13 @@ async fn every_page_answers_each_role_as_the_policy_says(pool: PgPool) {
         let mut client = sign_in(&router, *email).await;
         for route in &routes {
             let reply = client.get(route).await;
+            // No browser or proxy keeps a copy of any of it, refusals included.
+            assert!(
+                reply
+                    .header("cache-control")
+                    .is_some_and(|c| c.contains("no-store")),
+                "{who} GET {route}"
+            );
             match expected(route, index) {
                 Expect::SignIn => {
                     assert_eq!(
@@ -245,6 +254,12 @@ async fn every_view_answers_each_role_as_the_policy_says(pool: PgPool) {
         let mut client = sign_in(&router, *email).await;
         let mut check = async |route: &str, allowed: bool, refusal: u16| {
             let reply = client.get(route).await;
+            assert!(
+                reply
+                    .header("cache-control")
+                    .is_some_and(|c| c.contains("no-store")),
+                "{who} GET {route}"
+            );
             if index == 0 {
                 assert_eq!(
                     (reply.status.as_u16(), location(&reply)),

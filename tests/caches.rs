@@ -252,6 +252,7 @@ async fn nothing_is_kept_while_changes_cannot_be_heard() {
         display_name: "Someone".into(),
         memberships: Vec::new(),
         session_hash: vec![7; 32],
+        unread: 0,
     };
     let far = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
     caches.keep_principal(caches.generation(), &principal, far);

@@ -51,6 +51,30 @@ async fn prune_removes_only_what_is_past_its_limit(pool: PgPool) {
     .execute(&pool)
     .await
     .expect("mail");
+    sqlx::query(
+        "insert into outbox (to_address, subject, body, created_at, given_up_at) values
+           ('d@example.org', 'Given up long ago', 'x', now() - interval '100 days', now() - interval '95 days')",
+    )
+    .execute(&pool)
+    .await
+    .expect("given-up mail");
+    sqlx::query(
+        "insert into notifications (user_id, kind, title, link, idempotency_key, created_at) values
+           ($1, 'submitted', 'Old', '/', 'old', now() - interval '400 days'),
+           ($1, 'submitted', 'New', '/', 'new', now() - interval '10 days')",
+    )
+    .bind(user)
+    .execute(&pool)
+    .await
+    .expect("notifications");
+    sqlx::query(
+        "insert into notices (kind, created_at, dispatched_at) values
+           ('submitted', now() - interval '40 days', now() - interval '40 days'),
+           ('submitted', now() - interval '40 days', null)",
+    )
+    .execute(&pool)
+    .await
+    .expect("notices");
     let before_sessions: i64 = sqlx::query_scalar("select count(*) from sessions")
         .fetch_one(&pool)
         .await
@@ -63,7 +87,9 @@ async fn prune_removes_only_what_is_past_its_limit(pool: PgPool) {
             sessions: 2,
             sign_in_attempts: 1,
             tokens: 2,
-            sent_mail: 1
+            sent_mail: 2,
+            notifications: 1,
+            notices: 1,
         }
     );
     let left: (i64, Vec<String>, Vec<String>) = sqlx::query_as(

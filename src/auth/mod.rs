@@ -145,6 +145,8 @@ pub struct Principal {
     pub memberships: Vec<Membership>,
     /// The hash of this request's session id.
     pub session_hash: Vec<u8>,
+    /// Notifications not yet read.
+    pub unread: i64,
 }
 
 impl Principal {

@@ -292,6 +292,7 @@ mod tests {
             display_name: "Someone".into(),
             memberships,
             session_hash: vec![],
+            unread: 0,
         }
     }
 

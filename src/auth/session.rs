@@ -108,11 +108,14 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
         db::sessions::delete_for_user(&state.db, first.user_id, None).await?;
         return Ok(None);
     }
-    let (user_id, email, display_name, expires_at) = (
+    // A kept copy is used until the first of the session's two limits, never past either.
+    let idle_ends = first.last_used + time::Duration::minutes(i64::from(IDLE_MINUTES));
+    let (user_id, email, display_name, expires_at, unread) = (
         first.user_id,
         first.email.clone(),
         first.display_name.clone(),
-        first.expires_at,
+        first.expires_at.min(idle_ends),
+        first.unread,
     );
     let memberships = rows
         .into_iter()
@@ -136,6 +139,7 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
         display_name,
         memberships,
         session_hash: hash,
+        unread,
     };
     state
         .caches

@@ -15,6 +15,16 @@ pub async fn listen(pool: &PgPool) -> sqlx::Result<PgListener> {
     Ok(listener)
 }
 
+/// The channel on which a new notice or mail wakes every server's postman (migration 0010).
+pub const NOTICES: &str = "pa_notices";
+
+/// A connection listening for new notices and mail; it too holds one connection of the pool.
+pub async fn listen_notices(pool: &PgPool) -> sqlx::Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(NOTICES).await?;
+    Ok(listener)
+}
+
 /// Sends a notification on the channel (delivered when the transaction commits).
 pub async fn notify<'c>(conn: impl sqlx::PgExecutor<'c>, payload: &str) -> sqlx::Result<()> {
     sqlx::query!(

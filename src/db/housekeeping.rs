@@ -7,8 +7,12 @@ use sqlx::PgPool;
 pub const SIGN_IN_ATTEMPT_DAYS: i32 = 30;
 /// How long an invitation or password-reset token is kept after it was used or expired.
 pub const TOKEN_DAYS: i32 = 30;
-/// How long a sent mail is kept in the outbox.
+/// How long a sent mail (or one given up) is kept in the outbox.
 pub const SENT_MAIL_DAYS: i32 = 90;
+/// How long a notification is kept in a person's list.
+pub const NOTIFICATION_DAYS: i32 = 365;
+/// How long a notice is kept once it has been turned into messages.
+pub const NOTICE_DAYS: i32 = 30;
 
 /// Rows removed by one pass, by kind.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -17,10 +21,12 @@ pub struct Pruned {
     pub sign_in_attempts: u64,
     pub tokens: u64,
     pub sent_mail: u64,
+    pub notifications: u64,
+    pub notices: u64,
 }
 
 /// Removes ended sessions (idle or past their absolute limit), and sign-in attempts, spent
-/// tokens and sent mail older than their limits.
+/// tokens, sent or given-up mail, notifications and handled notices older than their limits.
 pub async fn prune(pool: &PgPool, idle_minutes: i32) -> sqlx::Result<Pruned> {
     let sessions = sqlx::query!(
         "delete from sessions
@@ -46,8 +52,22 @@ pub async fn prune(pool: &PgPool, idle_minutes: i32) -> sqlx::Result<Pruned> {
     .await?
     .rows_affected();
     let sent_mail = sqlx::query!(
-        "delete from outbox where sent_at < now() - make_interval(days => $1)",
+        "delete from outbox where coalesce(sent_at, given_up_at) < now() - make_interval(days => $1)",
         SENT_MAIL_DAYS
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    let notifications = sqlx::query!(
+        "delete from notifications where created_at < now() - make_interval(days => $1)",
+        NOTIFICATION_DAYS
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    let notices = sqlx::query!(
+        "delete from notices where dispatched_at < now() - make_interval(days => $1)",
+        NOTICE_DAYS
     )
     .execute(pool)
     .await?
@@ -57,6 +77,8 @@ pub async fn prune(pool: &PgPool, idle_minutes: i32) -> sqlx::Result<Pruned> {
         sign_in_attempts,
         tokens,
         sent_mail,
+        notifications,
+        notices,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod dashboards;
 pub mod frameworks;
 pub mod housekeeping;
 pub mod letters;
+pub mod notices;
 pub mod outbox;
 pub mod places;
 pub mod sample;
@@ -34,11 +35,19 @@ pub mod json_time {
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How long a request waits for a connection before it is told the service is unavailable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Opens a pool of at most `size` connections; fails fast when the server does not answer.
 pub async fn connect(url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
+    connect_with(url, size, ACQUIRE_TIMEOUT).await
+}
+
+/// As [`connect`], waiting at most `acquire` for a connection.
+pub async fn connect_with(url: &str, size: u32, acquire: Duration) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire)
         .connect(url)
         .await
 }

@@ -32,8 +32,13 @@ pub struct SignedInRow {
     pub email: String,
     pub display_name: String,
     pub disabled: bool,
+    /// Notifications not yet read (the header shows the count).
+    pub unread: i64,
     /// The session's absolute limit.
     pub expires_at: time::OffsetDateTime,
+    /// When the session was last marked used (now, if this lookup marked it): its idle limit
+    /// runs from here.
+    pub last_used: time::OffsetDateTime,
     pub membership_id: Option<Uuid>,
     pub role: Option<String>,
     pub organisation_id: Option<Uuid>,
@@ -67,7 +72,11 @@ pub async fn signed_in(
                from live where s.id_hash = $1 and live.last_seen_at < now() - interval '1 minute'
            )
            select u.id as user_id, u.email, u.display_name, u.disabled_at is not null as "disabled!",
-                  live.expires_at, m.id as "membership_id?", m.role as "role?", m.organisation_id as "organisation_id?",
+                  (select count(*) from notifications n where n.user_id = u.id and n.read_at is null) as "unread!",
+                  live.expires_at,
+                  case when live.last_seen_at < now() - interval '1 minute' then now()
+                       else live.last_seen_at end as "last_used!",
+                  m.id as "membership_id?", m.role as "role?", m.organisation_id as "organisation_id?",
                   o.slug as "organisation_slug?", o.name as "organisation_name?",
                   coalesce(m.region_id, o.region_id) as "region_id?",
                   r.slug as "region_slug?", r.name as "region_name?", m.sections as "sections?"

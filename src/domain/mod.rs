@@ -139,9 +139,9 @@ pub fn long_date(date: time::Date) -> String {
     format!("{} {} {}", date.day(), date.month(), date.year())
 }
 
-/// A moment as people in the UK read it: "3:05pm on 1 December 2026 (GMT)", in British Summer
-/// Time from 1am UTC on the last Sunday of March to 1am UTC on the last Sunday of October.
-pub fn uk_time(at: time::OffsetDateTime) -> String {
+/// The UK's offset from UTC at a moment: British Summer Time (+1) from 1am UTC on the last
+/// Sunday of March to 1am UTC on the last Sunday of October, else Greenwich Mean Time.
+pub fn uk_offset(at: time::OffsetDateTime) -> time::UtcOffset {
     let at = at.to_offset(time::UtcOffset::UTC);
     let last_sunday = |month: time::Month| {
         let last = time::Date::from_calendar_date(
@@ -164,11 +164,18 @@ pub fn uk_time(at: time::OffsetDateTime) -> String {
         }
         _ => false,
     };
-    let (local, zone) = if summer {
-        (at + time::Duration::hours(1), "BST")
+    if summer {
+        time::UtcOffset::from_hms(1, 0, 0).unwrap_or(time::UtcOffset::UTC)
     } else {
-        (at, "GMT")
-    };
+        time::UtcOffset::UTC
+    }
+}
+
+/// A moment as people in the UK read it: "3:05pm on 1 December 2026 (GMT)".
+pub fn uk_time(at: time::OffsetDateTime) -> String {
+    let offset = uk_offset(at);
+    let local = at.to_offset(offset);
+    let zone = if offset.is_utc() { "GMT" } else { "BST" };
     let hour = match local.hour() % 12 {
         0 => 12,
         h => h,

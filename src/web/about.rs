@@ -53,6 +53,7 @@ struct PrivacyPage {
     sign_in_attempt_days: i32,
     token_days: i32,
     sent_mail_days: i32,
+    notification_days: i32,
 }
 
 async fn privacy(State(state): State<AppState>, who: Option<Principal>) -> AppResult<Html<String>> {
@@ -65,6 +66,7 @@ async fn privacy(State(state): State<AppState>, who: Option<Principal>) -> AppRe
             sign_in_attempt_days: SIGN_IN_ATTEMPT_DAYS,
             token_days: TOKEN_DAYS,
             sent_mail_days: SENT_MAIL_DAYS,
+            notification_days: crate::db::housekeeping::NOTIFICATION_DAYS,
         }
         .render()?,
     ))

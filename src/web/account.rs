@@ -1,9 +1,8 @@
 //! Signing in and out, the account page, invitations and password resets.
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,6 +22,7 @@ use crate::db::tokens::Purpose;
 use crate::error::{AppError, AppResult};
 use crate::web::chrome::Chrome;
 use crate::web::forms::{Errors, is_email};
+use crate::web::forms::{Form, Query};
 
 /// An invitation link lasts a week; a reset link an hour.
 pub const INVITATION_MINUTES: i32 = 7 * 24 * 60;
@@ -251,6 +251,10 @@ struct AccountPage {
     sessions: i64,
     errors: Errors,
     notice: Option<&'static str>,
+    mail_reminders: bool,
+    mail_digests: bool,
+    /// "28, 7 and 1".
+    reminder_days: String,
 }
 
 #[derive(Deserialize)]
@@ -265,7 +269,11 @@ async fn account_page(
     notice: Option<&'static str>,
 ) -> AppResult<AccountPage> {
     let sessions = db::sessions::count_for_user(&state.db, who.user_id).await?;
+    let mail = db::notices::preferences(&state.db, who.user_id).await?;
     Ok(AccountPage {
+        mail_reminders: mail.as_ref().is_none_or(|m| m.mail_reminders),
+        mail_digests: mail.as_ref().is_none_or(|m| m.mail_digests),
+        reminder_days: state.settings.timetable.reminder_days_words(),
         chrome: Chrome::new(Some(&who), "/account"),
         memberships: who.memberships.clone(),
         who,
@@ -284,6 +292,7 @@ async fn account(
         Some("password") => {
             Some("Your password has been changed. You have been signed out everywhere else.")
         }
+        Some("mail") => Some("Your mail choices have been saved"),
         _ => None,
     };
     html(account_page(&state, who, Errors::default(), notice).await?)

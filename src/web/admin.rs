@@ -1,11 +1,11 @@
 //! Administration: regions, councils, users and their roles, cycles, the audit trail, the outbox.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use sqlx::types::ipnetwork::IpNetwork;
 use time::{Date, Month};
@@ -22,6 +22,7 @@ use crate::web::account::{Invitation, event, invite};
 use crate::web::audit_view::{AuditQuery, Trail};
 use crate::web::chrome::Chrome;
 use crate::web::forms::{Errors, is_slug};
+use crate::web::forms::{Form, Query};
 use crate::web::guard::authorise;
 use crate::web::invite_form::InviteForm;
 

@@ -58,6 +58,10 @@ pub const EVENTS: &[(&str, &str)] = &[
     ("membership.added", "Gave someone a role"),
     ("membership.removed", "Took away a role"),
     ("invitation.accepted", "Accepted an invitation"),
+    (
+        "user.created",
+        "Created an account with a password (command line)",
+    ),
     ("user.disabled", "Disabled an account"),
     ("user.enabled", "Enabled an account"),
     ("user.unlocked", "Unlocked an account"),
@@ -71,6 +75,15 @@ pub const EVENTS: &[(&str, &str)] = &[
     ),
     ("sessions.ended", "Signed out everywhere"),
     ("password.changed", "Changed their password"),
+    ("mail.chosen", "Chose which reminders and digests to get"),
+    (
+        "mail.unsubscribed",
+        "Stopped reminders or digests from a mail's link",
+    ),
+    (
+        "mail.retried",
+        "Put a mail that could not be sent back in the queue",
+    ),
     ("password_reset.requested", "Asked to reset a password"),
     ("password_reset.completed", "Reset their password"),
     ("permission.refused", "Refused: not permitted"),

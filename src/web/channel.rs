@@ -4,11 +4,11 @@
 //! check: accept it, or return it to the council with a reason.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -25,6 +25,7 @@ use crate::web::account::event;
 use crate::web::assessments::{framework, object, scope_event, state_label_of, visible_head};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
+use crate::web::forms::{Form, Query};
 use crate::web::guard::authorise;
 use crate::web::statement::{self, Statement};
 
@@ -450,9 +451,22 @@ async fn review(
         e.before = Some(serde_json::json!({ "state": head.state }));
         e.after = Some(serde_json::json!({
             "state": to,
-            "reason": (!reason.is_empty()).then_some(reason),
+            "reason": (!reason.is_empty()).then_some(&reason),
         }));
         db::audit::record(&mut *tx, &e).await?;
+        let kind = if to == "published" {
+            crate::notify::Kind::Accepted
+        } else {
+            crate::notify::Kind::Returned
+        };
+        crate::notify::tell(
+            &mut *tx,
+            kind,
+            id,
+            who.user_id,
+            Some(reason.as_str()).filter(|r| !r.is_empty()),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/assessments/{id}/channel-review?done={done}")).into_response())

@@ -14,6 +14,8 @@ pub struct NavLink {
 #[derive(Debug, Clone)]
 pub struct Chrome {
     pub user_name: Option<String>,
+    /// Notifications not yet read, for the header's link.
+    pub unread: i64,
     pub links: Vec<NavLink>,
 }
 
@@ -75,6 +77,7 @@ impl Chrome {
             .max();
         Chrome {
             user_name: who.map(|w| w.display_name.clone()),
+            unread: who.map_or(0, |w| w.unread),
             links: links
                 .into_iter()
                 .map(|(href, label)| NavLink {

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -27,6 +27,7 @@ use crate::web::assessments::{
 use crate::web::charts::{self, Chart};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
+use crate::web::forms::Query;
 use crate::web::guard::{authorise, authorise_or_hide};
 use crate::workbook::Cell;
 

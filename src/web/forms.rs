@@ -84,7 +84,12 @@ impl Fields {
         Fields {
             pairs: pairs
                 .into_iter()
-                .map(|(k, v)| (k, v.replace("\r\n", "\n")))
+                .map(|(k, v)| {
+                    (
+                        clean_text(&k).into_owned(),
+                        clean_text(&v).replace("\r\n", "\n"),
+                    )
+                })
                 .collect(),
             ..Fields::default()
         }
@@ -101,9 +106,7 @@ impl Fields {
         if !multipart {
             // Through the extractor, so the route's body limit holds.
             return match axum::body::Bytes::from_request(request, &()).await {
-                Ok(bytes) => {
-                    Fields::from_pairs(serde_urlencoded::from_bytes(&bytes).unwrap_or_default())
-                }
+                Ok(bytes) => Fields::from_pairs(clean_pairs(&bytes)),
                 Err(_) => Fields {
                     too_large: true,
                     ..Fields::default()
@@ -121,7 +124,9 @@ impl Fields {
                 Ok(Some(field)) => {
                     let name = field.name().unwrap_or_default().to_owned();
                     if name == "file" {
-                        let filename = field.file_name().unwrap_or_default().to_owned();
+                        let filename = clean_text(field.file_name().unwrap_or_default())
+                            .trim()
+                            .to_owned();
                         match field.bytes().await {
                             // A file input left empty sends a part with no name and no bytes.
                             Ok(bytes) if filename.is_empty() && bytes.is_empty() => {}
@@ -188,5 +193,128 @@ impl Fields {
         self.pairs
             .iter()
             .filter_map(move |(k, v)| Some((k.strip_prefix(prefix)?, v.as_str())))
+    }
+}
+
+/// Text as people can type it: without NUL and the other control characters that have no place
+/// in text (the C0 set but tab and line breaks, DEL, the C1 set), and without the bidirectional
+/// overrides and isolates that make a file name or a line read other than it is stored
+/// (U+202A–U+202E, U+2066–U+2069). PostgreSQL refuses NUL in text; the rest would be stored and
+/// shown raw. Every value of every form, query string and file name passes through here.
+pub fn clean_text(s: &str) -> std::borrow::Cow<'_, str> {
+    fn unwanted(c: char) -> bool {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+    if s.chars().any(unwanted) {
+        std::borrow::Cow::Owned(s.chars().filter(|c| !unwanted(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Decodes `application/x-www-form-urlencoded` text into cleaned pairs (bad percent-encoding
+/// and invalid UTF-8 become U+FFFD rather than an error).
+pub fn clean_pairs(raw: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (clean_text(&k).into_owned(), clean_text(&v).into_owned()))
+        .collect()
+}
+
+/// Deserializes cleaned pairs into `T` as `axum::Form` would.
+fn from_pairs<T: serde::de::DeserializeOwned>(
+    pairs: &[(String, String)],
+) -> Result<T, serde_urlencoded::de::Error> {
+    let encoded = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    serde_urlencoded::from_str(&encoded)
+}
+
+/// A form that could not be read: a 400 page that says nothing was saved.
+pub struct BadForm;
+
+impl axum::response::IntoResponse for BadForm {
+    fn into_response(self) -> axum::response::Response {
+        crate::error::message_page(
+            axum::http::StatusCode::BAD_REQUEST,
+            "This form could not be read",
+            "What was sent was not in the form this page sends, so nothing was saved. Go back to the page, reload it and try again.",
+        )
+    }
+}
+
+/// `axum::Form`, with every value cleaned ([`clean_text`]) before it is read.
+pub struct Form<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for Form<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        from_pairs(&clean_pairs(&bytes))
+            .map(Form)
+            .map_err(|_| BadForm.into_response())
+    }
+}
+
+/// `axum::extract::Query`, with every value cleaned ([`clean_text`]); a query string that
+/// does not fit (someone edited the address) is read as no query at all where `T` allows it.
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let pairs = clean_pairs(parts.uri.query().unwrap_or_default().as_bytes());
+        from_pairs(&pairs)
+            .map(Query)
+            .map_err(|_| BadForm.into_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidirectional_characters_are_taken_out_of_text() {
+        assert_eq!(clean_text("plain text"), "plain text");
+        assert!(matches!(clean_text("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(clean_text("a\u{0}b"), "ab");
+        assert_eq!(
+            clean_text("line one\r\nline two\ttab"),
+            "line one\r\nline two\ttab"
+        );
+        assert_eq!(clean_text("bell\u{7}del\u{7f}c1\u{85}"), "belldelc1");
+        assert_eq!(clean_text("\u{202e}Txt.exe"), "Txt.exe");
+        assert_eq!(clean_text("a\u{2066}b\u{2069}"), "ab");
+        assert_eq!(
+            clean_text("Ysgol Gymraeg – café ☕"),
+            "Ysgol Gymraeg – café ☕"
+        );
+    }
+
+    #[test]
+    fn forms_and_queries_are_read_cleaned() {
+        let pairs = clean_pairs(b"owner=Comm%00unity&note=a%E2%80%AEb&bad=%FF");
+        assert_eq!(pairs[0], ("owner".to_owned(), "Community".to_owned()));
+        assert_eq!(pairs[1].1, "ab");
+        assert_eq!(pairs[2].1, "\u{FFFD}");
     }
 }

@@ -42,7 +42,7 @@ struct Health {
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let reachable = matches!(
-        tokio::time::timeout(Duration::from_secs(2), db::ping(&state.db)).await,
+        tokio::time::timeout(Duration::from_millis(900), db::ping(&state.db)).await,
         Ok(Ok(()))
     );
     if reachable {

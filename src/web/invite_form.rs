@@ -18,7 +18,7 @@ pub struct InviteForm {
 
 impl InviteForm {
     pub fn from_body(body: &str) -> InviteForm {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(body).unwrap_or_default();
+        let pairs = crate::web::forms::clean_pairs(body.as_bytes());
         let mut form = InviteForm::default();
         for (key, value) in pairs {
             match key.as_str() {

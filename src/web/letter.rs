@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -26,6 +26,7 @@ use crate::web::account::event;
 use crate::web::assessments::{content_disposition, framework, object, scope_event, visible_head};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
+use crate::web::forms::{Form, Query};
 use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {

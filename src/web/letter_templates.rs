@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -20,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::web::account::event;
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
+use crate::web::forms::{Form, Query};
 use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {

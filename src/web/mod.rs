@@ -19,6 +19,7 @@ pub mod invite_form;
 pub mod letter;
 pub mod letter_templates;
 pub mod my_actions;
+pub mod notifications;
 pub mod people;
 pub mod review;
 pub mod statement;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(board::router())
         .merge(dashboards::router())
         .merge(my_actions::router())
+        .merge(notifications::router())
         .merge(transfer::router())
         .fallback(not_found)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -23,6 +23,7 @@ use crate::web::account::event;
 use crate::web::assessments::{ACTION_STATUSES, RAGS, action_status_label, rag_label, read_rag};
 use crate::web::chrome::Chrome;
 use crate::web::forms::{Errors, Fields};
+use crate::web::forms::{Form, Query};
 use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -19,6 +19,7 @@ use crate::web::account::{Invitation, invite};
 use crate::web::audit_view::{AuditQuery, Trail};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
+use crate::web::forms::Query;
 use crate::web::guard::authorise;
 use crate::web::invite_form::InviteForm;
 

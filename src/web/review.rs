@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -20,10 +20,12 @@ use crate::auth::session::ClientIp;
 use crate::db;
 use crate::db::assessments::{Head, StateChange};
 use crate::error::{AppError, AppResult};
+use crate::notify::Kind;
 use crate::web::account::event;
 use crate::web::assessments::{object, scope_event, state_label, visible_head};
 use crate::web::chrome::Chrome;
 use crate::web::forms::{Errors, Fields};
+use crate::web::forms::{Form, Query};
 use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {
@@ -554,6 +556,7 @@ async fn save_review(
         e.entity_id = Some(request.to_string());
         e.after = Some(serde_json::json!({ "benchmark": n }));
         db::audit::record(&mut *tx, &e).await?;
+        crate::notify::evidence_requested(&mut *tx, id, *n as i32, who.user_id).await?;
         done = "request";
     }
     match intent {
@@ -603,6 +606,7 @@ async fn save_review(
                     None,
                 )
                 .await?;
+                crate::notify::tell(&mut *tx, Kind::Agreed, id, who.user_id, None).await?;
             }
             done = "agreed";
         }
@@ -618,6 +622,7 @@ async fn save_review(
                     None,
                 )
                 .await?;
+                crate::notify::tell(&mut *tx, Kind::Published, id, who.user_id, None).await?;
                 // The letter is kept as it reads now: it never changes after.
                 crate::web::letter::freeze(&mut tx, &state, &head, who.user_id).await?;
             }
@@ -730,6 +735,7 @@ async fn return_to_council(
             Some(reason),
         )
         .await?;
+        crate::notify::tell(&mut *tx, Kind::Returned, id, who.user_id, Some(reason)).await?;
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/assessments/{id}/history?done=returned")).into_response())

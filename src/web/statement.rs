@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,6 +26,7 @@ use crate::web::account::event;
 use crate::web::assessments::{Done, framework, object, scope_event, state_label_of, visible_head};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
+use crate::web::forms::Query;
 use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {
@@ -350,6 +351,14 @@ async fn request(
     );
     scope_event(&mut e, &head, id);
     db::audit::record(&mut *tx, &e).await?;
+    crate::notify::tell(
+        &mut *tx,
+        crate::notify::Kind::SignOffRequested,
+        id,
+        who.user_id,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/assessments/{id}?done=sign-off-requested")).into_response())
 }
@@ -532,6 +541,7 @@ async fn sign(
         "combined_with": signature.combined_with,
     }));
     db::audit::record(&mut *tx, &e).await?;
+    crate::notify::tell(&mut *tx, crate::notify::Kind::Signed, id, who.user_id, None).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/assessments/{id}/statement?done=signed")).into_response())
 }

@@ -23,7 +23,7 @@ pub struct Browser {
     pub client: Client,
     pub base: String,
     driver_url: String,
-    _driver: Child,
+    _driver: Driver,
     _server: oneshot::Sender<()>,
 }
 
@@ -71,15 +71,34 @@ async fn start_server(state: AppState) -> (SocketAddr, oneshot::Sender<()>) {
     (addr, stop)
 }
 
-async fn start_driver() -> (Child, String) {
+/// chromedriver in a process group of its own, with the browsers it starts: dropped (the test
+/// passed, failed or panicked), the whole group is killed, so no Chromium outlives its test.
+pub struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.0.start_kill();
+    }
+}
+
+async fn start_driver() -> (Driver, String) {
     let port = free_port();
     let driver = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .expect("chromedriver runs (scripts/test installs Debian's chromium-driver)");
+    let driver = Driver(driver);
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))

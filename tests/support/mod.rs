@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod office;
+pub mod smtp;
 pub mod statements;
 
 use std::path::{Path, PathBuf};

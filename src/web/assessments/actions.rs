@@ -2,7 +2,7 @@
 //! an action"), its own page to change it, and deleting one added by mistake.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -23,6 +23,7 @@ use crate::framework::Framework;
 use crate::web::account::event;
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
+use crate::web::forms::{Form, Query};
 use crate::web::guard::{authorise, authorise_or_hide};
 
 /// The statuses of an action.
@@ -518,6 +519,13 @@ pub(super) async fn edit(
     e.before = Some(audited(&as_edit(&stored)));
     e.after = Some(audited(&edit));
     db::audit::record(&mut *tx, &e).await?;
+    db::notices::queue_for_action(
+        &mut *tx,
+        action,
+        Some((stored.owner_user_id, &stored.target_text)),
+        who.user_id,
+    )
+    .await?;
     tx.commit().await?;
     let back = match (from.value(), edit.section_number) {
         ("benchmark", Some(n)) => head.section_href(n),

@@ -22,6 +22,7 @@ use crate::db::assessments::Head;
 use crate::domain::{Score, Status};
 use crate::error::AppResult;
 use crate::framework::{ItemKind, Requirement};
+use crate::notify::Kind;
 use crate::scoring::{self, Record};
 use crate::web::account::event;
 use crate::web::chrome::Chrome;
@@ -344,6 +345,7 @@ pub(super) async fn submit(
             "left_to_check": check.worth_checking.iter().map(|g| g.text.clone()).collect::<Vec<_>>(),
         }));
         db::audit::record(&mut *tx, &e).await?;
+        crate::notify::tell(&mut *tx, Kind::Submitted, id, who.user_id, None).await?;
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/assessments/{id}?done=submitted")).into_response())

@@ -1,7 +1,7 @@
 //! The task list: every benchmark's progress, and what to do next.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use crate::db::assessments::Head;
 use crate::error::AppResult;
 use crate::framework::{Framework, Instrument};
 use crate::web::chrome::Chrome;
+use crate::web::forms::Query;
 
 struct Task {
     number: u32,

@@ -14,7 +14,7 @@ pub(super) use save::save;
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
 
@@ -34,6 +34,7 @@ use crate::error::{AppError, AppResult};
 use crate::framework::{Block, Framework, Item, ItemKind, Section, blocks};
 use crate::scoring::{self, Record, Suggestion};
 use crate::web::chrome::Chrome;
+use crate::web::forms::Query;
 use crate::web::forms::{Errors, Fields};
 use crate::web::guard::authorise_or_hide;
 

@@ -218,6 +218,7 @@ pub(in crate::web::assessments) async fn save(
             "due_on": new.due_on.map(|d| d.to_string()), "rag": new.rag,
         }));
         db::audit::record(&mut *tx, &e).await?;
+        db::notices::queue_for_action(&mut *tx, action, None, who.user_id).await?;
         done.push("action");
     }
     if let Some((question, name, kind, content)) = &plan.file {
@@ -245,6 +246,7 @@ pub(in crate::web::assessments) async fn save(
         scope_event(&mut e, &head, reply);
         e.after = Some(serde_json::json!({ "benchmark": n, "request": request }));
         db::audit::record(&mut *tx, &e).await?;
+        db::notices::queue_reply(&mut *tx, id, n as i32, *request, who.user_id).await?;
         done.push("reply");
     }
     if let Some((file, name)) = &plan.delete_file {
