@@ -77,6 +77,8 @@ pub struct Settings {
     pub retries: crate::mail::Retries,
     /// Whether mail is sent by SMTP (else it waits in the outbox).
     pub smtp: bool,
+    /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` say who the client is.
+    pub trusted_proxies: Vec<sqlx::types::ipnetwork::IpNetwork>,
 }
 
 impl Default for Settings {
@@ -93,6 +95,7 @@ impl Default for Settings {
             timetable: crate::notify::Timetable::default(),
             retries: crate::mail::Retries::default(),
             smtp: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

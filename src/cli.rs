@@ -381,6 +381,7 @@ fn settings(accounts: &AccountConfig, bind_addr: SocketAddr) -> app::Settings {
             .to_owned(),
         secure_cookies: accounts.cookie_secure,
         support_email: accounts.support_email.clone(),
+        trusted_proxies: accounts.trusted_proxies.clone(),
         ..app::Settings::default()
     }
 }

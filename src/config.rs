@@ -121,6 +121,11 @@ pub struct AccountConfig {
     )]
     pub mail_from: String,
 
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) in front of the server:
+    /// only from these is the client's address taken from Forwarded / X-Forwarded-For.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<sqlx::types::ipnetwork::IpNetwork>,
+
     /// Where people write about the service: accessibility problems, questions about their
     /// personal data. Shown on /accessibility and /privacy.
     #[arg(
@@ -174,4 +179,10 @@ fn parse_weekday(s: &str) -> Result<time::Weekday, String> {
         "sunday" | "sun" => Ok(Sunday),
         _ => Err(format!("{s:?} is not a day of the week (monday … sunday)")),
     }
+}
+
+fn parse_network(s: &str) -> Result<sqlx::types::ipnetwork::IpNetwork, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not an address or CIDR block (e.g. 10.0.0.0/8)"))
 }

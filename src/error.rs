@@ -120,7 +120,7 @@ pub fn error_page(status: StatusCode, reference: Option<String>) -> Response {
         ),
         StatusCode::SERVICE_UNAVAILABLE => (
             "Sorry, the service is unavailable",
-            "The service cannot reach its database just now, so what you just sent was not saved. What you saved before is safe. Go back: your typing is still in the page there. Wait a minute, then send it again.",
+            "The service cannot reach its database just now, so what you just sent was not saved (if the connection went at the very moment it was being saved, it may have been: check the page before sending it again). What you saved before is safe. Go back: your typing is still in the page there. Wait a minute, then send it again.",
         ),
         StatusCode::BAD_REQUEST => (
             "Sorry, that could not be saved",

@@ -90,6 +90,7 @@ async fn prune_removes_only_what_is_past_its_limit(pool: PgPool) {
             sent_mail: 2,
             notifications: 1,
             notices: 1,
+            devices: 0,
         }
     );
     let left: (i64, Vec<String>, Vec<String>) = sqlx::query_as(

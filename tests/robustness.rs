@@ -164,6 +164,10 @@ async fn a_database_that_cannot_be_reached_is_a_503_that_says_what_was_not_saved
     assert_eq!(reply.header("retry-after"), Some("5"));
     let text = texts(&reply.html(), "main p").join(" ");
     assert!(text.contains("what you just sent was not saved"), "{text}");
+    assert!(
+        text.contains("check the page before sending it again"),
+        "{text}"
+    );
     let started = Instant::now();
     let health = client.get("/healthz").await;
     assert_eq!(health.status, 503);

@@ -39,6 +39,41 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// The device cookie: set at each sign-in, for a year, so that the account knows the browser.
+pub fn device_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pa_device"
+    } else {
+        "pa_device"
+    }
+}
+
+/// The hash of the device cookie this request carries, if any.
+pub fn presented_device(headers: &HeaderMap, secure: bool) -> Option<Vec<u8>> {
+    cookie_value(headers, device_cookie_name(secure))
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|v| hash_token(&v))
+}
+
+/// A new device cookie's value and hash, and its Set-Cookie header.
+pub fn new_device_cookie(secure: bool) -> (Vec<u8>, (axum::http::HeaderName, HeaderValue)) {
+    let (token, hash) = new_token();
+    let mut cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000",
+        device_cookie_name(secure)
+    );
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    (
+        hash,
+        (
+            SET_COOKIE,
+            HeaderValue::from_str(&cookie).expect("a cookie of hex digits is a valid header"),
+        ),
+    )
+}
+
 /// The hash of the session id this request carries, if any.
 pub fn presented_hash(headers: &HeaderMap, secure: bool) -> Option<Vec<u8>> {
     cookie_value(headers, cookie_name(secure)).map(|v| hash_token(&v))
@@ -197,14 +232,94 @@ impl OptionalFromRequestParts<AppState> for Principal {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpNetwork>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ip = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
             .await
             .ok()
-            .map(|ConnectInfo(addr)| IpNetwork::from(addr.ip()));
+            .map(|ConnectInfo(addr)| {
+                IpNetwork::from(client_address(
+                    addr.ip(),
+                    &parts.headers,
+                    &state.settings.trusted_proxies,
+                ))
+            });
         Ok(ClientIp(ip))
     }
+}
+
+/// The client's address: the peer's, unless the peer is one of the trusted proxies; then the
+/// address that proxy saw (the right-most of `Forwarded: for=` or `X-Forwarded-For`, each
+/// proxy appending what it saw), skipping further trusted proxies. Whatever a client writes in
+/// those headers itself is further left, so it is never taken.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpNetwork],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let mut chain = forwarded_for(headers);
+    let mut current = peer;
+    while is_trusted(current) {
+        match chain.pop() {
+            Some(Some(ip)) => current = ip,
+            // Missing, or not an address: the proxy's own is all that is known.
+            _ => return current,
+        }
+    }
+    current
+}
+
+/// The addresses proxies recorded, left to right (None where one is not an address).
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Vec<Option<std::net::IpAddr>> {
+    let values = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect()
+    };
+    let forwarded = values("forwarded");
+    if !forwarded.is_empty() {
+        return forwarded
+            .iter()
+            .map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.trim().split_once('=')?;
+                    if !k.trim().eq_ignore_ascii_case("for") {
+                        return None;
+                    }
+                    parse_node(v.trim().trim_matches('"'))
+                })
+            })
+            .collect();
+    }
+    values("x-forwarded-for")
+        .iter()
+        .map(|v| parse_node(v))
+        .collect()
+}
+
+/// "203.0.113.7", "203.0.113.7:4711", "[2001:db8::1]:4711", "2001:db8::1".
+fn parse_node(v: &str) -> Option<std::net::IpAddr> {
+    if let Ok(ip) = v.parse() {
+        return Some(ip);
+    }
+    if let Ok(addr) = v.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    v.strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .and_then(|(ip, _)| ip.parse().ok())
 }

@@ -262,8 +262,16 @@ async fn listen(caches: Weak<Caches>, pool: PgPool) {
                     let Some(c) = caches.upgrade() else { return };
                     match received {
                         Ok(Some(notification)) => c.heard(notification.payload()),
-                        // Reconnected: what was sent meanwhile was lost.
-                        Ok(None) => c.forget_all(),
+                        // The connection dropped (the database stopped, the network went):
+                        // nothing kept is used from this moment, until a new connection
+                        // listens again (the outer loop), whatever was sent meanwhile.
+                        Ok(None) => {
+                            c.set_listening(false);
+                            if !pool.is_closed() {
+                                tracing::warn!("lost the change notifications; reconnecting");
+                            }
+                            break;
+                        }
                         Err(e) => {
                             c.set_listening(false);
                             if !pool.is_closed() {

@@ -23,6 +23,7 @@ pub struct Pruned {
     pub sent_mail: u64,
     pub notifications: u64,
     pub notices: u64,
+    pub devices: u64,
 }
 
 /// Removes ended sessions (idle or past their absolute limit), and sign-in attempts, spent
@@ -72,6 +73,11 @@ pub async fn prune(pool: &PgPool, idle_minutes: i32) -> sqlx::Result<Pruned> {
     .execute(pool)
     .await?
     .rows_affected();
+    let devices =
+        sqlx::query!("delete from known_devices where last_used_at < now() - interval '1 year'")
+            .execute(pool)
+            .await?
+            .rows_affected();
     Ok(Pruned {
         sessions,
         sign_in_attempts,
@@ -79,6 +85,7 @@ pub async fn prune(pool: &PgPool, idle_minutes: i32) -> sqlx::Result<Pruned> {
         sent_mail,
         notifications,
         notices,
+        devices,
     })
 }
 

@@ -158,3 +158,41 @@ pub async fn recent_failures_from(
     .fetch_one(pool)
     .await
 }
+
+/// Failed sign-ins with an email address (lower-cased) in the last `minutes`, whether or not it
+/// has an account.
+pub async fn recent_failures_for(pool: &PgPool, email: &str, minutes: i32) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from sign_in_attempts
+           where email = $1 and not succeeded and attempted_at > now() - make_interval(mins => $2)"#,
+        email,
+        minutes
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Whether the device cookie's hash is one this account has signed in from before.
+pub async fn known_device(pool: &PgPool, token_hash: &[u8], user: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from known_devices where token_hash = $1 and user_id = $2) as "known!""#,
+        token_hash,
+        user
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Records (or marks used) a device the account signed in from.
+pub async fn remember_device(pool: &PgPool, token_hash: &[u8], user: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into known_devices (token_hash, user_id) values ($1, $2)
+         on conflict (token_hash) do update set last_used_at = now()
+         where known_devices.user_id = excluded.user_id",
+        token_hash,
+        user
+    )
+    .execute(pool)
+    .await
+    .map(|_| ())
+}

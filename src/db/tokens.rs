@@ -89,3 +89,25 @@ pub async fn withdraw<'c>(
     .await
     .map(|_| ())
 }
+
+/// Password resets asked for in the last hour: (for this email address, from this network
+/// address), counted on the audit trail (which records each, sent or refused).
+pub async fn recent_reset_requests(
+    conn: &mut sqlx::PgConnection,
+    email: &str,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+) -> sqlx::Result<(i64, i64)> {
+    let row = sqlx::query!(
+        r#"select count(*) filter (where after->>'email' = lower($1)
+                                   and action = 'password_reset.requested') as "account!",
+                  count(*) filter (where ip = $2) as "address!"
+           from audit_events
+           where action in ('password_reset.requested', 'password_reset.throttled')
+             and occurred_at > now() - interval '1 hour'"#,
+        email,
+        ip
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.account, row.address))
+}

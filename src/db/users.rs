@@ -134,6 +134,14 @@ pub async fn unlock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
         "update users set failed_sign_ins = 0, locked_until = null, updated_at = now() where id = $1",
         id
     )
+    .execute(&mut *conn)
+    .await?;
+    // The failures counted on the address go too.
+    sqlx::query!(
+        "delete from sign_in_attempts
+         where not succeeded and email = (select lower(email) from users where id = $1)",
+        id
+    )
     .execute(conn)
     .await
     .map(|_| ())

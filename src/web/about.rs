@@ -9,7 +9,7 @@ use axum::routing::get;
 
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::auth::session::{ABSOLUTE_MINUTES, IDLE_MINUTES, cookie_name};
+use crate::auth::session::{ABSOLUTE_MINUTES, IDLE_MINUTES, cookie_name, device_cookie_name};
 use crate::db::housekeeping::{SENT_MAIL_DAYS, SIGN_IN_ATTEMPT_DAYS, TOKEN_DAYS};
 use crate::error::AppResult;
 use crate::web::chrome::Chrome;
@@ -77,6 +77,7 @@ async fn privacy(State(state): State<AppState>, who: Option<Principal>) -> AppRe
 struct CookiesPage {
     chrome: Chrome,
     cookie: &'static str,
+    device_cookie: &'static str,
     idle_minutes: i32,
     absolute_hours: i32,
 }
@@ -86,6 +87,7 @@ async fn cookies(State(state): State<AppState>, who: Option<Principal>) -> AppRe
         CookiesPage {
             chrome: Chrome::new(who.as_ref(), "/cookies"),
             cookie: cookie_name(state.settings.secure_cookies),
+            device_cookie: device_cookie_name(state.settings.secure_cookies),
             idle_minutes: IDLE_MINUTES,
             absolute_hours: ABSOLUTE_MINUTES / 60,
         }

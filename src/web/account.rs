@@ -155,11 +155,25 @@ async fn login(
     }
     let account = db::users::credentials(&state.db, &email).await?;
     let now = OffsetDateTime::now_utc();
-    let locked = account
-        .as_ref()
-        .is_some_and(|a| a.locked_until.is_some_and(|t| t > now));
-    let locked_message = "This account is locked because of too many failed sign-ins. Wait 15 minutes, then try again, or ask an administrator to unlock it";
-    // Verify even when the account is unknown or locked, so the time taken tells nothing.
+    // Too many failures with this address, whoever typed them: counted on the address as
+    // typed, so that one with no account is answered exactly like one with an account.
+    let failures =
+        db::sessions::recent_failures_for(&state.db, &email.to_lowercase(), settings.lock_minutes)
+            .await?;
+    let held = failures >= i64::from(settings.lock_after)
+        || account
+            .as_ref()
+            .is_some_and(|a| a.locked_until.is_some_and(|t| t > now));
+    // A browser this account signed in from before still gets in with the right password: a
+    // stranger's wrong passwords cannot keep the officer out.
+    let device = session::presented_device(&headers, settings.secure_cookies);
+    let known = match (&account, &device) {
+        (Some(a), Some(d)) if held => db::sessions::known_device(&state.db, d, a.id).await?,
+        _ => false,
+    };
+    let locked = held && !known;
+    let locked_message = "There have been too many failed sign-ins with this email address. Wait 15 minutes, then try again, or sign in from a device you have signed in on before";
+    // Verify even when the account is unknown or held back, so the time taken tells nothing.
     let hash = account
         .as_ref()
         .filter(|_| !locked)
@@ -169,13 +183,19 @@ async fn login(
     db::sessions::record_attempt(&state.db, ip, &email.to_lowercase(), succeeded).await?;
 
     let Some(account) = account else {
-        db::audit::record(
-            &state.db,
-            &event(None, &email, ip, "sign_in.failed", "session"),
-        )
-        .await?;
+        let action = if locked {
+            "sign_in.refused_locked"
+        } else {
+            "sign_in.failed"
+        };
+        db::audit::record(&state.db, &event(None, &email, ip, action, "session")).await?;
         let mut errors = Errors::default();
-        errors.add("email", "The email address or password is not right");
+        // The same words as for an account, at the same count.
+        if locked || failures + 1 >= i64::from(settings.lock_after) {
+            errors.add("email", locked_message);
+        } else {
+            errors.add("email", "The email address or password is not right");
+        }
         return with_status(StatusCode::UNPROCESSABLE_ENTITY, page(errors));
     };
     let actor = |action| {
@@ -213,8 +233,19 @@ async fn login(
         db::sessions::delete(&state.db, &old).await?;
     }
     let cookie = session::start(&state, account.id, ip, &headers).await?;
-    db::audit::record(&state.db, &actor("sign_in.succeeded")).await?;
-    Ok(([cookie], Redirect::to("/")).into_response())
+    // The browser is known to the account from now on (a new device cookie each time).
+    let (device_hash, device_cookie) = session::new_device_cookie(settings.secure_cookies);
+    db::sessions::remember_device(&state.db, &device_hash, account.id).await?;
+    let mut success = actor("sign_in.succeeded");
+    if known {
+        success.after = Some(serde_json::json!({ "from_known_device_while_held": true }));
+    }
+    db::audit::record(&state.db, &success).await?;
+    Ok((
+        axum::response::AppendHeaders([cookie, device_cookie]),
+        Redirect::to("/"),
+    )
+        .into_response())
 }
 
 async fn logout(
@@ -695,6 +726,11 @@ struct ResetRequestForm {
     email: String,
 }
 
+/// Password-reset mails to one account in an hour, at most.
+pub const RESETS_PER_ACCOUNT: i64 = 3;
+/// Password-reset requests from one network address in an hour, at most.
+pub const RESETS_PER_ADDRESS: i64 = 10;
+
 async fn request_reset(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -718,10 +754,27 @@ async fn request_reset(
         );
     }
     let mut tx = state.db.begin().await?;
-    if let Some(user) = db::users::find_by_email(&mut tx, &email)
+    // At most RESETS_PER_ACCOUNT mails to one account and RESETS_PER_ADDRESS requests from one
+    // network address an hour: past either, nothing is sent, the answer is the same, and the
+    // refusal is audited.
+    let (for_account, from_address) =
+        db::tokens::recent_reset_requests(&mut tx, &email, ip).await?;
+    let user = db::users::find_by_email(&mut tx, &email)
         .await?
-        .filter(|u| u.disabled_at.is_none())
-    {
+        .filter(|u| u.disabled_at.is_none());
+    let throttled = for_account >= RESETS_PER_ACCOUNT || from_address >= RESETS_PER_ADDRESS;
+    if throttled || user.is_none() {
+        let action = if throttled {
+            "password_reset.throttled"
+        } else {
+            "password_reset.requested"
+        };
+        let mut e = event(user.as_ref().map(|u| u.id), &email, ip, action, "user");
+        e.entity_id = user.as_ref().map(|u| u.id.to_string());
+        e.after = Some(serde_json::json!({ "email": email.to_lowercase() }));
+        db::audit::record(&mut *tx, &e).await?;
+    }
+    if let Some(user) = user.filter(|_| !throttled) {
         db::tokens::withdraw(&mut *tx, user.id, Purpose::PasswordReset).await?;
         let (token, hash) = new_token();
         db::tokens::insert(
@@ -752,6 +805,7 @@ async fn request_reset(
             "user",
         );
         e.entity_id = Some(user.id.to_string());
+        e.after = Some(serde_json::json!({ "email": email.to_lowercase() }));
         db::audit::record(&mut *tx, &e).await?;
     }
     tx.commit().await?;

@@ -85,6 +85,10 @@ pub const EVENTS: &[(&str, &str)] = &[
         "Put a mail that could not be sent back in the queue",
     ),
     ("password_reset.requested", "Asked to reset a password"),
+    (
+        "password_reset.throttled",
+        "Refused a password reset: too many asked for",
+    ),
     ("password_reset.completed", "Reset their password"),
     ("permission.refused", "Refused: not permitted"),
 ];

@@ -176,17 +176,48 @@ impl Client {
         self.send(request).await
     }
 
+    /// Sends a request, keeping every cookie the reply sets (the session's and the device's)
+    /// as a browser would, and dropping those it clears.
     pub async fn send(&mut self, request: Request<Body>) -> Reply {
         let reply = send(&self.router, request).await;
-        if let Some(set) = reply.header("set-cookie") {
-            let pair = set.split(';').next().unwrap_or_default().to_owned();
-            self.cookie = if set.contains("Max-Age=0") {
-                None
-            } else {
-                Some(pair)
+        let mut jar: Vec<(String, String)> = self
+            .cookie
+            .as_deref()
+            .unwrap_or_default()
+            .split("; ")
+            .filter_map(|c| c.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        for set in reply
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            let Some((name, value)) = set.split(';').next().and_then(|p| p.split_once('=')) else {
+                continue;
             };
+            jar.retain(|(k, _)| k != name);
+            if !set.contains("Max-Age=0") {
+                jar.push((name.to_owned(), value.to_owned()));
+            }
         }
+        self.cookie = (!jar.is_empty()).then(|| {
+            jar.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
         reply
+    }
+
+    /// The session cookie alone ("pa_session=…"), if the client has one.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookie.as_deref().and_then(|c| {
+            c.split("; ")
+                .find(|p| p.starts_with("pa_session=") || p.starts_with("__Host-pa_session="))
+                .map(str::to_owned)
+        })
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
