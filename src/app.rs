@@ -79,6 +79,10 @@ pub struct Settings {
     pub smtp: bool,
     /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` say who the client is.
     pub trusted_proxies: Vec<sqlx::types::ipnetwork::IpNetwork>,
+    /// The key second-factor secrets are sealed with (MFA_KEY).
+    pub mfa_key: Option<crate::auth::second_factor::MfaKey>,
+    /// Whether advisers, the Channel team and administrators must have a second factor.
+    pub second_factor_required: bool,
 }
 
 impl Default for Settings {
@@ -96,6 +100,8 @@ impl Default for Settings {
             retries: crate::mail::Retries::default(),
             smtp: false,
             trusted_proxies: Vec::new(),
+            mfa_key: None,
+            second_factor_required: false,
         }
     }
 }

@@ -213,7 +213,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 hour: mail_config.digest_hour,
                 scheduled: mail_config.scheduled_mail,
             };
+            let mfa_key = accounts
+                .mfa_key
+                .as_ref()
+                .map(|k| crate::auth::second_factor::MfaKey::from_hex(k.expose()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if mfa_key.is_none() {
+                if accounts.second_factor_required {
+                    anyhow::bail!(
+                        "SECOND_FACTOR_REQUIRED is on but MFA_KEY is not set: set MFA_KEY to 64 hexadecimal digits (openssl rand -hex 32), or SECOND_FACTOR_REQUIRED=false"
+                    );
+                }
+                if crate::db::second_factor::any_in_use(&state.db).await? {
+                    anyhow::bail!(
+                        "some accounts have a second factor but MFA_KEY is not set: their secrets cannot be read without it"
+                    );
+                }
+            }
             state.settings = Arc::new(app::Settings {
+                mfa_key,
+                second_factor_required: accounts.second_factor_required,
                 bench_floor: serve.bench_floor,
                 timetable: timetable.clone(),
                 retries,

@@ -121,6 +121,17 @@ pub struct AccountConfig {
     )]
     pub mail_from: String,
 
+    /// The key second-factor secrets are encrypted with: 64 hexadecimal digits (32 random
+    /// bytes, e.g. `openssl rand -hex 32`). Required once any account has a second factor, and
+    /// when SECOND_FACTOR_REQUIRED is on. Never logged.
+    #[arg(long, env = "MFA_KEY", value_parser = |s: &str| Ok::<_, String>(Secret::new(s)), hide_env_values = true)]
+    pub mfa_key: Option<Secret>,
+
+    /// Advisers, the Channel team and administrators must set up a second factor (TOTP) at
+    /// their next sign-in before anything else.
+    #[arg(long, env = "SECOND_FACTOR_REQUIRED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub second_factor_required: bool,
+
     /// Reverse proxies (addresses or CIDR blocks, comma-separated) in front of the server:
     /// only from these is the client's address taken from Forwarded / X-Forwarded-For.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]

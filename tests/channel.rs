@@ -7,7 +7,7 @@ mod support;
 
 use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
-use support::{Client, location, router_from, texts};
+use support::{Client, all_green, location, router_from, texts};
 
 const LEAD: &str = "lead@ashbridge.example";
 
@@ -312,30 +312,6 @@ async fn the_check_page_lists_what_the_home_office_needs_before_submission(pool:
 }
 
 /// Rates every statement of the statement Green (the lead's typing, in one go per key area).
-async fn all_green(lead: &mut Client, statement: &str) {
-    for n in 1..=5 {
-        let page = format!("{statement}/key-areas/{n}");
-        let html = lead.get(&page).await.html();
-        let codes: Vec<String> = texts(&html, ".app-question__code");
-        let changes: Vec<(String, String)> = codes
-            .iter()
-            .map(|c| (format!("status-{c}"), "green".to_owned()))
-            .collect();
-        let pairs: Vec<(&str, &str)> = changes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let saved = lead
-            .submit_page(
-                &page,
-                &format!("form[action$='/key-areas/{n}']"),
-                &pairs,
-                "save",
-            )
-            .await;
-        assert_eq!(saved.status, 303, "key area {n}: {:?}", errors(&saved));
-    }
-}
 
 #[sqlx::test]
 async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {

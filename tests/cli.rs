@@ -8,17 +8,6 @@ use std::process::{Command, Stdio};
 use sqlx::PgPool;
 use support::{Client, location, router_from};
 
-/// The address of the test's own database, on the server DATABASE_URL names.
-async fn url_of(pool: &PgPool) -> String {
-    let name: String = sqlx::query_scalar("select current_database()")
-        .fetch_one(pool)
-        .await
-        .expect("the database");
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let (server, _) = base.rsplit_once('/').expect("a database URL");
-    format!("{server}/{name}")
-}
-
 /// Runs the binary with `args` and `stdin`; (exit code, standard output, standard error).
 fn run(url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_prevent-assure"))
@@ -48,7 +37,7 @@ fn run(url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
 async fn the_command_line_sets_up_a_region_a_council_a_lead_and_an_adviser_who_can_sign_in(
     pool: PgPool,
 ) {
-    let url = url_of(&pool).await;
+    let url = support::database_url(&pool).await;
     let password = "copper-kettle-river-91";
     let steps: [(&[&str], &str, &str); 4] = [
         (

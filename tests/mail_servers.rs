@@ -31,6 +31,7 @@ impl Server {
             .env("DIGEST_DAY", weekday)
             .env("DIGEST_HOUR", "0")
             .env("LOG_LEVEL", "warn")
+            .env("MFA_KEY", "3c".repeat(32))
             .stdout(Stdio::null())
             .spawn()
             .expect("the server starts");
@@ -51,17 +52,6 @@ impl Drop for Server {
     }
 }
 
-/// The address of the test's own database, on the server DATABASE_URL names.
-async fn url_of(pool: &PgPool) -> String {
-    let name: String = sqlx::query_scalar("select current_database()")
-        .fetch_one(pool)
-        .await
-        .expect("the database");
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let (server, _) = base.rsplit_once('/').expect("a database URL");
-    format!("{server}/{name}")
-}
-
 #[sqlx::test]
 async fn two_servers_send_each_reminder_once_even_when_one_is_killed_mid_send(pool: PgPool) {
     support::demo_state(pool.clone()).await;
@@ -79,7 +69,7 @@ async fn two_servers_send_each_reminder_once_even_when_one_is_killed_mid_send(po
     .await
     .expect("the deadline moved");
     let weekday = today.weekday().to_string();
-    let url = url_of(&pool).await;
+    let url = support::database_url(&pool).await;
 
     // The SMTP server holds the first connection: the first server is killed while it waits.
     let smtp = Smtp::start(&["--hold-first", "1", "--hold-seconds", "30"]);

@@ -8,26 +8,15 @@ mod support;
 use std::time::Duration;
 
 use prevent_assure::app::AppState;
-use prevent_assure::demo::DEMO_PASSWORD;
 use prevent_assure::mail::{Retries, Sender};
 use prevent_assure::notify::{Timetable, dispatch, schedule};
 use sqlx::PgPool;
 use support::smtp::{Received, Smtp};
-use support::{Client, location, router_from, texts};
+use support::{Client, all_green, location, router_from, signed_in, texts};
 use time::{Duration as Days, OffsetDateTime};
 
 const URL: &str = "http://127.0.0.1:3000";
 const SECRET: &str = "EVIDENCE-NOT-FOR-MAIL";
-
-async fn signed_in(router: &axum::Router, email: &str) -> Client {
-    let mut client = Client::new(router.clone());
-    assert_eq!(
-        client.sign_in(email, DEMO_PASSWORD).await.status,
-        303,
-        "{email}"
-    );
-    client
-}
 
 /// Sends what is waiting: notices become messages, mail goes to the SMTP server.
 struct Post {
@@ -496,31 +485,6 @@ async fn each_step_of_the_review_mails_exactly_the_people_whose_turn_it_is(pool:
     .await
     .expect("count");
     assert_eq!(strangers, 0);
-}
-
-async fn all_green(lead: &mut Client, statement: &str) {
-    for n in 1..=5 {
-        let page = format!("{statement}/key-areas/{n}");
-        let html = lead.get(&page).await.html();
-        let codes: Vec<String> = texts(&html, ".app-question__code");
-        let changes: Vec<(String, String)> = codes
-            .iter()
-            .map(|c| (format!("status-{c}"), "green".to_owned()))
-            .collect();
-        let pairs: Vec<(&str, &str)> = changes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let saved = lead
-            .submit_page(
-                &page,
-                &format!("form[action$='/key-areas/{n}']"),
-                &pairs,
-                "save",
-            )
-            .await;
-        assert_eq!(saved.status, 303, "key area {n}");
-    }
 }
 
 #[sqlx::test]

@@ -6,19 +6,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
-use support::{Client, location, router_from, texts};
-
-async fn signed_in(router: &axum::Router, email: &str) -> Client {
-    let mut client = Client::new(router.clone());
-    assert_eq!(
-        client.sign_in(email, DEMO_PASSWORD).await.status,
-        303,
-        "{email}"
-    );
-    client
-}
+use support::{Client, location, router_from, signed_in, texts};
 
 #[sqlx::test]
 async fn nul_and_other_control_characters_never_give_a_500_and_the_typing_is_kept(pool: PgPool) {

@@ -3,6 +3,7 @@
 pub mod csrf;
 pub mod password;
 pub mod policy;
+pub mod second_factor;
 pub mod session;
 
 use std::fmt;

@@ -69,9 +69,23 @@ static DUMMY: LazyLock<String> = LazyLock::new(|| {
     hash_now(&format!("{random:?}"))
 });
 
+/// Hashes or verifications running at once, at most: each takes 19 MiB (the OWASP memory
+/// cost) and a core for tens of milliseconds, so more than the cores at once only adds memory
+/// (a flood of sign-ins once tripled the server's resident memory) and waiting.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::sync::Semaphore::new(cores.max(1))
+});
+
+/// Runs an argon2 computation on the blocking pool, no more of them at once than cores.
+async fn with_hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _permit = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
 /// Hashes a password on the blocking pool (argon2 takes tens of milliseconds of CPU).
 pub async fn hash(password: Secret) -> String {
-    tokio::task::spawn_blocking(move || hash_now(password.expose()))
+    with_hashing(move || hash_now(password.expose()))
         .await
         .expect("the hashing task completes")
 }
@@ -79,7 +93,7 @@ pub async fn hash(password: Secret) -> String {
 /// Verifies a password against a stored hash, or against the dummy hash when there is none,
 /// so the time taken does not say whether the account exists.
 pub async fn verify(password: Secret, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match hash {
+    with_hashing(move || match hash {
         Some(hash) => verify_now(password.expose(), &hash),
         None => {
             verify_now(password.expose(), &DUMMY);

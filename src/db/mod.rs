@@ -15,6 +15,7 @@ pub mod notices;
 pub mod outbox;
 pub mod places;
 pub mod sample;
+pub mod second_factor;
 pub mod sessions;
 pub mod sign_offs;
 pub mod tokens;

@@ -84,6 +84,8 @@ struct LoginPage {
     errors: Errors,
     email: String,
     notice: Option<&'static str>,
+    /// The notice is news to act on (sign in again), not a success.
+    important: bool,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +100,10 @@ async fn login_form(who: Option<Principal>, Query(q): Query<LoginQuery>) -> AppR
     let notice = match q.done.as_deref() {
         Some("reset") => Some("Your password has been changed. Sign in with your new password."),
         Some("signed-out") => Some("You have been signed out."),
+        Some("code-expired") => {
+            Some("Sign in again: the 10 minutes for entering your code ran out.")
+        }
+        Some("code-tries") => Some("Sign in again: there were too many wrong codes."),
         _ => None,
     };
     html(LoginPage {
@@ -105,6 +111,7 @@ async fn login_form(who: Option<Principal>, Query(q): Query<LoginQuery>) -> AppR
         errors: Errors::default(),
         email: String::new(),
         notice,
+        important: q.done.as_deref().is_some_and(|d| d.starts_with("code-")),
     })
 }
 
@@ -128,6 +135,7 @@ async fn login(
         errors,
         email: email.clone(),
         notice: None,
+        important: false,
     };
     let mut errors = Errors::default();
     if email.is_empty() {
@@ -228,15 +236,36 @@ async fn login(
         return with_status(StatusCode::UNPROCESSABLE_ENTITY, page(errors));
     }
     db::users::record_success(&state.db, account.id).await?;
-    // A new session id at every sign-in; any session the browser had is ended.
-    if let Some(old) = session::presented_hash(&headers, settings.secure_cookies) {
+    // The password was right: a second factor comes next where the account has one or its
+    // roles require one (set up first, then).
+    if let Some(next) =
+        crate::web::second_factor::after_password(&state, account.id, &account.email, ip).await?
+    {
+        return Ok(next);
+    }
+    complete_sign_in(&state, account.id, &account.email, ip, &headers, known).await
+}
+
+/// Starts the session (a new id: any the browser had is ended), makes the browser known to the
+/// account, records the sign-in and goes to the start page.
+pub async fn complete_sign_in(
+    state: &AppState,
+    user: Uuid,
+    email: &str,
+    ip: Option<IpNetwork>,
+    headers: &HeaderMap,
+    known: bool,
+) -> AppResult<Response> {
+    let settings = &state.settings;
+    if let Some(old) = session::presented_hash(headers, settings.secure_cookies) {
         db::sessions::delete(&state.db, &old).await?;
     }
-    let cookie = session::start(&state, account.id, ip, &headers).await?;
+    let cookie = session::start(state, user, ip, headers).await?;
     // The browser is known to the account from now on (a new device cookie each time).
     let (device_hash, device_cookie) = session::new_device_cookie(settings.secure_cookies);
-    db::sessions::remember_device(&state.db, &device_hash, account.id).await?;
-    let mut success = actor("sign_in.succeeded");
+    db::sessions::remember_device(&state.db, &device_hash, user).await?;
+    let mut success = event(Some(user), email, ip, "sign_in.succeeded", "user");
+    success.entity_id = Some(user.to_string());
     if known {
         success.after = Some(serde_json::json!({ "from_known_device_while_held": true }));
     }
@@ -286,6 +315,8 @@ struct AccountPage {
     mail_digests: bool,
     /// "28, 7 and 1".
     reminder_days: String,
+    second_factor: Option<String>,
+    recovery_left: i64,
 }
 
 #[derive(Deserialize)]
@@ -301,7 +332,16 @@ async fn account_page(
 ) -> AppResult<AccountPage> {
     let sessions = db::sessions::count_for_user(&state.db, who.user_id).await?;
     let mail = db::notices::preferences(&state.db, who.user_id).await?;
+    let factor = {
+        let mut conn = state.db.acquire().await?;
+        db::second_factor::factor(&mut conn, who.user_id).await?
+    };
     Ok(AccountPage {
+        second_factor: factor
+            .as_ref()
+            .and_then(|f| f.enabled_at)
+            .map(crate::domain::uk_time),
+        recovery_left: factor.map_or(0, |f| f.recovery_left),
         mail_reminders: mail.as_ref().is_none_or(|m| m.mail_reminders),
         mail_digests: mail.as_ref().is_none_or(|m| m.mail_digests),
         reminder_days: state.settings.timetable.reminder_days_words(),

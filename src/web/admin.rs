@@ -423,6 +423,9 @@ struct UserPage {
     memberships: Vec<Membership>,
     locked: bool,
     sessions: i64,
+    /// When the second factor was set up (UK time), if it is on.
+    second_factor: Option<String>,
+    recovery_left: i64,
 }
 
 async fn user(
@@ -437,6 +440,7 @@ async fn user(
         .await?
         .ok_or(AppError::NotFound)?;
     let memberships = db::users::memberships(&mut conn, id).await?;
+    let factor = db::second_factor::factor(&mut conn, id).await?;
     drop(conn);
     let sessions = db::sessions::count_for_user(&state.db, id).await?;
     let locked = user
@@ -450,6 +454,11 @@ async fn user(
             memberships,
             locked,
             sessions,
+            second_factor: factor
+                .as_ref()
+                .and_then(|f| f.enabled_at)
+                .map(crate::domain::uk_time),
+            recovery_left: factor.map_or(0, |f| f.recovery_left),
         },
     )
 }

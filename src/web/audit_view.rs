@@ -67,6 +67,18 @@ pub const EVENTS: &[(&str, &str)] = &[
     ("user.unlocked", "Unlocked an account"),
     ("account.locked", "Account locked after failed sign-ins"),
     ("sign_in.succeeded", "Signed in"),
+    (
+        "sign_in.password_accepted",
+        "Gave the right password; the second factor next",
+    ),
+    ("mfa.set_up", "Set up a second factor"),
+    (
+        "mfa.used",
+        "Signed in with a code from the authenticator app",
+    ),
+    ("mfa.recovery_used", "Signed in with a recovery code"),
+    ("mfa.failed", "Entered a wrong or used second-factor code"),
+    ("mfa.reset", "Reset someone's second factor"),
     ("sign_in.failed", "Sign-in failed"),
     ("sign_in.refused_locked", "Sign-in refused: account locked"),
     (

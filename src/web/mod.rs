@@ -22,6 +22,7 @@ pub mod my_actions;
 pub mod notifications;
 pub mod people;
 pub mod review;
+pub mod second_factor;
 pub mod statement;
 pub mod transfer;
 
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dashboards::router())
         .merge(my_actions::router())
         .merge(notifications::router())
+        .merge(second_factor::router())
         .merge(transfer::router())
         .fallback(not_found)
 }

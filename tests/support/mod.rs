@@ -40,6 +40,18 @@ pub async fn state(pool: PgPool) -> AppState {
     )
 }
 
+/// The address of a test's own database (sqlx::test made it), on the server DATABASE_URL
+/// names: for programs the test starts (the binary, a pool through a proxy).
+pub async fn database_url(pool: &PgPool) -> String {
+    let name: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(pool)
+        .await
+        .expect("the database");
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let (server, _) = base.rsplit_once('/').expect("a database URL");
+    format!("{server}/{name}")
+}
+
 /// A response with its body read.
 pub struct Reply {
     pub bytes: Vec<u8>,
@@ -223,6 +235,46 @@ impl Client {
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
         self.post("/login", &[("email", email), ("password", password)])
             .await
+    }
+}
+
+/// A client signed in with the demo password (as a person of the demo data).
+pub async fn signed_in(router: &Router, email: &str) -> Client {
+    let mut client = Client::new(router.clone());
+    assert_eq!(
+        client
+            .sign_in(email, prevent_assure::demo::DEMO_PASSWORD)
+            .await
+            .status,
+        303,
+        "{email} signs in"
+    );
+    client
+}
+
+/// Rates every statement of a Channel statement Green, key area by key area, through its pages.
+pub async fn all_green(lead: &mut Client, statement: &str) {
+    for n in 1..=5 {
+        let page = format!("{statement}/key-areas/{n}");
+        let html = lead.get(&page).await.html();
+        let codes: Vec<String> = texts(&html, ".app-question__code");
+        let changes: Vec<(String, String)> = codes
+            .iter()
+            .map(|c| (format!("status-{c}"), "green".to_owned()))
+            .collect();
+        let pairs: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let saved = lead
+            .submit_page(
+                &page,
+                &format!("form[action$='/key-areas/{n}']"),
+                &pairs,
+                "save",
+            )
+            .await;
+        assert_eq!(saved.status, 303, "key area {n}");
     }
 }
 

@@ -1,0 +1,85 @@
+//! The second factor in Chromium: an adviser is made to set it up at sign-in (the code computed
+//! here from the key the page shows), keeps the recovery codes, signs out and in again with a
+//! code; each page axe-clean and looked at in screenshots.
+
+mod support;
+
+use prevent_assure::auth::second_factor::{MfaKey, code_at, secret_from_text};
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::browser::{Browser, fill, submit, text, texts};
+
+const ADVISER: &str = "adviser.north-vale@homeoffice.example";
+
+fn now() -> u64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() as u64
+}
+
+async fn password(browser: &Browser) {
+    browser.goto("/login").await;
+    fill(&browser.client, "#email", ADVISER).await;
+    fill(&browser.client, "#password", DEMO_PASSWORD).await;
+    submit(&browser.client, "main form button[type=submit]").await;
+}
+
+#[sqlx::test]
+async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool) {
+    let mut state = support::demo_state(pool.clone()).await;
+    let mut settings = (*state.settings).clone();
+    settings.mfa_key = Some(MfaKey::from_hex(&"7e".repeat(32)).expect("a key"));
+    settings.second_factor_required = true;
+    state.settings = std::sync::Arc::new(settings);
+    let browser = Browser::start(state).await;
+
+    password(&browser).await;
+    assert_eq!(text(&browser.client, "h1").await, "Set up a second factor");
+    browser.assert_accessible().await;
+    browser.screenshot("second-factor-set-up").await;
+    let secret = secret_from_text(&text(&browser.client, "#secret").await).expect("the key");
+    // A wrong code first: the error summary, the page again.
+    fill(&browser.client, "#code", "000000").await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    assert!(
+        text(&browser.client, ".govuk-error-summary")
+            .await
+            .contains("The code is not right")
+    );
+    browser.assert_accessible().await;
+    fill(&browser.client, "#code", &code_at(&secret, ADVISER, now())).await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    assert_eq!(
+        text(&browser.client, ".govuk-panel__title").await,
+        "Your second factor is on"
+    );
+    assert_eq!(texts(&browser.client, "#recovery-codes li").await.len(), 10);
+    browser.assert_accessible().await;
+    browser.screenshot("second-factor-recovery-codes").await;
+    browser.goto("/regions/north-vale").await;
+    assert!(
+        text(&browser.client, "h1").await.contains("North Vale"),
+        "signed in"
+    );
+    submit(&browser.client, ".app-header__signout button").await;
+
+    // Signing in again: the password, then the code page.
+    password(&browser).await;
+    assert_eq!(
+        text(&browser.client, "h1").await,
+        "Enter the code from your authenticator app"
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("second-factor-code").await;
+    fill(
+        &browser.client,
+        "#code",
+        &code_at(&secret, ADVISER, now() + 30),
+    )
+    .await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    browser.goto("/regions/north-vale").await;
+    assert!(
+        text(&browser.client, "h1").await.contains("North Vale"),
+        "signed in with the code"
+    );
+    browser.close().await;
+}

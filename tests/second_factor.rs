@@ -1,0 +1,202 @@
+//! A second factor for everyone who can see many councils: an adviser is made to set up TOTP
+//! at sign-in (the code computed here from the secret the page shows), then signs in with a
+//! code (once: a code is not taken twice), with a recovery code once and not twice, is refused
+//! a wrong code with the same words, and an administrator resets it. The secret is stored
+//! sealed, and a council's lead still signs in with a password alone.
+
+mod support;
+
+use prevent_assure::auth::second_factor::{MfaKey, code_at, secret_from_text};
+use prevent_assure::demo::DEMO_PASSWORD;
+use sqlx::PgPool;
+use support::{Client, location, router_from, texts};
+
+const ADVISER: &str = "adviser.north-vale@homeoffice.example";
+const ADMIN: &str = "admin@prevent-assure.example";
+
+fn now() -> u64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() as u64
+}
+
+async fn router(pool: &PgPool) -> axum::Router {
+    let mut state = support::demo_state(pool.clone()).await;
+    let mut settings = (*state.settings).clone();
+    settings.mfa_key = Some(MfaKey::from_hex(&"5a".repeat(32)).expect("a key"));
+    settings.second_factor_required = true;
+    state.settings = std::sync::Arc::new(settings);
+    router_from(state, [10, 95, 0, 1])
+}
+
+/// Signs in with the password and sets the second factor up as the page asks; the secret and
+/// the recovery codes shown.
+async fn set_up(client: &mut Client, email: &str) -> (Vec<u8>, Vec<String>) {
+    let reply = client.sign_in(email, DEMO_PASSWORD).await;
+    assert_eq!(
+        location(&reply),
+        "/login/set-up",
+        "{email} must set up first"
+    );
+    let page = client.get("/login/set-up").await;
+    assert_eq!(page.status, 200);
+    let html = page.html();
+    assert!(page.body.contains("<svg"), "a QR code drawn on the server");
+    let secret = secret_from_text(&texts(&html, "#secret")[0]).expect("the key as text");
+    let wrong = client.post("/login/set-up", &[("code", "000000")]).await;
+    assert_eq!(wrong.status, 422);
+    let code = code_at(&secret, email, now());
+    let done = client.post("/login/set-up", &[("code", &code)]).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let codes = texts(&done.html(), "#recovery-codes li");
+    assert_eq!(codes.len(), 10);
+    (secret, codes)
+}
+
+async fn sign_out(client: &mut Client) {
+    client.post("/logout", &[]).await;
+}
+
+#[sqlx::test]
+async fn an_adviser_sets_up_totp_at_sign_in_and_then_needs_a_code(pool: PgPool) {
+    let router = router(&pool).await;
+    let mut adviser = Client::new(router.clone());
+    // Nothing opens between the password and the code.
+    adviser.sign_in(ADVISER, DEMO_PASSWORD).await;
+    assert_eq!(
+        location(&adviser.get("/regions/north-vale").await),
+        "/login"
+    );
+    let (secret, recovery) = set_up(&mut Client::new(router.clone()), ADVISER).await;
+    let stored: Vec<u8> = sqlx::query_scalar("select totp_secret from users where email = $1")
+        .bind(ADVISER)
+        .fetch_one(&pool)
+        .await
+        .expect("sealed");
+    assert!(
+        !stored.windows(secret.len()).any(|w| w == secret.as_slice()),
+        "the secret is not stored as it is"
+    );
+
+    // Signing in: the password, then a code. The code that set it up is not taken again.
+    let mut adviser = Client::new(router.clone());
+    assert_eq!(
+        location(&adviser.sign_in(ADVISER, DEMO_PASSWORD).await),
+        "/login/code"
+    );
+    let used = code_at(&secret, ADVISER, now());
+    let reused = adviser.post("/login/code", &[("code", &used)]).await;
+    assert_eq!(reused.status, 422);
+    let wrong = adviser.post("/login/code", &[("code", "123456")]).await;
+    assert_eq!(wrong.status, 422);
+    assert_eq!(
+        texts(&reused.html(), ".govuk-error-summary__list a"),
+        texts(&wrong.html(), ".govuk-error-summary__list a"),
+        "the same words whatever was wrong"
+    );
+    // The next step's code (the app's next one) is taken.
+    let next = code_at(&secret, ADVISER, now() + 30);
+    let signed_in = adviser.post("/login/code", &[("code", &next)]).await;
+    assert_eq!(location(&signed_in), "/");
+    assert_eq!(adviser.get("/regions/north-vale").await.status, 200);
+    let account = adviser.get("/account").await.html();
+    assert!(texts(&account, "#second-factor")[0].contains("10 recovery codes left"));
+    sign_out(&mut adviser).await;
+
+    // A recovery code, once.
+    let mut adviser = Client::new(router.clone());
+    adviser.sign_in(ADVISER, DEMO_PASSWORD).await;
+    let recovered = adviser
+        .post("/login/code", &[("code", &recovery[3].to_uppercase())])
+        .await;
+    assert_eq!(location(&recovered), "/");
+    sign_out(&mut adviser).await;
+    let mut again = Client::new(router.clone());
+    again.sign_in(ADVISER, DEMO_PASSWORD).await;
+    let twice = again.post("/login/code", &[("code", &recovery[3])]).await;
+    assert_eq!(twice.status, 422, "a recovery code works once");
+    // Five wrong codes: sign in again from the start.
+    for _ in 0..3 {
+        assert_eq!(
+            again
+                .post("/login/code", &[("code", "999999")])
+                .await
+                .status,
+            422
+        );
+    }
+    let fifth = again.post("/login/code", &[("code", "999999")]).await;
+    assert_eq!(location(&fifth), "/login?done=code-tries");
+    assert_eq!(
+        location(&again.get("/login/code").await),
+        "/login",
+        "the challenge is gone"
+    );
+
+    // An administrator (who sets up their own first) resets the adviser's second factor; the
+    // adviser sets it up again at the next sign-in.
+    let mut admin = Client::new(router.clone());
+    let (admin_secret, _) = set_up(&mut admin, ADMIN).await;
+    assert!(!admin_secret.is_empty());
+    let id: uuid::Uuid = sqlx::query_scalar("select id from users where email = $1")
+        .bind(ADVISER)
+        .fetch_one(&pool)
+        .await
+        .expect("the adviser");
+    let page = admin.get(&format!("/admin/users/{id}")).await.html();
+    assert!(texts(&page, "#second-factor")[0].starts_with("On since"));
+    let reset = admin
+        .post(&format!("/admin/users/{id}/second-factor/reset"), &[])
+        .await;
+    assert_eq!(
+        location(&reset),
+        format!("/admin/users/{id}?done=second-factor-reset")
+    );
+    let page = admin.get(&format!("/admin/users/{id}")).await.html();
+    assert_eq!(texts(&page, "#second-factor"), ["Not set up"]);
+    set_up(&mut Client::new(router.clone()), ADVISER).await;
+
+    // The trail says what happened, in order of kind.
+    let events: Vec<String> = sqlx::query_scalar(
+        "select distinct action from audit_events where action like 'mfa.%' order by 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("the trail");
+    assert_eq!(
+        events,
+        [
+            "mfa.failed",
+            "mfa.recovery_used",
+            "mfa.reset",
+            "mfa.set_up",
+            "mfa.used"
+        ]
+    );
+}
+
+#[sqlx::test]
+async fn a_council_lead_signs_in_with_a_password_and_may_add_a_second_factor(pool: PgPool) {
+    let router = router(&pool).await;
+    let mut lead = Client::new(router.clone());
+    assert_eq!(
+        location(&lead.sign_in("lead@ashbridge.example", DEMO_PASSWORD).await),
+        "/"
+    );
+    let account = lead.get("/account").await.html();
+    assert!(texts(&account, "#second-factor")[0].starts_with("Password only"));
+    let page = lead.get("/account/second-factor").await;
+    let secret = secret_from_text(&texts(&page.html(), "#secret")[0]).expect("the key");
+    let done = lead
+        .post(
+            "/account/second-factor",
+            &[("code", &code_at(&secret, "lead@ashbridge.example", now()))],
+        )
+        .await;
+    assert_eq!(texts(&done.html(), "#recovery-codes li").len(), 10);
+    sign_out(&mut lead).await;
+    let mut lead = Client::new(router);
+    assert_eq!(
+        location(&lead.sign_in("lead@ashbridge.example", DEMO_PASSWORD).await),
+        "/login/code",
+        "once set up, it is asked for"
+    );
+}
