@@ -52,6 +52,10 @@ async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool)
         "Your second factor is on"
     );
     assert_eq!(texts(&browser.client, "#recovery-codes li").await.len(), 10);
+    assert!(
+        !text(&browser.client, ".app-header__user").await.is_empty(),
+        "the header shows who is signed in now"
+    );
     browser.assert_accessible().await;
     browser.screenshot("second-factor-recovery-codes").await;
     browser.goto("/regions/north-vale").await;

@@ -430,7 +430,7 @@ async fn set_up(
     };
     // Signed in now; the page that follows shows the recovery codes, once.
     let signed_in = complete_sign_in(&state, user, &email, ip, &headers, false).await?;
-    let mut response = recovery_page(codes)?;
+    let mut response = recovery_page(&state, user, codes).await?;
     for value in signed_in.headers().get_all(SET_COOKIE) {
         response.headers_mut().append(SET_COOKIE, value.clone());
     }
@@ -439,9 +439,25 @@ async fn set_up(
     Ok(response)
 }
 
-fn recovery_page(codes: Vec<String>) -> AppResult<Response> {
+/// The recovery codes, on a page whose header shows the person signed in (this response
+/// starts their session, so the request itself had none).
+async fn recovery_page(state: &AppState, user: Uuid, codes: Vec<String>) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let account = db::users::find(&mut conn, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let memberships = db::users::memberships(&mut conn, user).await?;
+    drop(conn);
+    let who = Principal {
+        user_id: user,
+        email: account.email,
+        display_name: account.display_name,
+        memberships,
+        session_hash: Vec::new(),
+        unread: 0,
+    };
     let page = RecoveryPage {
-        chrome: Chrome::default(),
+        chrome: Chrome::new(Some(&who), "/account"),
         codes,
     };
     Ok(Html(page.render()?).into_response())
