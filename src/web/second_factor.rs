@@ -42,6 +42,10 @@ const TRIES: i32 = 5;
 /// The same words whatever was wrong with a code.
 const WRONG: &str = "The code is not right, or it has been used already. Enter the code your app shows now, or a recovery code";
 
+/// A wrong first code, while setting up.
+const WRONG_FIRST: &str =
+    "The code is not right. Enter the 6-digit code your app shows now for Prevent Assure";
+
 /// Roles that see many councils: a second factor is required of them.
 pub fn requires_second_factor(roles: &[Role]) -> bool {
     roles
@@ -406,10 +410,7 @@ async fn set_up(
             return Ok(start_again(&state, "code-tries"));
         }
         let mut errors = Errors::default();
-        errors.add(
-            "code",
-            "The code is not right. Enter the 6-digit code your app shows now for Prevent Assure",
-        );
+        errors.add("code", WRONG_FIRST);
         return set_up_page(
             &state,
             user,
@@ -492,7 +493,7 @@ async fn account_set_up(
         }
         None => {
             let mut errors = Errors::default();
-            errors.add("code", "The code is not right. Enter the 6-digit code your app shows now for Prevent Assure");
+            errors.add("code", WRONG_FIRST);
             let chrome = Chrome::new(Some(&who), "/account");
             set_up_page(
                 &state,
