@@ -83,6 +83,9 @@ pub struct Settings {
     pub mfa_key: Option<crate::auth::second_factor::MfaKey>,
     /// Whether advisers, the Channel team and administrators must have a second factor.
     pub second_factor_required: bool,
+    /// Identity providers' client secrets by provider short name, from the environment
+    /// (`OIDC_CLIENT_SECRET_<SHORT_NAME>`, upper case, hyphens as underscores).
+    pub oidc_secrets: std::collections::BTreeMap<String, crate::config::Secret>,
 }
 
 impl Default for Settings {
@@ -102,6 +105,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             mfa_key: None,
             second_factor_required: false,
+            oidc_secrets: std::collections::BTreeMap::new(),
         }
     }
 }

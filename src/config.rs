@@ -197,3 +197,21 @@ fn parse_network(s: &str) -> Result<sqlx::types::ipnetwork::IpNetwork, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not an address or CIDR block (e.g. 10.0.0.0/8)"))
 }
+
+/// The environment variable an identity provider's client secret is read from.
+pub fn oidc_secret_variable(slug: &str) -> String {
+    format!(
+        "OIDC_CLIENT_SECRET_{}",
+        slug.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// Every `OIDC_CLIENT_SECRET_<SHORT_NAME>` in the environment, by the provider's short name.
+pub fn oidc_secrets_from_env() -> std::collections::BTreeMap<String, Secret> {
+    std::env::vars()
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix("OIDC_CLIENT_SECRET_")?;
+            (!v.is_empty()).then(|| (name.to_ascii_lowercase().replace('_', "-"), Secret::new(v)))
+        })
+        .collect()
+}

@@ -91,6 +91,8 @@ async fn every_page_answers_each_role_as_the_policy_says(pool: PgPool) {
         "/admin/audit".to_owned(),
         "/admin/outbox".to_owned(),
         "/admin/notifications".to_owned(),
+        "/admin/identity-providers".to_owned(),
+        "/admin/identity-providers/new".to_owned(),
         "/notifications".to_owned(),
         "/orgs/ashbridge/people".to_owned(),
         "/orgs/ashbridge/audit".to_owned(),

@@ -1,6 +1,7 @@
 //! The second factor in Chromium: an adviser is made to set it up at sign-in (the code computed
 //! here from the key the page shows), keeps the recovery codes, signs out and in again with a
-//! code; each page axe-clean and looked at in screenshots.
+//! code, is refused that code again and a wrong one, signs in with a recovery code once and
+//! not twice, and an administrator resets it; each page axe-clean and looked at in screenshots.
 
 mod support;
 
@@ -10,6 +11,7 @@ use sqlx::PgPool;
 use support::browser::{Browser, fill, submit, text, texts};
 
 const ADVISER: &str = "adviser.north-vale@homeoffice.example";
+const ADMIN: &str = "admin@prevent-assure.example";
 
 fn now() -> u64 {
     time::OffsetDateTime::now_utc().unix_timestamp() as u64
@@ -51,7 +53,8 @@ async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool)
         text(&browser.client, ".govuk-panel__title").await,
         "Your second factor is on"
     );
-    assert_eq!(texts(&browser.client, "#recovery-codes li").await.len(), 10);
+    let recovery = texts(&browser.client, "#recovery-codes li").await;
+    assert_eq!(recovery.len(), 10);
     assert!(
         !text(&browser.client, ".app-header__user").await.is_empty(),
         "the header shows who is signed in now"
@@ -73,17 +76,91 @@ async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool)
     );
     browser.assert_accessible().await;
     browser.screenshot("second-factor-code").await;
-    fill(
-        &browser.client,
-        "#code",
-        &code_at(&secret, ADVISER, now() + 30),
-    )
-    .await;
+    let used = code_at(&secret, ADVISER, now() + 30);
+    fill(&browser.client, "#code", &used).await;
     submit(&browser.client, "main form button[type=submit]").await;
     browser.goto("/regions/north-vale").await;
     assert!(
         text(&browser.client, "h1").await.contains("North Vale"),
         "signed in with the code"
     );
+    submit(&browser.client, ".app-header__signout button").await;
+
+    // The same code again, then a wrong one: refused with the same words, nothing opens.
+    password(&browser).await;
+    for typed in [used.as_str(), "123456"] {
+        fill(&browser.client, "#code", typed).await;
+        submit(&browser.client, "main form button[type=submit]").await;
+        assert!(
+            text(&browser.client, ".govuk-error-summary")
+                .await
+                .contains("The code is not right, or it has been used already"),
+            "{typed} refused"
+        );
+    }
+    browser.assert_accessible().await;
+    browser.screenshot("second-factor-code-refused").await;
+
+    // A recovery code, once.
+    fill(&browser.client, "#code", &recovery[0]).await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    browser.goto("/account").await;
+    assert!(
+        text(&browser.client, "#second-factor")
+            .await
+            .contains("9 recovery codes left"),
+        "signed in with a recovery code"
+    );
+    submit(&browser.client, ".app-header__signout button").await;
+    password(&browser).await;
+    fill(&browser.client, "#code", &recovery[0]).await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    assert!(
+        text(&browser.client, ".govuk-error-summary")
+            .await
+            .contains("has been used already"),
+        "not twice"
+    );
+
+    // An administrator resets it (setting up their own second factor first); the adviser
+    // then sets one up again at sign-in.
+    let admin = browser.another().await;
+    admin.goto("/login").await;
+    fill(&admin.client, "#email", ADMIN).await;
+    fill(&admin.client, "#password", DEMO_PASSWORD).await;
+    submit(&admin.client, "main form button[type=submit]").await;
+    let admin_secret =
+        secret_from_text(&text(&admin.client, "#secret").await).expect("the admin's key");
+    fill(
+        &admin.client,
+        "#code",
+        &code_at(&admin_secret, ADMIN, now()),
+    )
+    .await;
+    submit(&admin.client, "main form button[type=submit]").await;
+    let adviser_id: uuid::Uuid = sqlx::query_scalar("select id from users where email = $1")
+        .bind(ADVISER)
+        .fetch_one(&pool)
+        .await
+        .expect("the adviser");
+    admin.goto(&format!("/admin/users/{adviser_id}")).await;
+    assert!(
+        text(&admin.client, "#second-factor").await.contains("On"),
+        "the admin sees the adviser has one"
+    );
+    submit(&admin.client, "form[action$='/second-factor/reset'] button").await;
+    admin.goto(&format!("/admin/users/{adviser_id}")).await;
+    assert!(
+        !text(&admin.client, "#second-factor").await.contains("On"),
+        "reset"
+    );
+    let resets: i64 =
+        sqlx::query_scalar("select count(*) from audit_events where action = 'mfa.reset'")
+            .fetch_one(&pool)
+            .await
+            .expect("a count");
+    assert_eq!(resets, 1, "audited");
+    password(&browser).await;
+    assert_eq!(text(&browser.client, "h1").await, "Set up a second factor");
     browser.close().await;
 }

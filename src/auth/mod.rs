@@ -5,6 +5,7 @@ pub mod password;
 pub mod policy;
 pub mod second_factor;
 pub mod session;
+pub mod sso;
 
 use std::fmt;
 use std::str::FromStr;

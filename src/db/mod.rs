@@ -18,6 +18,7 @@ pub mod sample;
 pub mod second_factor;
 pub mod sessions;
 pub mod sign_offs;
+pub mod sso;
 pub mod tokens;
 pub mod users;
 

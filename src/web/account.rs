@@ -86,6 +86,9 @@ struct LoginPage {
     notice: Option<&'static str>,
     /// The notice is news to act on (sign in again), not a success.
     important: bool,
+    /// After signing out of a session opened through a provider: its name and its
+    /// end-session link.
+    provider_sign_out: Option<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +115,7 @@ async fn login_form(who: Option<Principal>, Query(q): Query<LoginQuery>) -> AppR
         email: String::new(),
         notice,
         important: q.done.as_deref().is_some_and(|d| d.starts_with("code-")),
+        provider_sign_out: None,
     })
 }
 
@@ -136,10 +140,14 @@ async fn login(
         email: email.clone(),
         notice: None,
         important: false,
+        provider_sign_out: None,
     };
     let mut errors = Errors::default();
     if email.is_empty() {
         errors.add("email", "Enter your email address");
+    } else if let Some(provider) = crate::web::sso::provider_for_email(&state, &email).await? {
+        // This organisation signs in with its own accounts: the password is not asked for.
+        return crate::web::sso::send_to_provider(&state, &provider, &email).await;
     }
     if form.password.is_empty() {
         errors.add("password", "Enter your password");
@@ -238,8 +246,14 @@ async fn login(
     db::users::record_success(&state.db, account.id).await?;
     // The password was right: a second factor comes next where the account has one or its
     // roles require one (set up first, then).
-    if let Some(next) =
-        crate::web::second_factor::after_password(&state, account.id, &account.email, ip).await?
+    if let Some(next) = crate::web::second_factor::after_password(
+        &state,
+        account.id,
+        &account.email,
+        ip,
+        "sign_in.password_accepted",
+    )
+    .await?
     {
         return Ok(next);
     }
@@ -286,18 +300,46 @@ async fn logout(
     if let Some(hash) = session::presented_hash(&headers, state.settings.secure_cookies) {
         db::sessions::delete(&state.db, &hash).await?;
     }
-    if let Some(who) = who {
-        db::audit::record(
-            &state.db,
-            &event(Some(who.user_id), &who.email, ip, "sign_out", "session"),
+    let Some(who) = who else {
+        return Ok((
+            [session::clear(&state)],
+            Redirect::to("/login?done=signed-out"),
         )
-        .await?;
-    }
-    Ok((
-        [session::clear(&state)],
-        Redirect::to("/login?done=signed-out"),
+            .into_response());
+    };
+    db::audit::record(
+        &state.db,
+        &event(Some(who.user_id), &who.email, ip, "sign_out", "session"),
     )
-        .into_response())
+    .await?;
+    // Signed in through an identity provider: our session has ended; the provider's own is
+    // offered to end too (its end-session endpoint), since the browser is still signed in there.
+    let provider_sign_out = match db::sso::link_of(&state.db, who.user_id).await? {
+        Some(link) => crate::auth::sso::end_session_url(
+            &link.issuer_url,
+            &link.client_id,
+            &format!("{}/login?done=signed-out", state.settings.public_url),
+        )
+        .await
+        .map(|url| (link.provider_name, url)),
+        None => None,
+    };
+    if provider_sign_out.is_none() {
+        return Ok((
+            [session::clear(&state)],
+            Redirect::to("/login?done=signed-out"),
+        )
+            .into_response());
+    }
+    let page = LoginPage {
+        chrome: Chrome::default(),
+        errors: Errors::default(),
+        email: String::new(),
+        notice: Some("You have been signed out of Prevent Assure."),
+        important: false,
+        provider_sign_out,
+    };
+    Ok(([session::clear(&state)], Html(page.render()?)).into_response())
 }
 
 // ----- The account page -------------------------------------------------------------------
@@ -317,6 +359,8 @@ struct AccountPage {
     reminder_days: String,
     second_factor: Option<String>,
     recovery_left: i64,
+    /// The identity provider the person signs in through, if their domain has one.
+    sso: Option<db::sso::Link>,
 }
 
 #[derive(Deserialize)]
@@ -332,11 +376,13 @@ async fn account_page(
 ) -> AppResult<AccountPage> {
     let sessions = db::sessions::count_for_user(&state.db, who.user_id).await?;
     let mail = db::notices::preferences(&state.db, who.user_id).await?;
-    let factor = {
+    let (factor, sso) = {
         let mut conn = state.db.acquire().await?;
-        db::second_factor::factor(&mut conn, who.user_id).await?
+        let factor = db::second_factor::factor(&mut conn, who.user_id).await?;
+        (factor, db::sso::link_of(&mut *conn, who.user_id).await?)
     };
     Ok(AccountPage {
+        sso,
         second_factor: factor
             .as_ref()
             .and_then(|f| f.enabled_at)

@@ -71,6 +71,19 @@ pub const EVENTS: &[(&str, &str)] = &[
         "sign_in.password_accepted",
         "Gave the right password; the second factor next",
     ),
+    (
+        "sign_in.sso",
+        "Signed in through an identity provider (single sign-on)",
+    ),
+    (
+        "sign_in.sso_accepted",
+        "Signed in through an identity provider; the second factor next",
+    ),
+    (
+        "sign_in.sso_refused",
+        "Sign-in through an identity provider refused",
+    ),
+    ("identity_provider.saved", "Saved an identity provider"),
     ("mfa.set_up", "Set up a second factor"),
     (
         "mfa.used",

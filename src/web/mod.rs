@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod people;
 pub mod review;
 pub mod second_factor;
+pub mod sso;
 pub mod statement;
 pub mod transfer;
 
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(my_actions::router())
         .merge(notifications::router())
         .merge(second_factor::router())
+        .merge(sso::router())
         .merge(transfer::router())
         .fallback(not_found)
 }

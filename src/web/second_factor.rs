@@ -101,13 +101,15 @@ fn presented_challenge(state: &AppState, headers: &HeaderMap) -> Option<Vec<u8>>
         .map(|(_, v)| hash_token(v))
 }
 
-/// After a right password: the response that asks for the code (or for setting it up), or
-/// None when the account signs in with its password alone.
+/// After a right password (or an identity provider's word without its own second factor):
+/// the response that asks for the code (or for setting it up), or None when the account signs
+/// in without one. `first_step` is the audit event of what was accepted.
 pub async fn after_password(
     state: &AppState,
     user: Uuid,
     email: &str,
     ip: Option<IpNetwork>,
+    first_step: &'static str,
 ) -> AppResult<Option<Response>> {
     let mut conn = state.db.acquire().await?;
     let factor = db::second_factor::factor(&mut conn, user)
@@ -126,7 +128,7 @@ pub async fn after_password(
     }
     let (token, hash) = new_token();
     db::second_factor::start_challenge(&state.db, &hash, user, !has).await?;
-    let mut e = event(Some(user), email, ip, "sign_in.password_accepted", "user");
+    let mut e = event(Some(user), email, ip, first_step, "user");
     e.entity_id = Some(user.to_string());
     e.after = Some(serde_json::json!({ "next": if has { "code" } else { "set_up" } }));
     db::audit::record(&state.db, &e).await?;

@@ -59,6 +59,13 @@ async fn start_server(state: AppState) -> (SocketAddr, oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port for the server");
+    serve_on(listener, state)
+}
+
+fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> (SocketAddr, oneshot::Sender<()>) {
     let addr = listener.local_addr().expect("the server's address");
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -121,6 +128,17 @@ impl Browser {
     /// As `start`, with JavaScript on or off.
     pub async fn start_with(state: AppState, javascript: bool) -> Browser {
         let (addr, server) = start_server(state).await;
+        Browser::open(addr, server, javascript).await
+    }
+
+    /// Serves `state` on a listener the test bound already (so that the service's public
+    /// address, which others redirect to, can name its port).
+    pub async fn start_on(listener: tokio::net::TcpListener, state: AppState) -> Browser {
+        let (addr, server) = serve_on(listener, state);
+        Browser::open(addr, server, true).await
+    }
+
+    async fn open(addr: SocketAddr, server: oneshot::Sender<()>, javascript: bool) -> Browser {
         let (driver, driver_url) = start_driver().await;
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities(javascript))

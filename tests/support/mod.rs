@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod office;
+pub mod oidc;
 pub mod smtp;
 pub mod statements;
 
