@@ -222,8 +222,8 @@ pub async fn plan(
                select a.id, a.state, c.label as cycle,
                       array(select distinct coalesce(nullif(ac.owner_text, ''), $9)
                             from actions ac
-                            where ac.assessment_id = a.id
-                               or ac.assessment_id = (select id from statement)
+                            -- One index condition, not an OR (which reads every action).
+                            where ac.assessment_id = any(array[a.id, (select id from statement)])
                             order by 1) as owners
                from assessments a
                join cycles c on c.id = a.cycle_id
@@ -265,7 +265,7 @@ pub async fn plan(
                    select body, noted_on from action_notes
                    where action_id = a.id order by noted_on desc, created_at desc limit 1
                ) n on true
-               where (a.assessment_id = l.id or a.assessment_id = (select id from statement))
+               where a.assessment_id = any(array[l.id, (select id from statement)])
                  and ($3::text is null or coalesce(nullif(a.owner_text, ''), $9) = $3)
                  -- A benchmark is the self-assessment's: key areas share its numbers.
                  and ($4::int is null or (s.number = $4 and a.assessment_id = l.id))
