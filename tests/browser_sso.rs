@@ -133,20 +133,7 @@ async fn an_adviser_signs_in_through_their_organisation_and_out_again(pool: PgPo
 
 #[sqlx::test]
 async fn an_administrator_adds_a_provider_without_javascript(pool: PgPool) {
-    let mut state = support::demo_state(pool.clone()).await;
-    let mut settings = (*state.settings).clone();
-    settings.second_factor_required = false;
-    state.settings = std::sync::Arc::new(settings);
-    let browser = Browser::start_with(state, false).await;
-    browser.goto("/login").await;
-    fill(&browser.client, "#email", "admin@prevent-assure.example").await;
-    fill(
-        &browser.client,
-        "#password",
-        prevent_assure::demo::DEMO_PASSWORD,
-    )
-    .await;
-    submit(&browser.client, "main form button[type=submit]").await;
+    let browser = admin_browser(pool, false).await;
     browser.goto("/admin/identity-providers/new").await;
     fill(&browser.client, "#name", "Home Office").await;
     fill(&browser.client, "#slug", "home-office").await;
@@ -186,20 +173,7 @@ async fn an_administrator_adds_a_provider_without_javascript(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_provider_pages_are_accessible(pool: PgPool) {
-    let mut state = support::demo_state(pool.clone()).await;
-    let mut settings = (*state.settings).clone();
-    settings.second_factor_required = false;
-    state.settings = std::sync::Arc::new(settings);
-    let browser = Browser::start(state).await;
-    browser.goto("/login").await;
-    fill(&browser.client, "#email", "admin@prevent-assure.example").await;
-    fill(
-        &browser.client,
-        "#password",
-        prevent_assure::demo::DEMO_PASSWORD,
-    )
-    .await;
-    submit(&browser.client, "main form button[type=submit]").await;
+    let browser = admin_browser(pool, true).await;
     browser.goto("/admin/identity-providers").await;
     browser.assert_accessible().await;
     browser.goto("/admin/identity-providers/new").await;
@@ -212,4 +186,23 @@ async fn the_provider_pages_are_accessible(pool: PgPool) {
     );
     browser.assert_accessible().await;
     browser.close().await;
+}
+
+/// The demo service (no second factor asked) with the administrator signed in.
+async fn admin_browser(pool: PgPool, javascript: bool) -> Browser {
+    let mut state = support::demo_state(pool.clone()).await;
+    let mut settings = (*state.settings).clone();
+    settings.second_factor_required = false;
+    state.settings = std::sync::Arc::new(settings);
+    let browser = Browser::start_with(state, javascript).await;
+    browser.goto("/login").await;
+    fill(&browser.client, "#email", "admin@prevent-assure.example").await;
+    fill(
+        &browser.client,
+        "#password",
+        prevent_assure::demo::DEMO_PASSWORD,
+    )
+    .await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    browser
 }

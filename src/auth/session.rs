@@ -28,7 +28,8 @@ pub fn cookie_name(secure: bool) -> &'static str {
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of the first cookie of this name the request carries.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -37,6 +38,24 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+}
+
+/// A short-lived cookie of the sign-in steps (a second-factor challenge, a single sign-on
+/// state): HttpOnly, SameSite=Lax, Secure over TLS; `max_age` 0 removes it.
+pub fn short_cookie(
+    name: &str,
+    value: &str,
+    max_age: u32,
+    secure: bool,
+) -> (axum::http::HeaderName, HeaderValue) {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}");
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    (
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("a cookie of URL-safe characters"),
+    )
 }
 
 /// The device cookie: set at each sign-in, for a year, so that the account knows the browser.

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::policy::{Action, Object};
 use crate::auth::second_factor::{self as sf, MfaKey};
-use crate::auth::session::ClientIp;
+use crate::auth::session::{self, ClientIp};
 use crate::auth::{Principal, Role, hash_token, new_token};
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -62,43 +62,19 @@ fn challenge_cookie(state: &AppState) -> &'static str {
 }
 
 fn set_challenge(state: &AppState, token: &str) -> (axum::http::HeaderName, HeaderValue) {
-    let mut cookie = format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
-        challenge_cookie(state)
-    );
-    if state.settings.secure_cookies {
-        cookie.push_str("; Secure");
-    }
-    (
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).expect("a cookie of hex digits"),
-    )
+    let secure = state.settings.secure_cookies;
+    session::short_cookie(challenge_cookie(state), token, 600, secure)
 }
 
 fn clear_challenge(state: &AppState) -> (axum::http::HeaderName, HeaderValue) {
-    let mut cookie = format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-        challenge_cookie(state)
-    );
-    if state.settings.secure_cookies {
-        cookie.push_str("; Secure");
-    }
-    (
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).expect("a cookie"),
-    )
+    let secure = state.settings.secure_cookies;
+    session::short_cookie(challenge_cookie(state), "", 0, secure)
 }
 
 fn presented_challenge(state: &AppState, headers: &HeaderMap) -> Option<Vec<u8>> {
-    let name = challenge_cookie(state);
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, v)| *k == name && v.len() == 64)
-        .map(|(_, v)| hash_token(v))
+    session::cookie_value(headers, challenge_cookie(state))
+        .filter(|v| v.len() == 64)
+        .map(|v| hash_token(&v))
 }
 
 /// After a right password (or an identity provider's word without its own second factor):

@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header::SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::policy::{Action, Object};
-use crate::auth::session::ClientIp;
+use crate::auth::session::{self, ClientIp};
 use crate::auth::sso::{self, SsoError};
 use crate::auth::{Principal, hash_token};
 use crate::config::oidc_secret_variable;
@@ -56,35 +56,18 @@ fn state_cookie(state: &AppState) -> &'static str {
     }
 }
 
+/// The state cookie. Lax: the provider's redirect back is a top-level GET, which carries it.
 fn sso_cookie(
     state: &AppState,
     value: &str,
     max_age: u32,
 ) -> (axum::http::HeaderName, HeaderValue) {
-    // Lax: the provider's redirect back is a top-level GET, which carries it.
-    let mut cookie = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}",
-        state_cookie(state)
-    );
-    if state.settings.secure_cookies {
-        cookie.push_str("; Secure");
-    }
-    (
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).expect("a cookie of URL-safe characters"),
-    )
+    let secure = state.settings.secure_cookies;
+    session::short_cookie(state_cookie(state), value, max_age, secure)
 }
 
 fn presented_state(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let name = state_cookie(state);
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, v)| *k == name && !v.is_empty() && v.len() <= 100)
-        .map(|(_, v)| v.to_owned())
+    session::cookie_value(headers, state_cookie(state)).filter(|v| !v.is_empty() && v.len() <= 100)
 }
 
 /// The provider serving an email's domain, if the email has one.
