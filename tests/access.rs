@@ -280,8 +280,16 @@ async fn every_view_answers_each_role_as_the_policy_says(pool: PgPool) {
         for route in &council {
             check(route, sees_council[index], 404).await;
         }
-        check("/regions/north-vale", sees_region[index], 403).await;
-        check("/national", index == 8, 403).await;
+        for route in [
+            "/regions/north-vale",
+            "/regions/north-vale/scores.csv",
+            "/regions/north-vale/scores.xlsx",
+        ] {
+            check(route, sees_region[index], 403).await;
+        }
+        for route in ["/national", "/national/scores.csv", "/national/scores.xlsx"] {
+            check(route, index == 8, 403).await;
+        }
         check("/me/actions", true, 200).await;
         // The footer's pages are for everyone, signed in or not.
         for route in ["/accessibility", "/privacy", "/cookies"] {

@@ -815,3 +815,196 @@ async fn a_malformed_workbook_is_refused_naming_the_sheet_row_and_column_and_not
             .contains("must be an Excel workbook")
     );
 }
+
+/// Every council's agreed scores in a cycle, from the database, as the exports should have
+/// them: (region, council, state, scores as text).
+async fn agreed_as_stored(pool: &PgPool, cycle: &str, region: Option<&str>) -> Vec<Vec<String>> {
+    type Stored = (
+        String,
+        String,
+        Option<String>,
+        Option<Vec<Option<i16>>>,
+        Option<Vec<bool>>,
+    );
+    let rows: Vec<Stored> =
+        sqlx::query_as(
+            "select rg.name, o.name, a.state,
+                    case when a.state in ('agreed', 'published') then array(select r.agreed_score from section_results r join sections s on s.id = r.section_id where r.assessment_id = a.id order by s.number) end,
+                    case when a.state in ('agreed', 'published') then array(select r.agreed_not_scored from section_results r join sections s on s.id = r.section_id where r.assessment_id = a.id order by s.number) end
+             from organisations o join regions rg on rg.id = o.region_id
+             left join (assessments a join cycles c on c.id = a.cycle_id and c.label = $1
+                        join frameworks f on f.id = a.framework_id and f.code = 'prevent-la-2018')
+                  on a.organisation_id = o.id
+             where $2::text is null or rg.slug = $2
+             order by rg.name, o.name",
+        )
+        .bind(cycle)
+        .bind(region)
+        .fetch_all(pool)
+        .await
+        .expect("the agreed scores");
+    rows.into_iter()
+        .map(|(region, council, state, scores, not_scored)| {
+            let mut line = vec![
+                region,
+                council,
+                cycle.to_owned(),
+                match state.as_deref() {
+                    None => "Not started",
+                    Some("draft") => "Draft",
+                    Some("submitted") => "Submitted",
+                    Some("in_review") => "In review",
+                    Some("agreed") => "Agreed",
+                    _ => "Published",
+                }
+                .to_owned(),
+            ];
+            for b in 0..10 {
+                let score = scores.as_ref().and_then(|s| s.get(b).copied().flatten());
+                let ns = not_scored.as_ref().and_then(|n| n.get(b).copied()) == Some(true);
+                line.push(match (score, ns) {
+                    (Some(s), _) => s.to_string(),
+                    (None, true) => "Not scored".to_owned(),
+                    _ => String::new(),
+                });
+            }
+            line
+        })
+        .collect()
+}
+
+#[sqlx::test]
+async fn the_region_and_the_nation_export_every_councils_agreed_scores_and_no_more(pool: PgPool) {
+    let router = router(&pool, 9).await;
+    let published: String = sqlx::query_scalar(
+        "select c.label from cycles c join assessments a on a.cycle_id = c.id
+         where a.state = 'published' order by c.starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a cycle with published assessments");
+    let query = format!("?cycle={published}");
+
+    let mut adviser = signed_in(&router, "adviser.north-vale@homeoffice.example").await;
+    let csv = adviser
+        .get(&format!("/regions/north-vale/scores.csv{query}"))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.header("content-disposition")
+            .is_some_and(|d| d.contains(&format!(
+                "north-vale-agreed-scores-{}.csv",
+                published.replace('/', "-")
+            ))),
+        "{:?}",
+        csv.header("content-disposition")
+    );
+    let rows = parse_csv(&csv.body);
+    assert_eq!(rows[0][..4], ["Region", "Council", "Cycle", "State"]);
+    assert!(rows[0][4].starts_with("Benchmark 1: "), "{:?}", rows[0]);
+    assert!(rows[0][13].starts_with("Benchmark 10: "), "{:?}", rows[0]);
+    let expected = agreed_as_stored(&pool, &published, Some("north-vale")).await;
+    assert_eq!(rows[1..], expected[..], "the region's councils, as stored");
+    assert!(
+        expected
+            .iter()
+            .any(|r| r[4..].iter().any(|s| s.parse::<u8>().is_ok())),
+        "some agreed scores to compare: {expected:?}"
+    );
+    // The workbook holds the same, scores as numbers, and LibreOffice opens it.
+    let xlsx = adviser
+        .get(&format!("/regions/north-vale/scores.xlsx{query}"))
+        .await;
+    assert_eq!(xlsx.status, 200);
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(xlsx.bytes.clone())).expect("a workbook");
+    let range = book.worksheet_range("Agreed scores").expect("the sheet");
+    let numbers = range
+        .rows()
+        .skip(1)
+        .flat_map(|r| r.iter().skip(4))
+        .filter(|c| matches!(c, Data::Float(_) | Data::Int(_)))
+        .count();
+    let stored_numbers = expected
+        .iter()
+        .flat_map(|r| r[4..].iter())
+        .filter(|s| s.parse::<u8>().is_ok())
+        .count();
+    assert_eq!(numbers, stored_numbers, "every score a number");
+    let sheet: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    Data::Float(f) => format!("{f}"),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(sheet[1..], expected[..]);
+    let opened = support::office::to_pdf(&xlsx.bytes, "region-agreed-scores.xlsx");
+    assert!(
+        opened.shows(&expected[0][1]),
+        "LibreOffice shows the first council"
+    );
+    assert!(
+        opened.shows("Benchmark 10:"),
+        "and the headings: {}",
+        opened.text
+    );
+    support::office::pages_as_png(&opened.pdf, "region-agreed-scores");
+
+    // Another region's adviser, and a council's lead, get nothing.
+    let mut other = signed_in(&router, "adviser.south-weald@homeoffice.example").await;
+    assert_eq!(
+        other
+            .get(&format!("/regions/north-vale/scores.csv{query}"))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(other.get("/national/scores.csv").await.status, 403);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    for uri in [
+        "/regions/north-vale/scores.csv",
+        "/regions/north-vale/scores.xlsx",
+        "/national/scores.csv",
+        "/national/scores.xlsx",
+    ] {
+        let reply = lead.get(uri).await;
+        assert_eq!(reply.status, 403, "{uri}");
+        assert!(!reply.body.contains("Brackenfield"), "{uri}");
+    }
+
+    // The administrator's national export holds every council of every region.
+    let mut admin = signed_in(&router, "admin@prevent-assure.example").await;
+    let national = admin.get(&format!("/national/scores.csv{query}")).await;
+    assert_eq!(national.status, 200);
+    let rows = parse_csv(&national.body);
+    assert_eq!(
+        rows[1..],
+        agreed_as_stored(&pool, &published, None).await[..]
+    );
+    let regions: BTreeSet<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(regions.len(), 2, "{regions:?}");
+    assert_eq!(admin.get("/national/scores.xlsx").await.status, 200);
+    // A cycle that does not exist is not found; the pages link to the exports.
+    assert_eq!(
+        admin.get("/national/scores.csv?cycle=1999/00").await.status,
+        404
+    );
+    let page = admin.get(&format!("/national{query}")).await;
+    assert!(
+        page.body
+            .contains(&format!("/national/scores.xlsx?cycle={published}"))
+    );
+    let region_page = adviser.get("/regions/north-vale").await;
+    assert!(
+        region_page
+            .body
+            .contains("/regions/north-vale/scores.csv?cycle=")
+    );
+}

@@ -128,37 +128,8 @@ pub async fn benchmark_of(pool: &PgPool, assessment: Uuid, id: Uuid) -> sqlx::Re
     .await
 }
 
-/// An open action with no owner or no target, for the check page.
-#[derive(Debug, Clone)]
-pub struct Incomplete {
-    pub id: Uuid,
-    /// None for an action on no benchmark.
-    pub number: Option<i32>,
-    pub description: String,
-    pub recommended: bool,
-    pub no_owner: bool,
-    pub no_target: bool,
-}
-
-/// The assessment's open actions with no owner or no target, by benchmark (those on none first).
-pub async fn incomplete(pool: &PgPool, assessment: Uuid) -> sqlx::Result<Vec<Incomplete>> {
-    sqlx::query_as!(
-        Incomplete,
-        r#"select a.id, s.number as "number?", a.description,
-                  a.source = 'recommendation' as "recommended!",
-                  a.owner_text = '' as "no_owner!", a.target_text = '' as "no_target!"
-           from actions a left join sections s on s.id = a.section_id
-           where a.assessment_id = $1 and a.status in ('open', 'in_progress')
-             and (a.owner_text = '' or a.target_text = '')
-           order by s.number nulls first, a.created_at, a.id"#,
-        assessment
-    )
-    .fetch_all(pool)
-    .await
-}
-
 /// An action as the workbook holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Row {
     pub id: Uuid,
     /// None for an action on no benchmark.
@@ -169,27 +140,16 @@ pub struct Row {
     pub target_text: String,
     pub status: String,
     pub rag: Option<String>,
+    /// Recommended by the Home Office in a letter.
+    pub recommended: bool,
 }
 
-/// Every action of an assessment, by benchmark (those on none first), oldest first, in one
-/// statement.
-pub async fn for_assessment<'c>(
-    conn: impl sqlx::PgExecutor<'c>,
-    assessment: Uuid,
-) -> sqlx::Result<Vec<Row>> {
-    sqlx::query_as!(
-        Row,
-        r#"select a.id, s.number as "number?", i.code as "item_code?", a.description, a.owner_text,
-                  a.target_text, a.status, a.rag
-           from actions a
-           left join sections s on s.id = a.section_id
-           left join items i on i.id = a.item_id
-           where a.assessment_id = $1
-           order by s.number nulls first, a.created_at, a.id"#,
-        assessment
-    )
-    .fetch_all(conn)
-    .await
+impl Row {
+    /// Open, with no owner or no target: the check page asks about it.
+    pub fn incomplete(&self) -> bool {
+        matches!(self.status.as_str(), "open" | "in_progress")
+            && (self.owner_text.is_empty() || self.target_text.is_empty())
+    }
 }
 
 /// An action as its own page shows it and edits it.

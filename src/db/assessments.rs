@@ -28,20 +28,6 @@ pub struct Head {
     pub started_from_label: Option<String>,
 }
 
-/// The council's Channel statement of the same cycle as this assessment: (id, state).
-pub async fn statement_beside(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(Uuid, String)>> {
-    let row = sqlx::query!(
-        "select s.id, s.state from assessments a
-         join assessments s on s.organisation_id = a.organisation_id and s.cycle_id = a.cycle_id
-         join frameworks f on f.id = s.framework_id
-         where a.id = $1 and f.definition->>'kind' = 'channel_statement'",
-        id
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| (r.id, r.state)))
-}
-
 impl Head {
     /// The address of one of its sections' pages.
     pub fn section_href(&self, n: impl std::fmt::Display) -> String {
@@ -233,6 +219,8 @@ pub struct Progress {
     pub proposed_not_scored: bool,
     pub justification: String,
     pub version: i32,
+    /// Evidence requests on the benchmark not yet answered.
+    pub open_requests: i64,
 }
 
 /// Every benchmark's progress, in one statement.
@@ -243,13 +231,16 @@ pub async fn progress(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<Progress>> {
                   count(an.id) filter (where an.rating_id is not null) as "answered!",
                   count(an.id) as "questions!",
                   count(an.id) filter (where an.needs_review) as "needs_review!",
-                  r.proposed_score, r.proposed_not_scored, r.justification, r.version
+                  r.proposed_score, r.proposed_not_scored, r.justification, r.version,
+                  (select count(*) from comments c
+                   where c.assessment_id = r.assessment_id and c.section_id = s.id
+                     and c.kind = 'evidence_request' and c.resolved_at is null) as "open_requests!"
            from section_results r
            join sections s on s.id = r.section_id
            left join items i on i.section_id = s.id
            left join answers an on an.item_id = i.id and an.assessment_id = r.assessment_id
            where r.assessment_id = $1
-           group by s.number, r.id
+           group by s.number, s.id, r.id
            order by s.number"#,
         id
     )
@@ -513,47 +504,99 @@ pub async fn submit(conn: &mut PgConnection, id: Uuid, by: Uuid) -> sqlx::Result
     .map(|r| r.rows_affected() == 1)
 }
 
-/// Every answer of the assessment, for the check page.
-pub async fn all_answers(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<Answer>> {
-    let rows = sqlx::query!(
-        r#"select i.code, rt.code as "status?", an.evidence, an.prompt_evidence, an.needs_review,
-                  an.fields as "fields: Json<std::collections::BTreeMap<String, String>>"
-           from answers an
-           join items i on i.id = an.item_id
-           join sections s on s.id = i.section_id
-           left join ratings rt on rt.id = an.rating_id
-           where an.assessment_id = $1
-           order by s.number, i.position"#,
-        id
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Answer {
-            code: r.code,
-            status: r.status,
-            evidence: r.evidence,
-            prompt_evidence: r.prompt_evidence,
-            needs_review: r.needs_review,
-            fields: r.fields.0,
-        })
-        .collect())
+/// A file uploaded over a year ago, for the check page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OldFile {
+    pub number: i32,
+    pub filename: String,
+    #[serde(with = "super::json_time::timestamp")]
+    pub created_at: OffsetDateTime,
 }
 
-/// Criteria met per benchmark, for the check page's suggested scores.
-pub async fn all_criteria_met(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(i32, String)>> {
-    let rows = sqlx::query!(
-        "select s.number, c.code from criteria_met m
-         join criteria c on c.id = m.criterion_id
-         join section_results r on r.id = m.section_result_id
-         join sections s on s.id = r.section_id
-         where r.assessment_id = $1",
-        id
+/// What the check page, the review page, the statement page and the workbook read of an
+/// assessment, in one statement (one round trip) rather than one per list.
+#[derive(Debug, Clone)]
+pub struct Contents {
+    /// By benchmark and position.
+    pub answers: Vec<Answer>,
+    /// By benchmark (those on none first), oldest first.
+    pub actions: Vec<crate::db::actions::Row>,
+    /// (benchmark number, criterion code) of every criterion met.
+    pub criteria: Vec<(i32, String)>,
+    /// Files uploaded over a year before `now`, oldest first.
+    pub old_files: Vec<OldFile>,
+    /// Whether the council's signatory has signed it (a Channel statement).
+    pub signed: bool,
+    /// The evidence requests and replies on every benchmark, in the order they were written.
+    pub messages: Vec<crate::db::comments::Message>,
+    /// The council's Channel statement of the same cycle: (id, state).
+    pub statement_beside: Option<(Uuid, String)>,
+}
+
+pub async fn contents(pool: &PgPool, id: Uuid, now: OffsetDateTime) -> sqlx::Result<Contents> {
+    let row = sqlx::query!(
+        r#"select
+             coalesce((select json_agg(json_build_object(
+                           'code', i.code, 'status', rt.code, 'evidence', an.evidence,
+                           'prompt_evidence', an.prompt_evidence, 'needs_review', an.needs_review,
+                           'fields', an.fields) order by s.number, i.position)
+                       from answers an
+                       join items i on i.id = an.item_id
+                       join sections s on s.id = i.section_id
+                       left join ratings rt on rt.id = an.rating_id
+                       where an.assessment_id = $1), '[]') as "answers!: Json<Vec<Answer>>",
+             coalesce((select json_agg(json_build_object(
+                           'id', a.id, 'number', s.number, 'item_code', i.code,
+                           'description', a.description, 'owner_text', a.owner_text,
+                           'target_text', a.target_text, 'status', a.status, 'rag', a.rag,
+                           'recommended', a.source = 'recommendation')
+                           order by s.number nulls first, a.created_at, a.id)
+                       from actions a
+                       left join sections s on s.id = a.section_id
+                       left join items i on i.id = a.item_id
+                       where a.assessment_id = $1), '[]') as "actions!: Json<Vec<crate::db::actions::Row>>",
+             coalesce((select json_agg(json_build_array(s.number, c.code))
+                       from criteria_met m
+                       join criteria c on c.id = m.criterion_id
+                       join section_results r on r.id = m.section_result_id
+                       join sections s on s.id = r.section_id
+                       where r.assessment_id = $1), '[]') as "criteria!: Json<Vec<(i32, String)>>",
+             coalesce((select json_agg(json_build_object(
+                           'number', s.number, 'filename', f.filename, 'created_at', f.created_at)
+                           order by f.created_at, f.id)
+                       from attachments f join sections s on s.id = f.section_id
+                       where f.assessment_id = $1
+                         and f.created_at < $2::timestamptz - interval '1 year'), '[]') as "old_files!: Json<Vec<OldFile>>",
+             exists (select 1 from sign_offs so
+                     where so.assessment_id = $1 and so.signed_at is not null) as "signed!",
+             coalesce((select json_agg(json_build_object(
+                           'id', c.id, 'number', s.number, 'kind', c.kind, 'parent_id', c.parent_id,
+                           'body', c.body, 'author', u.display_name, 'resolved_at', c.resolved_at,
+                           'created_at', c.created_at) order by c.created_at, c.id)
+                       from comments c
+                       join sections s on s.id = c.section_id
+                       left join users u on u.id = c.author_id
+                       where c.assessment_id = $1 and c.kind in ('evidence_request', 'reply')), '[]')
+                 as "messages!: Json<Vec<crate::db::comments::Message>>",
+             (select json_build_array(st.id, st.state) from assessments a
+              join assessments st on st.organisation_id = a.organisation_id and st.cycle_id = a.cycle_id
+              join frameworks f on f.id = st.framework_id
+              where a.id = $1 and f.definition->>'kind' = 'channel_statement')
+                 as "statement_beside?: Json<(Uuid, String)>""#,
+        id,
+        now
     )
-    .fetch_all(pool)
+    .fetch_one(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.number, r.code)).collect())
+    Ok(Contents {
+        answers: row.answers.0,
+        actions: row.actions.0,
+        criteria: row.criteria.0,
+        old_files: row.old_files.0,
+        signed: row.signed,
+        messages: row.messages.0,
+        statement_beside: row.statement_beside.map(|j| j.0),
+    })
 }
 
 /// Moves an assessment from one of `from` to `to`; false when it was in none of them.

@@ -100,25 +100,3 @@ pub async fn delete(conn: &mut PgConnection, assessment: Uuid, id: Uuid) -> sqlx
     .await
     .map(|r| r.rows_affected() == 1)
 }
-
-/// The assessment's attachments uploaded more than a year before `now`: (benchmark, name,
-/// when), oldest first.
-pub async fn older_than_a_year(
-    pool: &PgPool,
-    assessment: Uuid,
-    now: OffsetDateTime,
-) -> sqlx::Result<Vec<(i32, String, OffsetDateTime)>> {
-    let rows = sqlx::query!(
-        "select s.number, f.filename, f.created_at from attachments f join sections s on s.id = f.section_id
-         where f.assessment_id = $1 and f.created_at < $2::timestamptz - interval '1 year'
-         order by f.created_at, f.id",
-        assessment,
-        now
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.number, r.filename, r.created_at))
-        .collect())
-}

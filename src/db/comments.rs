@@ -26,29 +26,6 @@ pub struct Thread {
     pub replies: Vec<Message>,
 }
 
-/// The evidence-request threads of an assessment (of one benchmark, or all), in one statement.
-pub async fn threads(
-    pool: &PgPool,
-    assessment: Uuid,
-    number: Option<i32>,
-) -> sqlx::Result<Vec<Thread>> {
-    let messages = sqlx::query_as!(
-        Message,
-        r#"select c.id, s.number, c.kind, c.parent_id, c.body, u.display_name as "author?", c.resolved_at, c.created_at
-           from comments c
-           join sections s on s.id = c.section_id
-           left join users u on u.id = c.author_id
-           where c.assessment_id = $1 and ($2::int is null or s.number = $2)
-             and c.kind in ('evidence_request', 'reply')
-           order by c.created_at, c.id"#,
-        assessment,
-        number
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(into_threads(messages))
-}
-
 /// Requests with their replies, from messages in the order they were written.
 pub fn into_threads(messages: Vec<Message>) -> Vec<Thread> {
     let mut threads: Vec<Thread> = Vec::new();
@@ -141,17 +118,4 @@ pub async fn resolve(
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)
-}
-
-/// Open requests per benchmark number, for the task list.
-pub async fn open_counts(pool: &PgPool, assessment: Uuid) -> sqlx::Result<Vec<(i32, i64)>> {
-    let rows = sqlx::query!(
-        r#"select s.number, count(*) as "open!" from comments c join sections s on s.id = c.section_id
-           where c.assessment_id = $1 and c.kind = 'evidence_request' and c.resolved_at is null
-           group by s.number"#,
-        assessment
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.number, r.open)).collect())
 }

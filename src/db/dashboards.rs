@@ -496,3 +496,45 @@ pub async fn recount_agreed_scores(pool: &PgPool) -> sqlx::Result<()> {
     crate::db::changes::notify(&mut *tx, "agreed").await?;
     tx.commit().await
 }
+
+/// A council's agreed scores in a cycle, for the exports the Home Office's analysts use.
+#[derive(Debug, Clone)]
+pub struct AgreedScores {
+    pub region: String,
+    pub council: String,
+    /// The council's assessment's state in the cycle; none when it has not started one.
+    pub state: Option<String>,
+    /// As [`RegionCouncil::scores`]: per benchmark 1-5, 0 for "not scored", -1 for none;
+    /// nothing until the assessment is agreed.
+    pub scores: Option<Vec<i16>>,
+}
+
+/// Every council of the given regions with its agreed scores in `cycle`, by region and name:
+/// one statement, a row per council (a few hundred nationally, however many cycles pass).
+pub async fn agreed_scores(
+    pool: &PgPool,
+    regions: &[Uuid],
+    cycle: Uuid,
+) -> sqlx::Result<Vec<AgreedScores>> {
+    sqlx::query_as!(
+        AgreedScores,
+        r#"select rg.name as region, o.name as council, a.state as "state?",
+                  case when a.state in ('agreed', 'published') then
+                      array(select case when r.agreed_not_scored then 0::smallint
+                                        else coalesce(r.agreed_score, -1::smallint) end
+                            from section_results r join sections s on s.id = r.section_id
+                            where r.assessment_id = a.id order by s.number)
+                  end as "scores?"
+           from organisations o
+           join regions rg on rg.id = o.region_id
+           cross join (select id from frameworks where code = $3 order by loaded_at limit 1) f
+           left join assessments a on a.organisation_id = o.id and a.cycle_id = $2 and a.framework_id = f.id
+           where o.region_id = any($1)
+           order by rg.name, o.name"#,
+        regions,
+        cycle,
+        FRAMEWORK
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -320,3 +320,37 @@ pub async fn upsert_with_password(
     .fetch_one(conn)
     .await
 }
+
+/// What the account page shows of a person, in one statement (one round trip): their live
+/// sessions, mail choices, second factor and the provider they sign in with.
+#[derive(Debug, Clone)]
+pub struct AccountSummary {
+    pub sessions: i64,
+    pub mail_reminders: bool,
+    pub mail_digests: bool,
+    pub second_factor_since: Option<time::OffsetDateTime>,
+    pub recovery_left: i64,
+    pub provider_name: Option<String>,
+    pub issuer_url: Option<String>,
+    pub client_id: Option<String>,
+    pub mfa_from_provider: Option<bool>,
+}
+
+pub async fn account_summary(pool: &PgPool, user: Uuid) -> sqlx::Result<Option<AccountSummary>> {
+    sqlx::query_as!(
+        AccountSummary,
+        r#"select (select count(*) from sessions s where s.user_id = u.id and s.expires_at > now()) as "sessions!",
+                  u.mail_reminders, u.mail_digests, u.totp_enabled_at as second_factor_since,
+                  (select count(*) from recovery_codes r where r.user_id = u.id and r.used_at is null) as "recovery_left!",
+                  p.name as "provider_name?", p.issuer_url as "issuer_url?", p.client_id as "client_id?",
+                  p.mfa_from_provider as "mfa_from_provider?"
+           from users u
+           left join (identity_provider_domains d
+                      join identity_providers p on p.id = d.provider_id and p.enabled)
+                  on d.domain = lower(split_part(u.email, '@', 2))
+           where u.id = $1"#,
+        user
+    )
+    .fetch_optional(pool)
+    .await
+}

@@ -374,22 +374,25 @@ async fn account_page(
     errors: Errors,
     notice: Option<&'static str>,
 ) -> AppResult<AccountPage> {
-    let sessions = db::sessions::count_for_user(&state.db, who.user_id).await?;
-    let mail = db::notices::preferences(&state.db, who.user_id).await?;
-    let (factor, sso) = {
-        let mut conn = state.db.acquire().await?;
-        let factor = db::second_factor::factor(&mut conn, who.user_id).await?;
-        (factor, db::sso::link_of(&mut *conn, who.user_id).await?)
-    };
+    let summary = db::users::account_summary(&state.db, who.user_id).await?;
+    let sso = summary.as_ref().and_then(|s| {
+        Some(db::sso::Link {
+            provider_name: s.provider_name.clone()?,
+            issuer_url: s.issuer_url.clone()?,
+            client_id: s.client_id.clone()?,
+            mfa_from_provider: s.mfa_from_provider?,
+        })
+    });
+    let sessions = summary.as_ref().map_or(0, |s| s.sessions);
     Ok(AccountPage {
         sso,
-        second_factor: factor
+        second_factor: summary
             .as_ref()
-            .and_then(|f| f.enabled_at)
+            .and_then(|s| s.second_factor_since)
             .map(crate::domain::uk_time),
-        recovery_left: factor.map_or(0, |f| f.recovery_left),
-        mail_reminders: mail.as_ref().is_none_or(|m| m.mail_reminders),
-        mail_digests: mail.as_ref().is_none_or(|m| m.mail_digests),
+        recovery_left: summary.as_ref().map_or(0, |s| s.recovery_left),
+        mail_reminders: summary.as_ref().is_none_or(|s| s.mail_reminders),
+        mail_digests: summary.as_ref().is_none_or(|s| s.mail_digests),
         reminder_days: state.settings.timetable.reminder_days_words(),
         chrome: Chrome::new(Some(&who), "/account"),
         memberships: who.memberships.clone(),

@@ -405,15 +405,16 @@ fn export_cells(r: &PlanRow) -> [Cell; 13] {
 }
 
 /// A cell as the CSV writes it: dates as 2027-03-31.
-fn csv_text(cell: &Cell) -> String {
+pub(crate) fn csv_text(cell: &Cell) -> String {
     match cell {
         Cell::Text(t) => t.clone(),
         Cell::Date(d) => d.map(|d| d.to_string()).unwrap_or_default(),
+        Cell::Number(n) => n.to_string(),
     }
 }
 
 /// A CSV field, quoted; text a spreadsheet would run as a formula is prefixed with `'`.
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
@@ -518,6 +519,7 @@ async fn plan_xlsx(
 #[template(path = "dashboards/region.html")]
 struct RegionPage {
     chrome: Chrome,
+    slug: String,
     name: String,
     cycle: Option<String>,
     rows: Vec<RegionCouncil>,
@@ -589,6 +591,7 @@ async fn region(
     };
     let page = RegionPage {
         chrome: Chrome::new(Some(&who), &format!("/regions/{slug}")),
+        slug: region.slug.clone(),
         name: region.name.clone(),
         cycle: cycle.map(|c| c.label.clone()),
         benchmarks: (1..=rows

@@ -22,6 +22,7 @@ pub mod my_actions;
 pub mod notifications;
 pub mod people;
 pub mod review;
+pub mod score_exports;
 pub mod second_factor;
 pub mod sso;
 pub mod statement;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(letter_templates::router())
         .merge(board::router())
         .merge(dashboards::router())
+        .merge(score_exports::router())
         .merge(my_actions::router())
         .merge(notifications::router())
         .merge(second_factor::router())

@@ -124,8 +124,9 @@ async fn review_page(
     authorise(state, who, ip, Action::Review, object(&head)).await?;
     let fw = crate::web::assessments::framework(state, &head)?;
     let stored = db::assessments::review_rows(&state.db, id).await?;
-    let answers = db::assessments::all_answers(&state.db, id).await?;
-    let criteria = db::assessments::all_criteria_met(&state.db, id).await?;
+    let contents =
+        db::assessments::contents(&state.db, id, time::OffsetDateTime::now_utc()).await?;
+    let (answers, criteria) = (&contents.answers, &contents.criteria);
     let mut rows = Vec::new();
     for section in &fw.sections {
         let n = section.number;
@@ -204,13 +205,18 @@ async fn review_page(
         head: head.clone(),
         errors: Errors::default(),
         rows,
-        recommendations: db::assessments::recommendations(&state.db, id).await?,
+        recommendations: contents
+            .actions
+            .iter()
+            .filter(|a| a.recommended)
+            .map(|a| (a.id, a.description.clone()))
+            .collect(),
         recommendation: String::new(),
-        threads: db::comments::threads(&state.db, id, None).await?,
+        threads: db::comments::into_threads(contents.messages),
         requests: BTreeMap::new(),
         done: None,
-        statement: db::assessments::statement_beside(&state.db, id)
-            .await?
+        statement: contents
+            .statement_beside
             .map(|(s, st)| (s, crate::web::assessments::state_label_of(true, &st))),
     };
     Ok((head, page))

@@ -84,10 +84,11 @@ impl Statement {
     }
 }
 
-/// Reads the statement in three statements: the answers, the actions, the sign-off.
+/// Reads the statement in two statements: its contents (answers and actions), the sign-off.
 pub async fn load(state: &AppState, head: &Head, fw: &Framework) -> AppResult<Statement> {
-    let answers = db::assessments::all_answers(&state.db, head.id).await?;
-    let actions = db::actions::for_assessment(&state.db, head.id).await?;
+    let db::assessments::Contents {
+        answers, actions, ..
+    } = db::assessments::contents(&state.db, head.id, time::OffsetDateTime::now_utc()).await?;
     let sign_off = db::sign_offs::get(&state.db, head.id).await?;
     let improvement = |a: &db::actions::Row| {
         let target = if a.target_text.is_empty() {

@@ -40,11 +40,12 @@ fn cycle_start_year(head: &Head) -> i32 {
         .unwrap_or(2000)
 }
 
-/// The assessment as the workbook holds it, in three statements.
+/// The assessment as the workbook holds it, in two statements: the results, the contents.
 async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
     let results = db::assessments::full_results(&state.db, head.id).await?;
-    let answers = db::assessments::all_answers(&state.db, head.id).await?;
-    let actions = db::actions::for_assessment(&state.db, head.id).await?;
+    let db::assessments::Contents {
+        answers, actions, ..
+    } = db::assessments::contents(&state.db, head.id, time::OffsetDateTime::now_utc()).await?;
     let fw = framework(state, head)?;
     let benchmarks = results
         .into_iter()

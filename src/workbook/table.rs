@@ -10,6 +10,8 @@ pub enum Cell {
     Text(String),
     /// Written as a date Excel sorts and filters by.
     Date(Option<Date>),
+    /// Written as a number, to sum and average.
+    Number(i64),
 }
 
 /// The table as a workbook: `widths` in characters, one per heading.
@@ -32,10 +34,16 @@ pub fn table(
         .set_align(FormatAlign::Left);
     let ws = book.add_worksheet();
     ws.set_name(sheet)?;
+    // The heading row tall enough for its longest heading, wrapped to its column (a program
+    // opening the file does not grow a row whose text wraps).
+    let mut lines = 1.0f64;
     for (c, h) in headers.iter().enumerate() {
+        let width = widths.get(c).copied().unwrap_or(18.0);
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
-        ws.set_column_width(c as u16, widths.get(c).copied().unwrap_or(18.0))?;
+        ws.set_column_width(c as u16, width)?;
+        lines = lines.max((h.chars().count() as f64 * 1.1 / width).ceil());
     }
+    ws.set_row_height(0, 15.0 * lines)?;
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;
         for (c, cell) in row.iter().enumerate() {
@@ -49,6 +57,9 @@ pub fn table(
                     ws.write_datetime_with_format(r, c, &day, &date)?;
                 }
                 Cell::Date(None) => {}
+                Cell::Number(n) => {
+                    ws.write_number_with_format(r, c, *n as f64, &wrap)?;
+                }
             }
         }
     }

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod office;
 pub mod oidc;
+pub mod proxy;
 pub mod smtp;
 pub mod statements;
 

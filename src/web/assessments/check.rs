@@ -57,7 +57,7 @@ struct CheckPage {
     refused: bool,
 }
 
-/// What the check page lists, in five statements.
+/// What the check page lists, from two statements (progress, and the contents).
 struct Check {
     must_fix: Vec<Gap>,
     worth_checking: Vec<Gap>,
@@ -76,24 +76,17 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
     let fw = framework(state, head)?;
     let words = Words::of(fw);
     let scale = if fw.scored { "status" } else { "rating" };
+    let now = OffsetDateTime::now_utc();
     let progress = db::assessments::progress(&state.db, head.id).await?;
-    let answers = db::assessments::all_answers(&state.db, head.id).await?;
-    let criteria = db::assessments::all_criteria_met(&state.db, head.id).await?;
+    let contents = db::assessments::contents(&state.db, head.id, now).await?;
+    let (answers, criteria) = (&contents.answers, &contents.criteria);
     // Items with an action that has a timescale and is still to be done.
-    let improved: Vec<String> = if fw
-        .ratings
+    let improved: Vec<&str> = contents
+        .actions
         .iter()
-        .any(|r| r.requires(Requirement::Improvement))
-    {
-        db::actions::for_assessment(&state.db, head.id)
-            .await?
-            .into_iter()
-            .filter(|a| !a.target_text.trim().is_empty() && a.status != "cancelled")
-            .filter_map(|a| a.item_code)
-            .collect()
-    } else {
-        Vec::new()
-    };
+        .filter(|a| !a.target_text.trim().is_empty() && a.status != "cancelled")
+        .filter_map(|a| a.item_code.as_deref())
+        .collect();
     let (mut must_fix, mut worth_checking, mut rows) = (Vec::new(), Vec::new(), Vec::new());
     for section in &fw.sections {
         let n = section.number;
@@ -127,7 +120,9 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
                             href: evidence_href.clone(),
                         });
                     }
-                    if r.requires(Requirement::Improvement) && !improved.contains(&item.code) {
+                    if r.requires(Requirement::Improvement)
+                        && !improved.contains(&item.code.as_str())
+                    {
                         must_fix.push(Gap {
                             text: format!(
                                 "{what} is {} and needs an {} with a {}",
@@ -230,22 +225,17 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
         });
     }
     // A statement that needs a signature is submitted only when it is signed.
-    if !fw.sign_off.is_empty() {
-        let signed = db::sign_offs::get(&state.db, head.id)
-            .await?
-            .is_some_and(|s| s.signed());
-        if !signed {
-            must_fix.push(Gap {
-                text: format!(
-                    "The {} has not been signed by the council's signatory",
-                    words.name
-                ),
-                href: format!("/assessments/{}#sign-off", head.id),
-            });
-        }
+    if !fw.sign_off.is_empty() && !contents.signed {
+        must_fix.push(Gap {
+            text: format!(
+                "The {} has not been signed by the council's signatory",
+                words.name
+            ),
+            href: format!("/assessments/{}#sign-off", head.id),
+        });
     }
-    for a in db::actions::incomplete(&state.db, head.id).await? {
-        let missing = match (a.no_owner, a.no_target) {
+    for a in contents.actions.iter().filter(|a| a.incomplete()) {
+        let missing = match (a.owner_text.is_empty(), a.target_text.is_empty()) {
             (true, true) => "no owner or target",
             (true, false) => "no owner",
             _ => "no target",
@@ -260,13 +250,13 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
             href: format!("/assessments/{}/actions/{}", head.id, a.id),
         });
     }
-    let now = OffsetDateTime::now_utc();
-    for (n, name, at) in db::attachments::older_than_a_year(&state.db, head.id, now).await? {
+    for f in &contents.old_files {
+        let (n, name, at) = (f.number, &f.filename, f.created_at);
         worth_checking.push(Gap {
             text: format!(
                 "{} {n}: the file “{}” was uploaded on {}, over a year ago: is it still current?",
                 words.section,
-                short(&name),
+                short(name),
                 crate::domain::long_date(at.date())
             ),
             href: format!("{}#attachments", head.section_href(n)),

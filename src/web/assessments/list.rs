@@ -72,7 +72,7 @@ pub(super) async fn list(State(state): State<AppState>, who: Principal) -> AppRe
     };
     // The policy has the last word on each (a board member sees a Channel statement once it is
     // accepted).
-    let rows = assessments
+    let rows: Vec<Row> = assessments
         .into_iter()
         .filter(|a| {
             policy::allows(
@@ -117,10 +117,13 @@ pub(super) async fn list(State(state): State<AppState>, who: Principal) -> AppRe
                     ) else {
                         continue;
                     };
-                    if db::assessments::find(&state.db, org, cycle.id, &fw.code)
-                        .await?
-                        .is_none()
-                    {
+                    // Started already: among those listed (the newest first, so this cycle's).
+                    let started = rows.iter().any(|r: &Row| {
+                        r.listed.organisation_id == org
+                            && r.listed.cycle_label == cycle.label
+                            && r.listed.framework_code == fw.code
+                    });
+                    if !started {
                         startable.push(Startable {
                             slug: slug.clone(),
                             name: name.clone(),

@@ -63,7 +63,6 @@ pub(super) async fn task_list(
     let head = visible_head(&state, &who, ip, id).await?;
     let fw = framework(&state, &head)?;
     let progress = db::assessments::progress(&state.db, id).await?;
-    let open_requests = db::comments::open_counts(&state.db, id).await?;
     let items = format!("{}s", fw.item_label.to_lowercase());
     let tasks: Vec<Task> = fw
         .sections
@@ -93,13 +92,10 @@ pub(super) async fn task_list(
             if review > 0 {
                 hint.push_str(&format!(", {review} carried forward to review"));
             }
-            if let Some((_, open)) = open_requests
-                .iter()
-                .find(|(n, _)| *n as u32 == section.number)
-            {
+            if let Some(open) = p.map(|p| p.open_requests).filter(|open| *open > 0) {
                 hint.push_str(&format!(
                     ", {open} open evidence {}",
-                    if *open == 1 { "request" } else { "requests" }
+                    if open == 1 { "request" } else { "requests" }
                 ));
             }
             // A section of an unscored framework is complete when every item is answered.

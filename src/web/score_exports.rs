@@ -1,0 +1,263 @@
+//! The agreed scores of a region's councils, or of every council, in one cycle, as `.csv` and
+//! `.xlsx`: what the Home Office's own analysts take away. A row per council (those not yet
+//! agreed included, with their state and no scores), a column per benchmark; scores are
+//! numbers in the workbook. `?cycle=2025/26` chooses the cycle; the current one otherwise.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::auth::policy::{Action, Object};
+use crate::auth::session::ClientIp;
+use crate::db;
+use crate::db::dashboards::{AgreedScores, FRAMEWORK};
+use crate::error::{AppError, AppResult};
+use crate::web::assessments::{content_disposition, state_label};
+use crate::web::dashboards::{csv_field, csv_text, today};
+use crate::web::forms::Query;
+use crate::web::guard::authorise;
+use crate::workbook::Cell;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/regions/{slug}/scores.csv", get(region_csv))
+        .route("/regions/{slug}/scores.xlsx", get(region_xlsx))
+        .route("/national/scores.csv", get(national_csv))
+        .route("/national/scores.xlsx", get(national_xlsx))
+}
+
+#[derive(Deserialize)]
+struct CycleQuery {
+    cycle: Option<String>,
+}
+
+/// What an export holds: whose scores, in which cycle, and the rows.
+struct Export {
+    /// "north-vale" or "national", for the file's name.
+    scope: String,
+    /// "North Vale" or "England and Wales", for the workbook's heading.
+    title: String,
+    cycle: String,
+    rows: Vec<AgreedScores>,
+}
+
+/// The rows of `regions` in the chosen cycle (an unknown cycle is not found).
+async fn gather(
+    state: &AppState,
+    regions: Vec<Uuid>,
+    scope: String,
+    title: String,
+    query: &CycleQuery,
+) -> AppResult<Export> {
+    let places = state.caches.places(&state.db).await?;
+    let cycle = match query.cycle.as_deref().map(str::trim) {
+        Some(label) if !label.is_empty() => places.cycles.iter().find(|c| c.label == label),
+        _ => places.current_cycle(today()),
+    }
+    .ok_or(AppError::NotFound)?;
+    let rows = db::dashboards::agreed_scores(&state.db, &regions, cycle.id).await?;
+    Ok(Export {
+        scope,
+        title,
+        cycle: cycle.label.clone(),
+        rows,
+    })
+}
+
+async fn region_export(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+    slug: &str,
+    query: &CycleQuery,
+) -> AppResult<Export> {
+    let places = state.caches.places(&state.db).await?;
+    let region = places.region(slug).ok_or(AppError::NotFound)?.clone();
+    authorise(
+        state,
+        who,
+        ip,
+        Action::ViewRegion,
+        Object::Region(region.id),
+    )
+    .await?;
+    gather(state, vec![region.id], region.slug, region.name, query).await
+}
+
+async fn national_export(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+    query: &CycleQuery,
+) -> AppResult<Export> {
+    authorise(state, who, ip, Action::ViewNational, Object::Service).await?;
+    let places = state.caches.places(&state.db).await?;
+    let regions = places.regions.iter().map(|r| r.id).collect();
+    gather(
+        state,
+        regions,
+        "national".to_owned(),
+        "Every council".to_owned(),
+        query,
+    )
+    .await
+}
+
+/// The headings: where, who, when, the state, then "Benchmark 1: Risk assessment"… from the
+/// framework file.
+fn headings(state: &AppState) -> Vec<String> {
+    let mut headings: Vec<String> = ["Region", "Council", "Cycle", "State"]
+        .map(str::to_owned)
+        .to_vec();
+    if let Some(fw) = state.frameworks.get(FRAMEWORK) {
+        headings.extend(
+            fw.sections
+                .iter()
+                .map(|s| format!("Benchmark {}: {}", s.number, s.title)),
+        );
+    }
+    headings
+}
+
+/// A row's cells: a score as a number, "Not scored", or empty.
+fn cells(row: &AgreedScores, cycle: &str, benchmarks: usize) -> Vec<Cell> {
+    let mut cells = vec![
+        Cell::Text(row.region.clone()),
+        Cell::Text(row.council.clone()),
+        Cell::Text(cycle.to_owned()),
+        Cell::Text(
+            row.state
+                .as_deref()
+                .map_or("Not started", state_label)
+                .to_owned(),
+        ),
+    ];
+    let scores = row.scores.as_deref().unwrap_or(&[]);
+    for b in 0..benchmarks {
+        cells.push(match scores.get(b) {
+            Some(s @ 1..=5) => Cell::Number(i64::from(*s)),
+            Some(0) => Cell::Text("Not scored".to_owned()),
+            _ => Cell::Text(String::new()),
+        });
+    }
+    cells
+}
+
+fn file_name(export: &Export, ext: &str) -> String {
+    format!(
+        "{}-agreed-scores-{}.{ext}",
+        export.scope,
+        export.cycle.replace('/', "-")
+    )
+}
+
+fn csv(state: &AppState, export: &Export) -> Response {
+    let headings = headings(state);
+    let benchmarks = headings.len() - 4;
+    let mut out = String::with_capacity(128 * (export.rows.len() + 1));
+    let fields: Vec<String> = headings.iter().map(|h| csv_field(h)).collect();
+    out.push_str(&fields.join(","));
+    out.push_str("\r\n");
+    for row in &export.rows {
+        let fields: Vec<String> = cells(row, &export.cycle, benchmarks)
+            .iter()
+            .map(|c| csv_field(&csv_text(c)))
+            .collect();
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition(&file_name(export, "csv")),
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+fn xlsx(state: &AppState, export: &Export) -> AppResult<Response> {
+    let headings = headings(state);
+    let benchmarks = headings.len() - 4;
+    let table: Vec<Vec<Cell>> = export
+        .rows
+        .iter()
+        .map(|r| cells(r, &export.cycle, benchmarks))
+        .collect();
+    let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
+    let mut widths = vec![22.0, 28.0, 10.0, 12.0];
+    widths.extend(std::iter::repeat_n(16.0, benchmarks));
+    let bytes = crate::workbook::table(
+        "Agreed scores",
+        &format!("{}: agreed scores, {}", export.title, export.cycle),
+        &titles,
+        &widths,
+        &table,
+    )
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the agreed scores workbook: {e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                crate::workbook::CONTENT_TYPE.to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition(&file_name(export, "xlsx")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn region_csv(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+    Query(query): Query<CycleQuery>,
+) -> AppResult<Response> {
+    let export = region_export(&state, &who, ip, &slug, &query).await?;
+    Ok(csv(&state, &export))
+}
+
+async fn region_xlsx(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+    Query(query): Query<CycleQuery>,
+) -> AppResult<Response> {
+    let export = region_export(&state, &who, ip, &slug, &query).await?;
+    xlsx(&state, &export)
+}
+
+async fn national_csv(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Query(query): Query<CycleQuery>,
+) -> AppResult<Response> {
+    let export = national_export(&state, &who, ip, &query).await?;
+    Ok(csv(&state, &export))
+}
+
+async fn national_xlsx(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Query(query): Query<CycleQuery>,
+) -> AppResult<Response> {
+    let export = national_export(&state, &who, ip, &query).await?;
+    xlsx(&state, &export)
+}
