@@ -113,9 +113,14 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 }
 
 fn xlsx_rows(reply: &Reply) -> Vec<Vec<String>> {
+    sheet_rows(&reply.bytes, "Action plan")
+}
+
+/// A workbook's sheet as text, row by row.
+fn sheet_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
     let mut book: Xlsx<_> =
-        calamine::open_workbook_from_rs(Cursor::new(reply.bytes.clone())).expect("a workbook");
-    let range = book.worksheet_range("Action plan").expect("the sheet");
+        calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("a workbook");
+    let range = book.worksheet_range(sheet).expect("the sheet");
     range
         .rows()
         .map(|r| {
@@ -931,19 +936,7 @@ async fn the_region_and_the_nation_export_every_councils_agreed_scores_and_no_mo
         .filter(|s| s.parse::<u8>().is_ok())
         .count();
     assert_eq!(numbers, stored_numbers, "every score a number");
-    let sheet: Vec<Vec<String>> = range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::String(s) => s.clone(),
-                    Data::Empty => String::new(),
-                    Data::Float(f) => format!("{f}"),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect();
+    let sheet = sheet_rows(&xlsx.bytes, "Agreed scores");
     assert_eq!(sheet[1..], expected[..]);
     let opened = support::office::to_pdf(&xlsx.bytes, "region-agreed-scores.xlsx");
     assert!(

@@ -405,7 +405,7 @@ fn export_cells(r: &PlanRow) -> [Cell; 13] {
 }
 
 /// A cell as the CSV writes it: dates as 2027-03-31.
-pub(crate) fn csv_text(cell: &Cell) -> String {
+fn csv_text(cell: &Cell) -> String {
     match cell {
         Cell::Text(t) => t.clone(),
         Cell::Date(d) => d.map(|d| d.to_string()).unwrap_or_default(),
@@ -414,7 +414,7 @@ pub(crate) fn csv_text(cell: &Cell) -> String {
 }
 
 /// A CSV field, quoted; text a spreadsheet would run as a formula is prefixed with `'`.
-pub(crate) fn csv_field(value: &str) -> String {
+fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
@@ -431,6 +431,42 @@ fn export_name(org: &Organisation, latest: &Option<Latest>, ext: &str) -> String
     format!("{}-action-plan{cycle}.{ext}", org.slug)
 }
 
+/// A table as a CSV download named `name`: the headings, then a line per row.
+pub(crate) fn csv_download(name: &str, headings: &[&str], rows: &[Vec<Cell>]) -> Response {
+    let mut out = String::with_capacity(128 * (rows.len() + 1));
+    let mut line = |fields: Vec<String>| {
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    };
+    line(headings.iter().map(|h| csv_field(h)).collect());
+    for row in rows {
+        line(row.iter().map(|c| csv_field(&csv_text(c))).collect());
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, content_disposition(name)),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// A workbook download named `name`.
+pub(crate) fn xlsx_download(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                crate::workbook::CONTENT_TYPE.to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, content_disposition(name)),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 async fn plan_csv(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -439,37 +475,12 @@ async fn plan_csv(
     Query(query): Query<PlanQuery>,
 ) -> AppResult<Response> {
     let (org, latest, _, _, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
-    let mut out = String::new();
-    out.push_str(
-        &EXPORT_COLUMNS
-            .iter()
-            .map(|c| csv_field(c))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push_str("\r\n");
-    for r in &rows {
-        let cells = export_cells(r);
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_field(&csv_text(c)))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&export_name(&org, &latest, "csv")),
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    let table: Vec<Vec<Cell>> = rows.iter().map(|r| export_cells(r).to_vec()).collect();
+    Ok(csv_download(
+        &export_name(&org, &latest, "csv"),
+        &EXPORT_COLUMNS,
+        &table,
+    ))
 }
 
 async fn plan_xlsx(
@@ -497,20 +508,7 @@ async fn plan_xlsx(
         &table,
     )
     .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the action plan workbook: {e}")))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                crate::workbook::CONTENT_TYPE.to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&export_name(&org, &latest, "xlsx")),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(xlsx_download(&export_name(&org, &latest, "xlsx"), bytes))
 }
 
 // ----- The region -------------------------------------------------------------------------------

@@ -5,8 +5,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -18,8 +17,8 @@ use crate::auth::session::ClientIp;
 use crate::db;
 use crate::db::dashboards::{AgreedScores, FRAMEWORK};
 use crate::error::{AppError, AppResult};
-use crate::web::assessments::{content_disposition, state_label};
-use crate::web::dashboards::{csv_field, csv_text, today};
+use crate::web::assessments::state_label;
+use crate::web::dashboards::{csv_download, today, xlsx_download};
 use crate::web::forms::Query;
 use crate::web::guard::authorise;
 use crate::workbook::Cell;
@@ -157,67 +156,38 @@ fn file_name(export: &Export, ext: &str) -> String {
     )
 }
 
-fn csv(state: &AppState, export: &Export) -> Response {
+/// The headings and the rows as cells.
+fn table(state: &AppState, export: &Export) -> (Vec<String>, Vec<Vec<Cell>>) {
     let headings = headings(state);
     let benchmarks = headings.len() - 4;
-    let mut out = String::with_capacity(128 * (export.rows.len() + 1));
-    let fields: Vec<String> = headings.iter().map(|h| csv_field(h)).collect();
-    out.push_str(&fields.join(","));
-    out.push_str("\r\n");
-    for row in &export.rows {
-        let fields: Vec<String> = cells(row, &export.cycle, benchmarks)
-            .iter()
-            .map(|c| csv_field(&csv_text(c)))
-            .collect();
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&file_name(export, "csv")),
-            ),
-        ],
-        out,
-    )
-        .into_response()
-}
-
-fn xlsx(state: &AppState, export: &Export) -> AppResult<Response> {
-    let headings = headings(state);
-    let benchmarks = headings.len() - 4;
-    let table: Vec<Vec<Cell>> = export
+    let rows = export
         .rows
         .iter()
         .map(|r| cells(r, &export.cycle, benchmarks))
         .collect();
+    (headings, rows)
+}
+
+fn csv(state: &AppState, export: &Export) -> Response {
+    let (headings, rows) = table(state, export);
+    let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
+    csv_download(&file_name(export, "csv"), &titles, &rows)
+}
+
+fn xlsx(state: &AppState, export: &Export) -> AppResult<Response> {
+    let (headings, rows) = table(state, export);
     let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
     let mut widths = vec![22.0, 28.0, 10.0, 12.0];
-    widths.extend(std::iter::repeat_n(16.0, benchmarks));
+    widths.extend(std::iter::repeat_n(16.0, headings.len() - 4));
     let bytes = crate::workbook::table(
         "Agreed scores",
         &format!("{}: agreed scores, {}", export.title, export.cycle),
         &titles,
         &widths,
-        &table,
+        &rows,
     )
     .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the agreed scores workbook: {e}")))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                crate::workbook::CONTENT_TYPE.to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&file_name(export, "xlsx")),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(xlsx_download(&file_name(export, "xlsx"), bytes))
 }
 
 async fn region_csv(
