@@ -416,22 +416,82 @@ pub struct Save {
 #[derive(Debug)]
 pub struct Conflict;
 
-/// Saves a benchmark if its version is still `expected`, bumping the version. All or nothing
-/// (the caller's transaction); every answer in one statement.
-pub async fn save_benchmark(
-    conn: &mut PgConnection,
+/// Saves a benchmark if its version is still `expected`, bumping the version, and records
+/// `audit` (its `after` gains the new version) when given. One statement, so one round trip
+/// and atomic without a transaction of its own: the result, every answer, the criteria met
+/// (only those that changed are deleted or inserted), the assessment's time and the audit
+/// event. When the version has moved on, nothing is changed.
+pub async fn save_benchmark<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
     id: Uuid,
     number: i32,
     expected: i32,
     save: &Save,
     by: Uuid,
+    audit: Option<&crate::db::audit::NewEvent>,
 ) -> sqlx::Result<std::result::Result<i32, Conflict>> {
-    let Some((result_id, version)) = sqlx::query!(
-        "update section_results r set rag = $4, proposed_score = $5, proposed_not_scored = $6,
-                justification = $7, comments = $8, version = version + 1, updated_by = $9, updated_at = now()
-         from sections s
-         where s.id = r.section_id and r.assessment_id = $1 and s.number = $2 and r.version = $3
-         returning r.id, r.version",
+    let answers = serde_json::to_value(&save.answers).unwrap_or_default();
+    let (actor, label, ip, action, kind, entity, organisation, region, after) = match audit {
+        Some(e) => (
+            e.actor_id,
+            Some(e.actor_label.as_str()),
+            e.ip,
+            Some(e.action),
+            Some(e.entity_type),
+            e.entity_id.as_deref(),
+            e.organisation_id,
+            e.region_id,
+            e.after.clone(),
+        ),
+        None => (None, None, None, None, None, None, None, None, None),
+    };
+    let version = sqlx::query_scalar!(
+        r#"with result as (
+               update section_results r set rag = $4, proposed_score = $5, proposed_not_scored = $6,
+                      justification = $7, comments = $8, version = version + 1, updated_by = $9,
+                      updated_at = now()
+               from sections s
+               where s.id = r.section_id and r.assessment_id = $1 and s.number = $2 and r.version = $3
+               returning r.id, r.version, r.section_id
+           ), answered as (
+               update answers an set
+                 rating_id = (select rt.id from ratings rt join assessments a on a.framework_id = rt.framework_id
+                              where a.id = $1 and rt.code = v.status),
+                 evidence = v.evidence, prompt_evidence = v.prompt_evidence,
+                 evidence_per_prompt = cardinality(array_remove(v.prompt_evidence, '')) > 0,
+                 needs_review = v.needs_review, fields = coalesce(v.fields, '{}'), updated_by = $9,
+                 updated_at = now()
+               from result, jsonb_to_recordset($10) as v(code text, status text, evidence text,
+                        prompt_evidence text[], needs_review boolean, fields jsonb),
+                    items i
+               where an.assessment_id = $1 and an.item_id = i.id and i.section_id = result.section_id
+                 and i.code = v.code
+               returning 1
+           ), unmet as (
+               delete from criteria_met m using result
+               where m.section_result_id = result.id
+                 and not exists (select 1 from criteria c where c.id = m.criterion_id and c.code = any($11))
+               returning 1
+           ), met as (
+               insert into criteria_met (section_result_id, criterion_id)
+               select result.id, c.id from result
+               join levels l on l.section_id = result.section_id
+               join criteria c on c.level_id = l.id
+               where c.code = any($11)
+               on conflict do nothing
+               returning 1
+           ), touched as (
+               update assessments a set updated_at = now() from result where a.id = $1
+               returning 1
+           ), audited as (
+               insert into audit_events (actor_id, actor_label, ip, action, entity_type, entity_id,
+                                         organisation_id, region_id, after)
+               select $12, $13, $14, $15, $16, $17, $18, $19,
+                      coalesce($20::jsonb, '{}') || jsonb_build_object('version', result.version)
+               from result where $15::text is not null
+               returning 1
+           )
+           select version from result"#,
         id,
         number,
         expected,
@@ -440,55 +500,22 @@ pub async fn save_benchmark(
         save.proposed_not_scored,
         save.justification,
         save.comments,
-        by
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|r| (r.id, r.version)) else {
-        return Ok(Err(Conflict));
-    };
-    let answers = serde_json::to_value(&save.answers).unwrap_or_default();
-    sqlx::query!(
-        r#"update answers an set
-             rating_id = (select rt.id from ratings rt join assessments a on a.framework_id = rt.framework_id
-                          where a.id = $1 and rt.code = v.status),
-             evidence = v.evidence, prompt_evidence = v.prompt_evidence,
-             evidence_per_prompt = cardinality(array_remove(v.prompt_evidence, '')) > 0,
-             needs_review = v.needs_review, fields = coalesce(v.fields, '{}'), updated_by = $4, updated_at = now()
-           from jsonb_to_recordset($3) as v(code text, status text, evidence text, prompt_evidence text[], needs_review boolean, fields jsonb),
-                items i join sections s on s.id = i.section_id
-           where an.assessment_id = $1 and an.item_id = i.id and i.code = v.code and s.number = $2"#,
-        id,
-        number,
+        by,
         answers,
-        by
+        &save.criteria_met,
+        actor,
+        label,
+        ip,
+        action,
+        kind,
+        entity,
+        organisation,
+        region,
+        after
     )
-    .execute(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    sqlx::query!(
-        "delete from criteria_met where section_result_id = $1",
-        result_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "insert into criteria_met (section_result_id, criterion_id)
-         select $1, c.id from criteria c
-         join levels l on l.id = c.level_id
-         join section_results r on r.section_id = l.section_id
-         where r.id = $1 and c.code = any($2)",
-        result_id,
-        &save.criteria_met
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "update assessments set updated_at = now() where id = $1",
-        id
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(Ok(version))
+    Ok(version.ok_or(Conflict))
 }
 
 /// Submits a draft; false when it was not a draft.

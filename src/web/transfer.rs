@@ -328,12 +328,13 @@ async fn import(
         };
         // The version was read under the assessment's lock, so this cannot conflict.
         if db::assessments::save_benchmark(
-            &mut tx,
+            &mut *tx,
             id,
             b.number as i32,
             expected,
             &save,
             who.user_id,
+            None,
         )
         .await?
         .is_err()

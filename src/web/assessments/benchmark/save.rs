@@ -118,147 +118,174 @@ pub(in crate::web::assessments) async fn save(
         return again(&state, &who, draft, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
 
-    let mut tx = state.db.begin().await?;
     let mut done: Vec<&str> = Vec::new();
     let event = |name: &'static str, kind: &'static str| {
         event(Some(who.user_id), &who.email, ip, name, kind)
     };
-    if let Some(save) = &plan.benchmark {
-        match db::assessments::save_benchmark(
-            &mut tx,
-            id,
-            n as i32,
-            typed.version,
-            save,
-            who.user_id,
-        )
-        .await?
-        {
-            Ok(version) => {
-                let mut e = event("benchmark.saved", "assessment");
-                scope_event(&mut e, &head, format!("{id}/benchmarks/{n}"));
-                // Statuses and scores, not evidence text.
-                e.after = Some(serde_json::json!({
-                    "version": version,
-                    "statuses": save.answers.iter().map(|a| (a.code.clone(), a.status.clone())).collect::<BTreeMap<_, _>>(),
-                    "criteria_met": save.criteria_met, "rag": save.rag,
-                    "proposed_score": save.proposed_score, "proposed_not_scored": save.proposed_not_scored,
-                }));
-                db::audit::record(&mut *tx, &e).await?;
-                done.push("saved");
+    // The benchmark's save and its audit event are one statement (the version is added to
+    // the event's `after` as it is saved); statuses and scores, not evidence text.
+    let saved_event = plan.benchmark.as_ref().map(|save| {
+        let mut e = event("benchmark.saved", "assessment");
+        scope_event(&mut e, &head, format!("{id}/benchmarks/{n}"));
+        e.after = Some(serde_json::json!({
+            "statuses": save.answers.iter().map(|a| (a.code.clone(), a.status.clone())).collect::<BTreeMap<_, _>>(),
+            "criteria_met": save.criteria_met, "rag": save.rag,
+            "proposed_score": save.proposed_score, "proposed_not_scored": save.proposed_not_scored,
+        }));
+        e
+    });
+    let only_benchmark = plan.statuses.is_empty()
+        && plan.notes.is_empty()
+        && plan.new_action.is_none()
+        && plan.file.is_none()
+        && plan.replies.is_empty()
+        && plan.delete_file.is_none();
+    if only_benchmark {
+        // The common save: one statement, atomic on its own, so no BEGIN and COMMIT.
+        if let Some(save) = &plan.benchmark {
+            let saved = db::assessments::save_benchmark(
+                &state.db,
+                id,
+                n as i32,
+                typed.version,
+                save,
+                who.user_id,
+                saved_event.as_ref(),
+            )
+            .await?;
+            if saved.is_err() {
+                return conflict(&state, &who, head, fw, section, typed, extra).await;
             }
-            Err(db::assessments::Conflict) => {
+            done.push("saved");
+        }
+    } else {
+        let mut tx = state.db.begin().await?;
+        if let Some(save) = &plan.benchmark {
+            let saved = db::assessments::save_benchmark(
+                &mut *tx,
+                id,
+                n as i32,
+                typed.version,
+                save,
+                who.user_id,
+                saved_event.as_ref(),
+            )
+            .await?;
+            if saved.is_err() {
                 tx.rollback().await?;
                 return conflict(&state, &who, head, fw, section, typed, extra).await;
             }
+            done.push("saved");
         }
-    }
-    for change in &plan.statuses {
-        if !db::actions::update_status(
-            &mut tx,
-            id,
-            change.id,
-            change.version,
-            &change.status,
-            change.rag.as_deref(),
-        )
-        .await?
-        {
-            tx.rollback().await?;
-            // Someone changed the action in between: the choice stays in the form, at the
-            // current version, so saving again makes it.
-            let current = stored_page(&state, &head, n, editable).await?;
-            let version = current
-                .actions
-                .iter()
-                .find(|a| a.id == change.id)
-                .map_or(0, |a| a.version);
-            if let Some(t) = extra.statuses.get_mut(&change.id) {
-                t.version = version;
-            }
-            let mut errors = Errors::default();
-            errors.add(
+        for change in &plan.statuses {
+            if !db::actions::update_status(
+                &mut tx,
+                id,
+                change.id,
+                change.version,
+                &change.status,
+                change.rag.as_deref(),
+            )
+            .await?
+            {
+                tx.rollback().await?;
+                // Someone changed the action in between: the choice stays in the form, at the
+                // current version, so saving again makes it.
+                let current = stored_page(&state, &head, n, editable).await?;
+                let version = current
+                    .actions
+                    .iter()
+                    .find(|a| a.id == change.id)
+                    .map_or(0, |a| a.version);
+                if let Some(t) = extra.statuses.get_mut(&change.id) {
+                    t.version = version;
+                }
+                let mut errors = Errors::default();
+                errors.add(
                 format!("action-{}-status", change.id),
                 "Someone changed this action while you were looking at it, so nothing on this page was saved. Its current status is shown above your choice; save again to keep your choice",
             );
-            let draft = Draft {
-                head,
-                fw,
-                section,
-                typed,
-                extra,
-                errors,
-                theirs: None,
-            };
-            return again(&state, &who, draft, StatusCode::CONFLICT).await;
-        }
-        let mut e = event("action.updated", "action");
-        scope_event(&mut e, &head, change.id);
-        e.before = Some(serde_json::json!({ "status": change.before.0, "rag": change.before.1 }));
-        e.after = Some(serde_json::json!({ "status": change.status, "rag": change.rag }));
-        db::audit::record(&mut *tx, &e).await?;
-        done.push("status");
-    }
-    for (action, note) in &plan.notes {
-        db::actions::add_note(&mut tx, id, *action, note, who.user_id).await?;
-        // The note's text is evidence: the trail records that a note was added, not what it says.
-        let mut e = event("action.noted", "action");
-        scope_event(&mut e, &head, action);
-        db::audit::record(&mut *tx, &e).await?;
-        done.push("note");
-    }
-    if let Some(new) = &plan.new_action {
-        let action = db::actions::insert(&mut tx, new, who.user_id).await?;
-        let mut e = event("action.created", "action");
-        scope_event(&mut e, &head, action);
-        e.after = Some(serde_json::json!({
-            "benchmark": n, "question": new.item_code, "description": new.description,
-            "owner": new.owner_text,
-            "owner_user": new.owner_user, "target": new.target_text,
-            "due_on": new.due_on.map(|d| d.to_string()), "rag": new.rag,
-        }));
-        db::audit::record(&mut *tx, &e).await?;
-        db::notices::queue_for_action(&mut *tx, action, None, who.user_id).await?;
-        done.push("action");
-    }
-    if let Some((question, name, kind, content)) = &plan.file {
-        let new = db::attachments::NewAttachment {
-            assessment: id,
-            section_number: n as i32,
-            item_code: question.as_deref(),
-            filename: name,
-            content_type: kind,
-            content,
-        };
-        let file = db::attachments::insert(&mut tx, &new, who.user_id).await?;
-        let mut e = event("attachment.added", "attachment");
-        scope_event(&mut e, &head, file);
-        e.after = Some(serde_json::json!({
-            "benchmark": n, "question": question, "filename": name, "type": kind,
-            "bytes": content.len(),
-        }));
-        db::audit::record(&mut *tx, &e).await?;
-        done.push("file");
-    }
-    for (request, body) in &plan.replies {
-        let reply = db::comments::insert_reply(&mut tx, id, *request, body, who.user_id).await?;
-        let mut e = event("evidence.replied", "comment");
-        scope_event(&mut e, &head, reply);
-        e.after = Some(serde_json::json!({ "benchmark": n, "request": request }));
-        db::audit::record(&mut *tx, &e).await?;
-        db::notices::queue_reply(&mut *tx, id, n as i32, *request, who.user_id).await?;
-        done.push("reply");
-    }
-    if let Some((file, name)) = &plan.delete_file {
-        if db::attachments::delete(&mut tx, id, *file).await? {
-            let mut e = event("attachment.deleted", "attachment");
-            scope_event(&mut e, &head, file);
-            e.before = Some(serde_json::json!({ "benchmark": n, "filename": name }));
+                let draft = Draft {
+                    head,
+                    fw,
+                    section,
+                    typed,
+                    extra,
+                    errors,
+                    theirs: None,
+                };
+                return again(&state, &who, draft, StatusCode::CONFLICT).await;
+            }
+            let mut e = event("action.updated", "action");
+            scope_event(&mut e, &head, change.id);
+            e.before =
+                Some(serde_json::json!({ "status": change.before.0, "rag": change.before.1 }));
+            e.after = Some(serde_json::json!({ "status": change.status, "rag": change.rag }));
             db::audit::record(&mut *tx, &e).await?;
-            done.push("file-deleted");
+            done.push("status");
         }
+        for (action, note) in &plan.notes {
+            db::actions::add_note(&mut tx, id, *action, note, who.user_id).await?;
+            // The note's text is evidence: the trail records that a note was added, not what it says.
+            let mut e = event("action.noted", "action");
+            scope_event(&mut e, &head, action);
+            db::audit::record(&mut *tx, &e).await?;
+            done.push("note");
+        }
+        if let Some(new) = &plan.new_action {
+            let action = db::actions::insert(&mut tx, new, who.user_id).await?;
+            let mut e = event("action.created", "action");
+            scope_event(&mut e, &head, action);
+            e.after = Some(serde_json::json!({
+                "benchmark": n, "question": new.item_code, "description": new.description,
+                "owner": new.owner_text,
+                "owner_user": new.owner_user, "target": new.target_text,
+                "due_on": new.due_on.map(|d| d.to_string()), "rag": new.rag,
+            }));
+            db::audit::record(&mut *tx, &e).await?;
+            db::notices::queue_for_action(&mut *tx, action, None, who.user_id).await?;
+            done.push("action");
+        }
+        if let Some((question, name, kind, content)) = &plan.file {
+            let new = db::attachments::NewAttachment {
+                assessment: id,
+                section_number: n as i32,
+                item_code: question.as_deref(),
+                filename: name,
+                content_type: kind,
+                content,
+            };
+            let file = db::attachments::insert(&mut tx, &new, who.user_id).await?;
+            let mut e = event("attachment.added", "attachment");
+            scope_event(&mut e, &head, file);
+            e.after = Some(serde_json::json!({
+                "benchmark": n, "question": question, "filename": name, "type": kind,
+                "bytes": content.len(),
+            }));
+            db::audit::record(&mut *tx, &e).await?;
+            done.push("file");
+        }
+        for (request, body) in &plan.replies {
+            let reply =
+                db::comments::insert_reply(&mut tx, id, *request, body, who.user_id).await?;
+            let mut e = event("evidence.replied", "comment");
+            scope_event(&mut e, &head, reply);
+            e.after = Some(serde_json::json!({ "benchmark": n, "request": request }));
+            db::audit::record(&mut *tx, &e).await?;
+            db::notices::queue_reply(&mut *tx, id, n as i32, *request, who.user_id).await?;
+            done.push("reply");
+        }
+        if let Some((file, name)) = &plan.delete_file {
+            if db::attachments::delete(&mut tx, id, *file).await? {
+                let mut e = event("attachment.deleted", "attachment");
+                scope_event(&mut e, &head, file);
+                e.before = Some(serde_json::json!({ "benchmark": n, "filename": name }));
+                db::audit::record(&mut *tx, &e).await?;
+                done.push("file-deleted");
+            }
+        }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     if let Intent::EditAction(action) = intent {
         return Ok(Redirect::to(&format!(
             "/assessments/{id}/actions/{action}?from=benchmark"
