@@ -81,6 +81,18 @@ sign_in() {
   rm -f "$jar"
 }
 
+# save_loop SAVES THREADS: the lead of council-001 reads and saves benchmark pages of the
+# latest (draft) self-assessment, THREADS at once, each on its own benchmark (bench/save.py);
+# prints "saves seconds saves/s median p99 slowest" (milliseconds).
+save_loop() {
+  local lead
+  lead=$(sign_in lead@council-001.example)
+  [ -n "$lead" ] || fail "could not sign in"
+  [ "$(psql "$url" -qAt -c "select state from assessments where id = '$assessment'")" = draft ] \
+    || fail "council-001's latest self-assessment is not a draft: nothing to save"
+  python3 bench/save.py "$base" "$lead" "$assessment" "$1" "$2"
+}
+
 # each_page ROUND: signs in as each person and calls `measure ROUND NAME PATH COOKIE` for
 # every page of the suite, between two measures of the floor.
 each_page() {

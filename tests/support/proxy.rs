@@ -133,7 +133,10 @@ async fn forward(client: TcpStream, server: TcpStream, counts: Arc<Counts>, one_
     }
 }
 
-/// A task that writes each chunk to `to` once it is `delay` old, in order.
+/// A task that writes each chunk to `to` once it is `delay` old, in order. Tokio's timers
+/// wake on whole milliseconds, rounding up, so a sleep alone made each 5 ms leg about 6.3 ms;
+/// the last millisecond is waited out by yielding, which holds the delay to within a few
+/// microseconds of what was asked.
 fn delayed_writer(
     mut to: tokio::net::tcp::OwnedWriteHalf,
     delay: Duration,
@@ -142,7 +145,13 @@ fn delayed_writer(
     tokio::spawn(async move {
         while let Some((read_at, bytes)) = receive.recv().await {
             if !delay.is_zero() {
-                tokio::time::sleep_until(read_at + delay).await;
+                let due = read_at + delay;
+                if let Some(early) = due.checked_sub(Duration::from_millis(1)) {
+                    tokio::time::sleep_until(early).await;
+                }
+                while Instant::now() < due {
+                    tokio::task::yield_now().await;
+                }
             }
             if to.write_all(&bytes).await.is_err() {
                 break;
