@@ -171,6 +171,10 @@ async fn every_form_refuses_people_it_is_not_for_and_changes_nothing(pool: PgPoo
         ),
         ("/admin/cycles".into(), vec![("label", "2030/31")]),
         ("/orgs/ashbridge/people".into(), invite.to_vec()),
+        (
+            "/orgs/ashbridge/second-factor".into(),
+            vec![("second-factor", "required")],
+        ),
     ];
     for (index, (who, email)) in PEOPLE.iter().enumerate() {
         if index == 8 {
@@ -199,6 +203,13 @@ async fn every_form_refuses_people_it_is_not_for_and_changes_nothing(pool: PgPoo
     .await
     .expect("counts");
     assert_eq!((regions, users, disabled, memberships), (2, 21, 0, 21));
+    let changed: i64 = sqlx::query_scalar(
+        "select count(*) from audit_events where action = 'mfa.council_required'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(changed, 0, "no council's second-factor rule changed");
 }
 
 #[sqlx::test]

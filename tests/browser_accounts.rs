@@ -53,7 +53,14 @@ async fn sign_in(browser: &Browser, email: &str, password: &str) {
 
 #[sqlx::test]
 async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: PgPool) {
-    let browser = Browser::start(support::demo_state(pool).await).await;
+    let mut state = support::demo_state(pool).await;
+    // A key for second factors, so that the new lead may require one at their council.
+    let mut settings = (*state.settings).clone();
+    settings.mfa_key = Some(
+        prevent_assure::auth::second_factor::MfaKey::from_hex(&"5a".repeat(32)).expect("a key"),
+    );
+    state.settings = std::sync::Arc::new(settings);
+    let browser = Browser::start(state).await;
 
     browser.goto("/login").await;
     browser.assert_accessible().await;
@@ -141,6 +148,27 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
     browser.goto("/orgs/greyhaven/people").await;
     browser.assert_accessible().await;
     browser.screenshot("council-people").await;
+    // The lead requires a second factor of everyone at the council.
+    click(&browser, "#second-factor").await;
+    click(
+        &browser,
+        "form[action$='/second-factor'] button[type=submit]",
+    )
+    .await;
+    let banner = browser
+        .client
+        .find(Locator::Css(".govuk-notification-banner__heading"))
+        .await
+        .expect("a success banner")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        banner.starts_with("Everyone with a role here must now use a second factor"),
+        "{banner}"
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("council-people-second-factor").await;
     browser.goto("/account").await;
     browser.assert_accessible().await;
     browser.screenshot("account").await;

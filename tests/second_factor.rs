@@ -2,7 +2,8 @@
 //! at sign-in (the code computed here from the secret the page shows), then signs in with a
 //! code (once: a code is not taken twice), with a recovery code once and not twice, is refused
 //! a wrong code with the same words, and an administrator resets it. The secret is stored
-//! sealed, and a council's lead still signs in with a password alone.
+//! sealed, and a council's lead still signs in with a password alone, unless the lead has
+//! required a second factor of everyone at the council.
 
 mod support;
 
@@ -198,5 +199,115 @@ async fn a_council_lead_signs_in_with_a_password_and_may_add_a_second_factor(poo
         location(&lead.sign_in("lead@ashbridge.example", DEMO_PASSWORD).await),
         "/login/code",
         "once set up, it is asked for"
+    );
+}
+
+#[sqlx::test]
+async fn a_councils_lead_may_require_a_second_factor_of_everyone_there(pool: PgPool) {
+    let router = router(&pool).await;
+    // Before: a contributor signs in with a password alone.
+    let mut contributor = Client::new(router.clone());
+    assert_eq!(
+        location(
+            &contributor
+                .sign_in("contributor@ashbridge.example", DEMO_PASSWORD)
+                .await
+        ),
+        "/"
+    );
+
+    let mut lead = support::signed_in(&router, "lead@ashbridge.example").await;
+    let people = lead.get("/orgs/ashbridge/people").await;
+    assert_eq!(people.status, 200);
+    assert!(
+        people
+            .body
+            .contains("Must everyone with a role at Ashbridge")
+    );
+    // No choice: the page again, with the error.
+    let refused = lead.post("/orgs/ashbridge/second-factor", &[]).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        texts(&refused.html(), ".govuk-error-summary a"),
+        vec!["Choose whether everyone here must use a second factor"]
+    );
+
+    // Another council's lead can change nothing at Ashbridge.
+    let mut other = support::signed_in(&router, "lead@brackenfield.example").await;
+    let reply = other
+        .post(
+            "/orgs/ashbridge/second-factor",
+            &[("second-factor", "required")],
+        )
+        .await;
+    assert_eq!(reply.status, 403, "another council's lead");
+    let required: bool = sqlx::query_scalar(
+        "select second_factor_required from organisations where slug = 'ashbridge'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the council");
+    assert!(!required, "nothing changed");
+
+    let done = lead
+        .post(
+            "/orgs/ashbridge/second-factor",
+            &[("second-factor", "required")],
+        )
+        .await;
+    assert_eq!(
+        location(&done),
+        "/orgs/ashbridge/people?done=second-factor-required"
+    );
+    let page = lead.get(location(&done)).await.html();
+    assert!(
+        texts(&page, ".govuk-notification-banner__heading")[0]
+            .starts_with("Everyone with a role here must now use a second factor")
+    );
+    let (who, after): (String, serde_json::Value) = sqlx::query_as(
+        "select actor_label, after from audit_events where action = 'mfa.council_required'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audited");
+    assert_eq!(who, "lead@ashbridge.example");
+    assert_eq!(after["second_factor_required"], true);
+
+    // At their next sign-in, everyone at Ashbridge sets one up first; elsewhere nothing changes.
+    sign_out(&mut contributor).await;
+    set_up(
+        &mut Client::new(router.clone()),
+        "contributor@ashbridge.example",
+    )
+    .await;
+    let mut elsewhere = Client::new(router.clone());
+    assert_eq!(
+        location(
+            &elsewhere
+                .sign_in("lead@brackenfield.example", DEMO_PASSWORD)
+                .await
+        ),
+        "/"
+    );
+    let people = lead.get("/orgs/ashbridge/people").await.html();
+    assert!(
+        texts(&people, ".govuk-table__cell").contains(&"Set up".to_owned()),
+        "the people page says who has set one up"
+    );
+
+    // Optional again: the next sign-in of someone without one asks for a password alone.
+    lead.post(
+        "/orgs/ashbridge/second-factor",
+        &[("second-factor", "optional")],
+    )
+    .await;
+    let mut board = Client::new(router);
+    assert_eq!(
+        location(
+            &board
+                .sign_in("board@ashbridge.example", DEMO_PASSWORD)
+                .await
+        ),
+        "/"
     );
 }

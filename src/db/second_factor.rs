@@ -29,6 +29,45 @@ pub async fn factor(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Option<
     .await
 }
 
+/// Whether the council requires a second factor of everyone with a role there.
+pub async fn council_requires(pool: &PgPool, organisation: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        "select second_factor_required from organisations where id = $1",
+        organisation
+    )
+    .fetch_optional(pool)
+    .await
+    .map(|r| r.unwrap_or(false))
+}
+
+/// Sets whether the council requires a second factor; false when that was already so.
+pub async fn set_council_requires(
+    conn: &mut PgConnection,
+    organisation: Uuid,
+    required: bool,
+) -> sqlx::Result<bool> {
+    sqlx::query!(
+        "update organisations set second_factor_required = $2
+         where id = $1 and second_factor_required <> $2",
+        organisation,
+        required
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Whether a council where the person has a role requires a second factor of them.
+pub async fn required_by_a_council(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from memberships m join organisations o on o.id = m.organisation_id
+                          where m.user_id = $1 and o.second_factor_required) as "required!""#,
+        user
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// Whether any account has a second factor (then MFA_KEY is needed to start).
 pub async fn any_in_use(pool: &PgPool) -> sqlx::Result<bool> {
     sqlx::query_scalar!(

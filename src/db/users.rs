@@ -271,6 +271,8 @@ pub struct Member {
     pub sections: Vec<i32>,
     pub has_password: bool,
     pub disabled: bool,
+    /// Whether they have set up a second factor.
+    pub has_second_factor: bool,
 }
 
 pub async fn members_of(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<Vec<Member>> {
@@ -278,7 +280,8 @@ pub async fn members_of(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<Ve
         Member,
         r#"select u.id as user_id, u.email, u.display_name, m.role,
                   coalesce(m.sections, '{}') as "sections!", u.password_hash is not null as "has_password!",
-                  u.disabled_at is not null as "disabled!"
+                  u.disabled_at is not null as "disabled!",
+                  u.totp_enabled_at is not null and u.totp_secret is not null as "has_second_factor!"
            from memberships m join users u on u.id = m.user_id
            where m.organisation_id = $1
            order by lower(u.display_name), m.role"#,

@@ -92,6 +92,10 @@ pub const EVENTS: &[(&str, &str)] = &[
     ("mfa.recovery_used", "Signed in with a recovery code"),
     ("mfa.failed", "Entered a wrong or used second-factor code"),
     ("mfa.reset", "Reset someone's second factor"),
+    (
+        "mfa.council_required",
+        "Changed whether the council requires a second factor",
+    ),
     ("sign_in.failed", "Sign-in failed"),
     ("sign_in.refused_locked", "Sign-in refused: account locked"),
     (

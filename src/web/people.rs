@@ -26,6 +26,10 @@ use crate::web::invite_form::InviteForm;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orgs/{slug}/people", get(people).post(invite_colleague))
+        .route(
+            "/orgs/{slug}/second-factor",
+            axum::routing::post(require_second_factor),
+        )
         .route("/orgs/{slug}/audit", get(audit))
         .route("/orgs/{slug}/audit.json", get(audit_json))
 }
@@ -55,11 +59,52 @@ struct PeoplePage {
     form: InviteForm,
     errors: Errors,
     notice: Option<String>,
+    /// Whether the council requires a second factor of its people (as stored, or as chosen
+    /// when the choice was refused).
+    second_factor_required: bool,
+    /// Whether the service can seal second-factor secrets (has MFA_KEY): without it the
+    /// council cannot require one.
+    second_factor_available: bool,
+}
+
+impl PeoplePage {
+    fn with_second_factor(&self) -> usize {
+        self.members.iter().filter(|m| m.has_second_factor).count()
+    }
 }
 
 #[derive(Deserialize)]
 struct Done {
     invited: Option<String>,
+    done: Option<String>,
+}
+
+/// The people page with its lists as stored.
+async fn people_page(
+    state: &AppState,
+    who: &Principal,
+    org: Organisation,
+    form: InviteForm,
+    errors: Errors,
+    notice: Option<String>,
+    chosen: Option<bool>,
+) -> AppResult<PeoplePage> {
+    let members = db::users::members_of(&state.db, org.id).await?;
+    let required = match chosen {
+        Some(c) => c,
+        None => db::second_factor::council_requires(&state.db, org.id).await?,
+    };
+    Ok(PeoplePage {
+        chrome: Chrome::new(Some(who), &format!("/orgs/{}/people", org.slug)),
+        org,
+        members,
+        roles: Role::COUNCIL.to_vec(),
+        form,
+        errors,
+        notice,
+        second_factor_required: required,
+        second_factor_available: state.settings.mfa_key.is_some(),
+    })
 }
 
 async fn people(
@@ -71,19 +116,98 @@ async fn people(
 ) -> AppResult<Response> {
     let (org, object) = council(&state, &slug).await?;
     authorise(&state, &who, ip, Action::ManagePeople, object).await?;
-    let members = db::users::members_of(&state.db, org.id).await?;
-    let page = PeoplePage {
-        chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}/people")),
-        org,
-        members,
-        roles: Role::COUNCIL.to_vec(),
-        form: InviteForm::default(),
-        errors: Errors::default(),
-        notice: done
-            .invited
-            .map(|email| format!("{email} has been given the role. They have been sent an email.")),
+    let notice = match (done.invited, done.done.as_deref()) {
+        (Some(email), _) => Some(format!(
+            "{email} has been given the role. They have been sent an email."
+        )),
+        (None, Some("second-factor-required")) => Some(
+            "Everyone with a role here must now use a second factor: those who have not set one up are asked to at their next sign-in.".to_owned(),
+        ),
+        (None, Some("second-factor-optional")) => Some(
+            "A second factor is now optional here (advisers and administrators must still use one).".to_owned(),
+        ),
+        _ => None,
     };
+    let page = people_page(
+        &state,
+        &who,
+        org,
+        InviteForm::default(),
+        Errors::default(),
+        notice,
+        None,
+    )
+    .await?;
     Ok(Html(page.render()?).into_response())
+}
+
+/// The lead requires a second factor of everyone at the council, or makes it optional again.
+async fn require_second_factor(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+    body: String,
+) -> AppResult<Response> {
+    let (org, object) = council(&state, &slug).await?;
+    authorise(&state, &who, ip, Action::ManagePeople, object).await?;
+    let chosen = serde_urlencoded::from_str::<Vec<(String, String)>>(&body)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == "second-factor")
+        .and_then(|(_, v)| match v.as_str() {
+            "required" => Some(true),
+            "optional" => Some(false),
+            _ => None,
+        });
+    let mut errors = Errors::default();
+    match chosen {
+        None => errors.add(
+            "second-factor",
+            "Choose whether everyone here must use a second factor",
+        ),
+        Some(true) if state.settings.mfa_key.is_none() => errors.add(
+            "second-factor",
+            "This service has no key for second factors (MFA_KEY), so none can be required yet: ask your administrator",
+        ),
+        _ => {}
+    }
+    let Some(required) = chosen.filter(|_| errors.is_empty()) else {
+        let page = people_page(
+            &state,
+            &who,
+            org,
+            InviteForm::default(),
+            errors,
+            None,
+            chosen,
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    };
+    let mut tx = state.db.begin().await?;
+    if db::second_factor::set_council_requires(&mut tx, org.id, required).await? {
+        let mut e = crate::web::account::event(
+            Some(who.user_id),
+            &who.email,
+            ip,
+            "mfa.council_required",
+            "organisation",
+        );
+        e.entity_id = Some(org.id.to_string());
+        e.organisation_id = Some(org.id);
+        e.region_id = Some(org.region_id);
+        e.before = Some(serde_json::json!({ "second_factor_required": !required }));
+        e.after = Some(serde_json::json!({ "second_factor_required": required }));
+        db::audit::record(&mut *tx, &e).await?;
+    }
+    tx.commit().await?;
+    let done = if required {
+        "second-factor-required"
+    } else {
+        "second-factor-optional"
+    };
+    Ok(Redirect::to(&format!("/orgs/{slug}/people?done={done}")).into_response())
 }
 
 async fn invite_colleague(
@@ -102,16 +226,7 @@ async fn invite_colleague(
         authorise(&state, &who, ip, Action::Invite(role), object).await?;
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
-        let members = db::users::members_of(&state.db, org.id).await?;
-        let page = PeoplePage {
-            chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}/people")),
-            org,
-            members,
-            roles: Role::COUNCIL.to_vec(),
-            form,
-            errors,
-            notice: None,
-        };
+        let page = people_page(&state, &who, org, form, errors, None, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     let invitation = Invitation {

@@ -96,8 +96,12 @@ pub async fn after_password(
         .into_iter()
         .map(|m| m.role)
         .collect();
+    // Required of roles that see many councils, and of everyone at a council whose lead
+    // requires it (when the service has a key to seal secrets with).
+    let required = (state.settings.second_factor_required && requires_second_factor(&roles))
+        || (state.settings.mfa_key.is_some()
+            && db::second_factor::required_by_a_council(&mut conn, user).await?);
     drop(conn);
-    let required = state.settings.second_factor_required && requires_second_factor(&roles);
     let has = factor.enabled_at.is_some() && factor.secret.is_some();
     if !has && !required {
         return Ok(None);
