@@ -58,7 +58,28 @@ async fn an_adviser_signs_in_through_their_organisation_and_out_again(pool: PgPo
     .expect("saved")
     .unwrap_or_else(|_| panic!("accepted"));
     drop(conn);
+    // Someone invited whose organisation signs them in is sent there, not asked for a password.
+    let link = prevent_assure::web::account::invite_admin(
+        &pool,
+        &state.settings,
+        "new.admin@homeoffice.example",
+        "Sam Rowe",
+    )
+    .await
+    .expect("invited");
+    let invitation = link
+        .strip_prefix(&public_url)
+        .expect("a link to this service")
+        .to_owned();
     let browser = Browser::start_on(listener, state).await;
+    browser.goto(&invitation).await;
+    browser.assert_accessible().await;
+    browser.screenshot("sso-invitation").await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    assert_eq!(
+        text(&browser.client, "h1").await,
+        "Sign in through Home Office sign-in"
+    );
 
     browser.goto("/login").await;
     browser.assert_accessible().await;

@@ -212,6 +212,76 @@ async fn an_invited_person_signs_in_through_their_provider_and_is_then_known_by_
 }
 
 #[sqlx::test]
+async fn someone_invited_whose_organisation_signs_them_in_chooses_no_password(pool: PgPool) {
+    let idp = Provider::start(&registrations());
+    let router = service(&pool, &idp, false).await;
+    let mut lead = Client::new(router.clone());
+    let reply = sign_in_through(&mut lead, &idp, LEAD, &person("subject-lead-1", LEAD)).await;
+    assert_eq!(location(&reply), "/");
+    const NEWCOMER: &str = "new.officer@ashbridge.example";
+    let invited = lead
+        .post(
+            "/orgs/ashbridge/people",
+            &[("email", NEWCOMER), ("name", "Dee Fox"), ("role", "board")],
+        )
+        .await;
+    assert_eq!(invited.status, 303, "{}", invited.body);
+    let body: String = sqlx::query_scalar("select body from outbox where to_address = $1")
+        .bind(NEWCOMER)
+        .fetch_one(&pool)
+        .await
+        .expect("the invitation mail");
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/invitations/"))
+        .expect("a link");
+    let path = link[link.find("/invitations/").expect("path")..].to_owned();
+
+    // The invitation asks for no password: it sends the person to their provider.
+    let mut newcomer = Client::new(router.clone());
+    let page = newcomer.get(&path).await;
+    assert_eq!(page.status, 200);
+    let html = page.html();
+    assert!(
+        texts(&html, "#signed-in-by-provider")[0].contains("Test Organisation ID"),
+        "the page names the provider"
+    );
+    assert!(
+        texts(&html, "#password").is_empty(),
+        "no password is asked for"
+    );
+    // A password posted anyway is not kept.
+    let posted = newcomer
+        .post(
+            &path,
+            &[
+                ("name", "Dee Fox"),
+                ("password", "a-long-enough-password-1"),
+                ("confirm", "a-long-enough-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&posted), path);
+    let has_password: bool =
+        sqlx::query_scalar("select password_hash is not null from users where email = $1")
+            .bind(NEWCOMER)
+            .fetch_one(&pool)
+            .await
+            .expect("the account");
+    assert!(!has_password);
+    // Signing in through the provider opens the invited account.
+    let reply = sign_in_through(
+        &mut newcomer,
+        &idp,
+        NEWCOMER,
+        &person("subject-newcomer", NEWCOMER),
+    )
+    .await;
+    assert_eq!(location(&reply), "/", "{}", reply.body);
+    assert!(newcomer.get("/account").await.body.contains(NEWCOMER));
+}
+
+#[sqlx::test]
 async fn unknown_and_unverified_emails_are_refused_with_a_clear_page(pool: PgPool) {
     let idp = Provider::start(&registrations());
     let router = service(&pool, &idp, false).await;

@@ -664,6 +664,9 @@ struct InvitationPage {
     errors: Errors,
     email: String,
     name: String,
+    /// The identity provider that signs this person in, when their email's domain has one:
+    /// then no password is chosen here.
+    provider: Option<String>,
 }
 
 #[derive(Template)]
@@ -701,11 +704,16 @@ async fn invitation_form(
     let user = db::users::find(&mut conn, user_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let provider = crate::web::sso::provider_for_email(&state, &user.email)
+        .await?
+        .map(|p| p.name);
     html(InvitationPage {
         chrome: Chrome::default(),
         errors: Errors::default(),
         email: user.email,
         name: user.display_name,
+        provider,
     })
 }
 
@@ -733,6 +741,19 @@ async fn accept_invitation(
             "Ask the person who invited you to invite you again.",
         );
     };
+    // Someone whose organisation signs them in chooses no password: they sign in there.
+    let invited = {
+        let mut conn = state.db.acquire().await?;
+        db::users::find(&mut conn, user_id)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    if crate::web::sso::provider_for_email(&state, &invited.email)
+        .await?
+        .is_some()
+    {
+        return Ok(Redirect::to(&format!("/invitations/{token}")).into_response());
+    }
     let name = form.name.trim().to_owned();
     let mut errors = Errors::default();
     if name.is_empty() {
@@ -748,17 +769,14 @@ async fn accept_invitation(
         "confirm",
     );
     if !errors.is_empty() {
-        let mut conn = state.db.acquire().await?;
-        let user = db::users::find(&mut conn, user_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         return with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             InvitationPage {
                 chrome: Chrome::default(),
                 errors,
-                email: user.email,
+                email: invited.email,
                 name,
+                provider: None,
             },
         );
     }
