@@ -41,8 +41,8 @@ pub async fn head(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Head>> {
         r#"select a.id, a.organisation_id, o.slug as organisation_slug, o.name as organisation_name,
                   o.region_id, c.label as cycle_label,
                   coalesce(cf.deadline, c.deadline) as "deadline!", f.code as framework_code,
-                  coalesce(f.definition->>'kind' = 'channel_statement', false) as "channel!",
-                  coalesce(f.definition->>'section_path', 'benchmarks') as "section_path!", a.state,
+                  coalesce(f.kind = 'channel_statement', false) as "channel!",
+                  f.section_path as "section_path!", a.state,
                   a.submitted_at, u.display_name as "submitted_by?", pc.label as "started_from_label?"
            from assessments a
            join organisations o on o.id = a.organisation_id
@@ -83,7 +83,7 @@ pub async fn visible(
         Listed,
         r#"select a.id, a.organisation_id, o.region_id, o.name as organisation_name,
                   c.label as cycle_label, f.code as framework_code,
-                  coalesce(f.definition->>'kind' = 'channel_statement', false) as "channel!", a.state
+                  coalesce(f.kind = 'channel_statement', false) as "channel!", a.state
            from assessments a
            join organisations o on o.id = a.organisation_id
            join cycles c on c.id = a.cycle_id
@@ -560,12 +560,24 @@ pub struct Contents {
     pub statement_beside: Option<(Uuid, String)>,
 }
 
-pub async fn contents(pool: &PgPool, id: Uuid, now: OffsetDateTime) -> sqlx::Result<Contents> {
+/// `text`: whether the evidence is wanted as written. Without it (the check page, which asks
+/// only whether there is any) each evidence box and prompt comes as `x` when it has anything
+/// in it but white space, so that the statement does not build and send every answer's text.
+pub async fn contents(
+    pool: &PgPool,
+    id: Uuid,
+    now: OffsetDateTime,
+    text: bool,
+) -> sqlx::Result<Contents> {
     let row = sqlx::query!(
         r#"select
              coalesce((select json_agg(json_build_object(
-                           'code', i.code, 'status', rt.code, 'evidence', an.evidence,
-                           'prompt_evidence', an.prompt_evidence, 'needs_review', an.needs_review,
+                           'code', i.code, 'status', rt.code,
+                           'evidence', case when $3 or an.evidence ~ '^[[:space:]]*$' then an.evidence else 'x' end,
+                           'prompt_evidence', case when $3 then an.prompt_evidence
+                               else array(select case when p.t ~ '^[[:space:]]*$' then p.t else 'x' end
+                                          from unnest(an.prompt_evidence) with ordinality as p(t, n) order by p.n) end,
+                           'needs_review', an.needs_review,
                            'fields', an.fields) order by s.number, i.position)
                        from answers an
                        join items i on i.id = an.item_id
@@ -608,10 +620,11 @@ pub async fn contents(pool: &PgPool, id: Uuid, now: OffsetDateTime) -> sqlx::Res
              (select json_build_array(st.id, st.state) from assessments a
               join assessments st on st.organisation_id = a.organisation_id and st.cycle_id = a.cycle_id
               join frameworks f on f.id = st.framework_id
-              where a.id = $1 and f.definition->>'kind' = 'channel_statement')
+              where a.id = $1 and f.kind = 'channel_statement')
                  as "statement_beside?: Json<(Uuid, String)>""#,
         id,
-        now
+        now,
+        text
     )
     .fetch_one(pool)
     .await?;

@@ -81,7 +81,7 @@ pub async fn latest_by_area(pool: &PgPool, organisation: Uuid) -> sqlx::Result<V
                select a.id, a.state, c.label from assessments a
                join cycles c on c.id = a.cycle_id
                join frameworks f on f.id = a.framework_id
-               where a.organisation_id = $1 and f.definition->>'kind' = 'channel_statement'
+               where a.organisation_id = $1 and f.kind = 'channel_statement'
                order by c.starts_on desc limit 1
            )
            select l.id as assessment, l.state, l.label as cycle, s.number, s.title,

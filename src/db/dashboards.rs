@@ -215,7 +215,7 @@ pub async fn plan(
                select a.id from assessments a
                join cycles c on c.id = a.cycle_id
                join frameworks f on f.id = a.framework_id
-               where a.organisation_id = $1 and f.definition->>'kind' = 'channel_statement'
+               where a.organisation_id = $1 and f.kind = 'channel_statement'
                order by c.starts_on desc limit 1
            ),
            latest as (

@@ -316,7 +316,7 @@ pub async fn fill_statements(
              select id, label, starts_on, row_number() over (order by starts_on desc) as back
              from cycles where opens_on <= $2
          ),
-         f as (select id from frameworks where definition->>'kind' = 'channel_statement'
+         f as (select id from frameworks where kind = 'channel_statement'
                order by loaded_at limit 1),
          planned as (
              select o.id as organisation_id, o.region_id, c.id as cycle_id, c.label, c.starts_on,

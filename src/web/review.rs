@@ -125,7 +125,7 @@ async fn review_page(
     let fw = crate::web::assessments::framework(state, &head)?;
     let stored = db::assessments::review_rows(&state.db, id).await?;
     let contents =
-        db::assessments::contents(&state.db, id, time::OffsetDateTime::now_utc()).await?;
+        db::assessments::contents(&state.db, id, time::OffsetDateTime::now_utc(), true).await?;
     let (answers, criteria) = (&contents.answers, &contents.criteria);
     let mut rows = Vec::new();
     for section in &fw.sections {

@@ -88,7 +88,8 @@ impl Statement {
 pub async fn load(state: &AppState, head: &Head, fw: &Framework) -> AppResult<Statement> {
     let db::assessments::Contents {
         answers, actions, ..
-    } = db::assessments::contents(&state.db, head.id, time::OffsetDateTime::now_utc()).await?;
+    } = db::assessments::contents(&state.db, head.id, time::OffsetDateTime::now_utc(), true)
+        .await?;
     let sign_off = db::sign_offs::get(&state.db, head.id).await?;
     let improvement = |a: &db::actions::Row| {
         let target = if a.target_text.is_empty() {

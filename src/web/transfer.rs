@@ -45,7 +45,8 @@ async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
     let results = db::assessments::full_results(&state.db, head.id).await?;
     let db::assessments::Contents {
         answers, actions, ..
-    } = db::assessments::contents(&state.db, head.id, time::OffsetDateTime::now_utc()).await?;
+    } = db::assessments::contents(&state.db, head.id, time::OffsetDateTime::now_utc(), true)
+        .await?;
     let fw = framework(state, head)?;
     let benchmarks = results
         .into_iter()

@@ -78,7 +78,8 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
     let scale = if fw.scored { "status" } else { "rating" };
     let now = OffsetDateTime::now_utc();
     let progress = db::assessments::progress(&state.db, head.id).await?;
-    let contents = db::assessments::contents(&state.db, head.id, now).await?;
+    // Whether each answer has evidence, not its text.
+    let contents = db::assessments::contents(&state.db, head.id, now, false).await?;
     let (answers, criteria) = (&contents.answers, &contents.criteria);
     // Items with an action that has a timescale and is still to be done.
     let improved: Vec<&str> = contents
