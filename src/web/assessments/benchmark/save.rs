@@ -140,43 +140,36 @@ pub(in crate::web::assessments) async fn save(
         && plan.file.is_none()
         && plan.replies.is_empty()
         && plan.delete_file.is_none();
-    if only_benchmark {
-        // The common save: one statement, atomic on its own, so no BEGIN and COMMIT.
-        if let Some(save) = &plan.benchmark {
-            let saved = db::assessments::save_benchmark(
-                &state.db,
-                id,
-                n as i32,
-                typed.version,
-                save,
-                who.user_id,
-                saved_event.as_ref(),
-            )
-            .await?;
-            if saved.is_err() {
-                return conflict(&state, &who, head, fw, section, typed, extra).await;
-            }
-            done.push("saved");
-        }
+    // The common save, the benchmark alone, is one statement and atomic on its own: no BEGIN
+    // and COMMIT. Anything else on the page is saved with it in one transaction.
+    let mut tx = if only_benchmark {
+        None
     } else {
-        let mut tx = state.db.begin().await?;
-        if let Some(save) = &plan.benchmark {
-            let saved = db::assessments::save_benchmark(
-                &mut *tx,
-                id,
-                n as i32,
-                typed.version,
-                save,
-                who.user_id,
-                saved_event.as_ref(),
-            )
-            .await?;
-            if saved.is_err() {
-                tx.rollback().await?;
-                return conflict(&state, &who, head, fw, section, typed, extra).await;
+        Some(state.db.begin().await?)
+    };
+    if let Some(save) = &plan.benchmark {
+        let (number, version, event) = (n as i32, typed.version, saved_event.as_ref());
+        let saved = match tx.as_mut() {
+            Some(tx) => {
+                let conn = &mut **tx;
+                db::assessments::save_benchmark(conn, id, number, version, save, who.user_id, event)
+                    .await?
             }
-            done.push("saved");
+            None => {
+                let pool = &state.db;
+                db::assessments::save_benchmark(pool, id, number, version, save, who.user_id, event)
+                    .await?
+            }
+        };
+        if saved.is_err() {
+            if let Some(tx) = tx {
+                tx.rollback().await?;
+            }
+            return conflict(&state, &who, head, fw, section, typed, extra).await;
         }
+        done.push("saved");
+    }
+    if let Some(mut tx) = tx {
         for change in &plan.statuses {
             if !db::actions::update_status(
                 &mut tx,
