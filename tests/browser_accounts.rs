@@ -150,19 +150,14 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
     browser.screenshot("council-people").await;
     // The lead requires a second factor of everyone at the council.
     click(&browser, "#second-factor").await;
-    click(
-        &browser,
+    // Waits for the next page: a click on a submit button returns before it has loaded.
+    support::browser::submit(
+        &browser.client,
         "form[action$='/second-factor'] button[type=submit]",
     )
     .await;
-    let banner = browser
-        .client
-        .find(Locator::Css(".govuk-notification-banner__heading"))
-        .await
-        .expect("a success banner")
-        .text()
-        .await
-        .expect("text");
+    let banner =
+        support::browser::text(&browser.client, ".govuk-notification-banner__heading").await;
     assert!(
         banner.starts_with("Everyone with a role here must now use a second factor"),
         "{banner}"
