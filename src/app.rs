@@ -233,7 +233,14 @@ async fn settle_after_changes(
     // A request that failed on the server changed nothing to wait for (and the database may
     // be what failed).
     if changes && !response.status().is_server_error() {
-        state.caches.settle(&state.db).await;
+        let carried = response
+            .extensions()
+            .get::<crate::cache::CarriedMarker>()
+            .copied();
+        match carried {
+            Some(marker) => state.caches.settle_carried(&state.db, marker).await,
+            None => state.caches.settle(&state.db).await,
+        }
     }
     response
 }

@@ -550,3 +550,59 @@ async fn an_unknown_email_gets_the_same_answer_as_a_wrong_password(pool: PgPool)
         1
     );
 }
+
+#[sqlx::test]
+async fn the_users_list_pages_by_email_forwards_and_back(pool: PgPool) {
+    sqlx::query(
+        "insert into users (email, display_name)
+         select 'pager' || lpad(g::text, 3, '0') || '@paging.example', 'Pager ' || g
+         from generate_series(0, 129) g",
+    )
+    .execute(&pool)
+    .await
+    .expect("people");
+    let mut admin = client(pool.clone()).await;
+    admin.sign_in(ADMIN, DEMO_PASSWORD).await;
+    let emails = |html: &scraper::Html| texts(html, "tbody tr td:nth-child(2)");
+    let next = |html: &scraper::Html| support::attr(html, ".govuk-pagination__next a", "href");
+    let previous = |html: &scraper::Html| support::attr(html, ".govuk-pagination__prev a", "href");
+
+    let mut seen = Vec::new();
+    let mut pages = Vec::new();
+    let mut url = "/admin/users?q=paging.example".to_owned();
+    loop {
+        let page = admin.get(&url).await;
+        assert_eq!(page.status, 200, "{url}");
+        let html = page.html();
+        assert_eq!(previous(&html).is_some(), !pages.is_empty(), "{url}");
+        pages.push(emails(&html));
+        seen.extend(emails(&html));
+        match next(&html) {
+            Some(href) => url = format!("/admin/users{href}"),
+            None => break,
+        }
+    }
+    let all: Vec<String> = (0..130)
+        .map(|g| format!("pager{g:03}@paging.example"))
+        .collect();
+    assert_eq!(seen, all, "every match once, in order, over the pages");
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 30]);
+
+    // Back from the last page: the page before it, then the first, full.
+    let last = admin.get(&url).await.html();
+    let back = previous(&last).expect("a previous page");
+    let middle = admin.get(&format!("/admin/users{back}")).await.html();
+    assert_eq!(emails(&middle), pages[1]);
+    let back = previous(&middle).expect("a previous page");
+    let first = admin.get(&format!("/admin/users{back}")).await.html();
+    assert_eq!(emails(&first), pages[0]);
+    assert!(previous(&first).is_none());
+
+    // A key that is no email address is only a place in the order, never an error.
+    for odd in ["after=%00", "before=~~~", "after=zzz%40zz"] {
+        let page = admin
+            .get(&format!("/admin/users?q=paging.example&{odd}"))
+            .await;
+        assert_eq!(page.status, 200, "{odd}");
+    }
+}

@@ -142,6 +142,45 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
 }
 
 #[sqlx::test]
+async fn a_save_whose_statement_carries_its_marker_is_seen_by_the_next_page(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let state = support::full_demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 2]);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let ashbridge = latest(&pool, "ashbridge").await;
+    let benchmark = format!("/assessments/{ashbridge}/benchmarks/1");
+    for k in 0..5 {
+        // Kept before the save.
+        get_counting(&mut lead, &benchmark).await;
+        let (page, again) = get_counting(&mut lead, &benchmark).await;
+        assert_eq!(again, 0, "the benchmark page is kept");
+        let html = page.html();
+        let mut fields = support::form_fields(&html, "form[enctype='multipart/form-data']");
+        let (name, _) = fields
+            .iter()
+            .find(|(n, _)| n.starts_with("evidence-"))
+            .cloned()
+            .expect("an evidence box");
+        let typed = format!("Evidence saved through the application, time {k}");
+        support::set_field(&mut fields, &name, &typed);
+        support::set_field(&mut fields, "intent", "save");
+        let form: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let reply = lead.post(&benchmark, &form).await;
+        assert_eq!(reply.status, 303, "{}", reply.body);
+        // The page after the save shows it, at once, every time.
+        let (page, _) = get_counting(&mut lead, location(&reply)).await;
+        assert!(page.body.contains(&typed), "save {k} is shown");
+    }
+    // No marker is left waiting.
+    assert!(caches.markers_outstanding() == 0);
+}
+
+#[sqlx::test]
 async fn the_national_picture_follows_an_agreement_made_elsewhere(pool: PgPool) {
     let _turn = ONE_AT_A_TIME.lock().await;
     let state = support::full_demo_state(pool.clone()).await;

@@ -1,5 +1,5 @@
 //! Nothing slows as the years pile up: the tables that grow every year (audit events, sign-in
-//! attempts, sessions, outbox, notifications, actions and their notes) are filled with a
+//! attempts, sessions, outbox, notifications, actions and their notes, people) are filled with a
 //! year's worth of rows or more (500,000 audit events), and the pages that read them must cost
 //! the same statements as with a handful of rows, each planned on an index: every statement a
 //! page ran is prepared and explained with a generic plan (`plan_cache_mode =
@@ -23,6 +23,7 @@ const GROWN: &[&str] = &[
     "actions",
     "action_notes",
     "known_devices",
+    "users",
 ];
 
 /// A year and more of use, at national scale: in one transaction, with the row triggers
@@ -35,6 +36,11 @@ async fn grow(pool: &PgPool) {
         .await
         .expect("triggers off for the load");
     let statements = [
+        // Every council's people over the years, most of them long gone.
+        "insert into users (email, display_name, disabled_at)
+         select 'officer' || g || '@council' || (g % 350) || '.example', 'Officer ' || g,
+                case when g % 4 = 0 then now() - interval '200 days' end
+         from generate_series(1, 30000) g",
         "insert into sign_in_attempts (ip, email, succeeded, attempted_at)
          select ('10.' || (g % 250) || '.' || (g / 250 % 250) || '.1')::inet,
                 'person' || (g % 5000) || '@council.example', g % 3 <> 0,
@@ -242,6 +248,10 @@ async fn a_years_rows_leave_each_page_with_the_same_statements_on_index_plans(po
         "/admin/audit.json".to_owned(),
         "/admin/outbox".to_owned(),
         "/admin/notifications".to_owned(),
+        "/admin/users".to_owned(),
+        "/admin/users?after=lead%40ashbridge.example".to_owned(),
+        "/admin/users?before=lead%40ashbridge.example".to_owned(),
+        "/admin/users?q=ashbridge".to_owned(),
     ];
     let lead_pages = [
         "/orgs/ashbridge/audit".to_owned(),

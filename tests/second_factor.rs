@@ -144,6 +144,15 @@ async fn an_adviser_sets_up_totp_at_sign_in_and_then_needs_a_code(pool: PgPool) 
         .expect("the adviser");
     let page = admin.get(&format!("/admin/users/{id}")).await.html();
     assert!(texts(&page, "#second-factor")[0].starts_with("On since"));
+    // The users list says who has one.
+    let row = |html: &scraper::Html| {
+        texts(html, "tbody tr")
+            .into_iter()
+            .find(|r| r.contains(ADVISER))
+            .expect("the adviser's row")
+    };
+    let list = admin.get("/admin/users?q=north-vale").await.html();
+    assert!(row(&list).contains("Set up"), "{}", row(&list));
     let reset = admin
         .post(&format!("/admin/users/{id}/second-factor/reset"), &[])
         .await;
@@ -153,6 +162,8 @@ async fn an_adviser_sets_up_totp_at_sign_in_and_then_needs_a_code(pool: PgPool) 
     );
     let page = admin.get(&format!("/admin/users/{id}")).await.html();
     assert_eq!(texts(&page, "#second-factor"), ["Not set up"]);
+    let list = admin.get("/admin/users?q=north-vale").await.html();
+    assert!(row(&list).contains("Not set up"), "{}", row(&list));
     set_up(&mut Client::new(router.clone()), ADVISER).await;
 
     // The trail says what happened, in order of kind.

@@ -279,6 +279,15 @@ async fn someone_invited_whose_organisation_signs_them_in_chooses_no_password(po
     .await;
     assert_eq!(location(&reply), "/", "{}", reply.body);
     assert!(newcomer.get("/account").await.body.contains(NEWCOMER));
+    // The invitation has done its work: its link opens nothing now.
+    assert_eq!(Client::new(router.clone()).get(&path).await.status, 404);
+    // The council's people page counts the newcomer as signed up, not still invited.
+    let people = lead.get("/orgs/ashbridge/people").await;
+    let row = texts(&people.html(), "tbody tr")
+        .into_iter()
+        .find(|r| r.contains("Dee Fox"))
+        .expect("the newcomer's row");
+    assert!(row.contains("Active") && !row.contains("Invited"), "{row}");
 }
 
 #[sqlx::test]
@@ -363,6 +372,16 @@ async fn a_wrong_nonce_a_replayed_or_foreign_state_and_another_clients_token_are
         .expect("sound for its own client");
     let wrong_nonce = verify_id_token(&idp.issuer, "another-application", &token, "nonce-2").await;
     assert!(wrong_nonce.is_err(), "a wrong nonce is refused");
+
+    // The issuer is checked: the same provider reached at another address (so its metadata
+    // names an issuer other than the one configured) is not trusted for its tokens.
+    let elsewhere = idp.issuer.replace("127.0.0.1", "localhost");
+    assert_ne!(elsewhere, idp.issuer);
+    let why = verify_id_token(&elsewhere, "another-application", &token, "nonce-1")
+        .await
+        .expect_err("another issuer")
+        .to_string();
+    assert!(why.to_lowercase().contains("issuer"), "{why}");
 }
 
 #[sqlx::test]

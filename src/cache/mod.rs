@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::sync::oneshot;
@@ -41,8 +41,31 @@ pub struct Caches {
     views_off: AtomicBool,
     /// Moves on at every forgetting: a copy loaded across a move is not kept.
     generation: AtomicU64,
-    /// Requests waiting for their marker to come back ([`Caches::settle`]).
-    markers: Mutex<HashMap<Uuid, oneshot::Sender<()>>>,
+    /// Markers sent and not yet heard ([`Caches::settle`], [`Caches::carry_marker`]).
+    markers: Mutex<HashMap<Uuid, Marker>>,
+}
+
+/// Where a marker is between being sent and being heard.
+enum Marker {
+    /// A request waits for it.
+    Awaited(oneshot::Sender<()>),
+    /// It travels in a write's own statement, sent at this moment; nobody waits for it yet.
+    Carried(Instant),
+    /// It was heard before anyone waited for it.
+    Heard(Instant),
+}
+
+/// A marker that travels in a write's own statement ([`Caches::carry_marker`]): put on the
+/// response of the request that committed it, so that the wait after the request is for it
+/// rather than for a marker sent afresh (a round trip fewer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CarriedMarker(Uuid);
+
+impl CarriedMarker {
+    /// What the write sends on [`db::changes::CHANNEL`].
+    pub fn payload(&self) -> String {
+        format!("marker:{}", self.0)
+    }
 }
 
 /// How long a request waits for its marker before giving up and forgetting everything.
@@ -160,12 +183,17 @@ impl Caches {
         } else if let Some(Ok(council)) = id("council:") {
             self.forget_council(council);
         } else if let Some(marker) = payload.strip_prefix("marker:") {
-            let waiter = marker
-                .parse::<Uuid>()
-                .ok()
-                .and_then(|m| lock(&self.markers).remove(&m));
-            if let Some(waiter) = waiter {
-                let _ = waiter.send(());
+            if let Ok(marker) = marker.parse::<Uuid>() {
+                let mut markers = lock(&self.markers);
+                match markers.remove(&marker) {
+                    Some(Marker::Awaited(waiter)) => {
+                        let _ = waiter.send(());
+                    }
+                    Some(Marker::Carried(_)) => {
+                        markers.insert(marker, Marker::Heard(Instant::now()));
+                    }
+                    Some(Marker::Heard(_)) | None => {}
+                }
             }
         } else if payload == "agreed" {
             self.advance();
@@ -186,9 +214,13 @@ impl Caches {
         }
         let marker = Uuid::new_v4();
         let (sender, arrived) = oneshot::channel();
-        lock(&self.markers).insert(marker, sender);
+        lock(&self.markers).insert(marker, Marker::Awaited(sender));
         let sent = db::changes::notify(pool, &format!("marker:{marker}")).await;
-        let heard = sent.is_ok()
+        self.wait_for(marker, sent.is_ok(), arrived).await;
+    }
+
+    async fn wait_for(&self, marker: Uuid, sent: bool, arrived: oneshot::Receiver<()>) {
+        let heard = sent
             && matches!(
                 tokio::time::timeout(SETTLE_TIMEOUT, arrived).await,
                 Ok(Ok(()))
@@ -197,6 +229,57 @@ impl Caches {
             lock(&self.markers).remove(&marker);
             tracing::warn!("change notifications did not arrive in time: forgetting every copy");
             self.forget_all();
+        }
+    }
+
+    /// Markers sent and not yet both heard and waited for (for tests: none once all is quiet).
+    pub fn markers_outstanding(&self) -> usize {
+        lock(&self.markers).len()
+    }
+
+    /// A marker for a write to send in its own statement, when copies are in use: heard, it
+    /// says that this server has heard everything committed before the write. The write's own
+    /// notifications may arrive after it (a statement's triggers notify after its `WITH`
+    /// parts), so the writer also forgets here what its write changed, once it has committed.
+    /// Markers whose write never committed are dropped after a while.
+    pub fn carry_marker(&self) -> Option<CarriedMarker> {
+        if !self.listening() {
+            return None;
+        }
+        let now = Instant::now();
+        let mut markers = lock(&self.markers);
+        markers.retain(|_, m| match m {
+            Marker::Awaited(_) => true,
+            Marker::Carried(at) | Marker::Heard(at) => now.duration_since(*at) < 2 * SETTLE_TIMEOUT,
+        });
+        let marker = Uuid::new_v4();
+        markers.insert(marker, Marker::Carried(now));
+        Some(CarriedMarker(marker))
+    }
+
+    /// After a request whose write carried `marker` and committed: returns once it is heard
+    /// (at once if it was heard already), as [`Caches::settle`] does for a marker of its own.
+    pub async fn settle_carried(&self, pool: &PgPool, marker: CarriedMarker) {
+        if !self.listening() {
+            return;
+        }
+        let (sender, arrived) = oneshot::channel();
+        let known = {
+            let mut markers = lock(&self.markers);
+            match markers.remove(&marker.0) {
+                Some(Marker::Heard(_)) => return,
+                Some(Marker::Carried(_)) => {
+                    markers.insert(marker.0, Marker::Awaited(sender));
+                    true
+                }
+                Some(Marker::Awaited(_)) | None => false,
+            }
+        };
+        if known {
+            self.wait_for(marker.0, true, arrived).await;
+        } else {
+            // Dropped as too old, or never ours: a marker of its own instead.
+            self.settle(pool).await;
         }
     }
 

@@ -416,20 +416,30 @@ pub struct Save {
 #[derive(Debug)]
 pub struct Conflict;
 
-/// Saves a benchmark if its version is still `expected`, bumping the version, and records
-/// `audit` (its `after` gains the new version) when given. One statement, so one round trip
-/// and atomic without a transaction of its own: the result, every answer, the criteria met
-/// (only those that changed are deleted or inserted), the assessment's time and the audit
-/// event. When the version has moved on, nothing is changed.
+/// A save with what travels in its statement.
+pub struct Saving<'a> {
+    pub save: &'a Save,
+    /// The audit event to record (its `after` gains the new version).
+    pub event: Option<&'a crate::db::audit::NewEvent>,
+    /// A notification to send on the changes channel when the save is made (the caches'
+    /// marker, [`crate::cache::Caches::carry_marker`]).
+    pub marker: Option<&'a str>,
+}
+
+/// Saves a benchmark if its version is still `expected`, bumping the version, and records the
+/// audit event and sends the marker given. One statement, so one round trip and atomic
+/// without a transaction of its own: the result, every answer, the criteria met (only those
+/// that changed are deleted or inserted), the assessment's time, the audit event and the
+/// marker. When the version has moved on, nothing is changed and nothing is sent.
 pub async fn save_benchmark<'c>(
     conn: impl sqlx::PgExecutor<'c>,
     id: Uuid,
     number: i32,
     expected: i32,
-    save: &Save,
     by: Uuid,
-    audit: Option<&crate::db::audit::NewEvent>,
+    saving: &Saving<'_>,
 ) -> sqlx::Result<std::result::Result<i32, Conflict>> {
+    let (save, audit) = (saving.save, saving.event);
     let answers = serde_json::to_value(&save.answers).unwrap_or_default();
     let (actor, label, ip, action, kind, entity, organisation, region, after) = match audit {
         Some(e) => (
@@ -490,8 +500,10 @@ pub async fn save_benchmark<'c>(
                       coalesce($20::jsonb, '{}') || jsonb_build_object('version', result.version)
                from result where $15::text is not null
                returning 1
+           ), marked as (
+               select pg_notify('pa_changes', $21) from result where $21::text is not null
            )
-           select version from result"#,
+           select version from result where (select count(*) from marked) >= 0"#,
         id,
         number,
         expected,
@@ -511,7 +523,8 @@ pub async fn save_benchmark<'c>(
         entity,
         organisation,
         region,
-        after
+        after,
+        saving.marker
     )
     .fetch_optional(conn)
     .await?;

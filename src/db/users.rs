@@ -23,6 +23,10 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub has_password: bool,
+    /// Whether they have signed in through an identity provider (and so need no password).
+    pub signs_in_with_sso: bool,
+    /// Whether they have set up a second factor.
+    pub has_second_factor: bool,
     pub failed_sign_ins: i32,
     pub locked_until: Option<OffsetDateTime>,
     pub disabled_at: Option<OffsetDateTime>,
@@ -44,6 +48,8 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<User
     sqlx::query_as!(
         User,
         r#"select id, email, display_name, password_hash is not null as "has_password!",
+                  exists (select 1 from sso_links l where l.user_id = users.id) as "signs_in_with_sso!",
+                  totp_enabled_at is not null and totp_secret is not null as "has_second_factor!",
                   failed_sign_ins, locked_until, disabled_at, created_at
            from users where id = $1"#,
         id
@@ -56,6 +62,8 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result
     sqlx::query_as!(
         User,
         r#"select id, email, display_name, password_hash is not null as "has_password!",
+                  exists (select 1 from sso_links l where l.user_id = users.id) as "signs_in_with_sso!",
+                  totp_enabled_at is not null and totp_secret is not null as "has_second_factor!",
                   failed_sign_ins, locked_until, disabled_at, created_at
            from users where lower(email) = lower($1)"#,
         email
@@ -64,21 +72,65 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result
     .await
 }
 
-/// A page of users, optionally those whose email or name contains `search`, by email.
-pub async fn list(pool: &PgPool, search: &str, limit: i64, offset: i64) -> sqlx::Result<Vec<User>> {
-    sqlx::query_as!(
-        User,
-        r#"select id, email, display_name, password_hash is not null as "has_password!",
+/// Which page of the users list: those after an email address (the first page after ''), or
+/// those before one (going back). By key, not offset, so a late page costs what the first does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsersPage {
+    After(String),
+    Before(String),
+}
+
+/// Up to `limit` users, optionally those whose email or name contains `search`, by email, on
+/// the page given. The order is `lower(email)`, which is unique (`users_email_key`), so the
+/// key alone says where a page starts; each statement is an index range scan on that key.
+pub async fn list(
+    pool: &PgPool,
+    search: &str,
+    page: &UsersPage,
+    limit: i64,
+) -> sqlx::Result<Vec<User>> {
+    let mut users = match page {
+        UsersPage::After(key) => {
+            sqlx::query_as!(
+                User,
+                r#"select id, email, display_name, password_hash is not null as "has_password!",
+                  exists (select 1 from sso_links l where l.user_id = users.id) as "signs_in_with_sso!",
+                  totp_enabled_at is not null and totp_secret is not null as "has_second_factor!",
                   failed_sign_ins, locked_until, disabled_at, created_at
            from users
-           where $1 = '' or strpos(lower(email), lower($1)) > 0 or strpos(lower(display_name), lower($1)) > 0
-           order by lower(email) limit $2 offset $3"#,
-        search,
-        limit,
-        offset
-    )
-    .fetch_all(pool)
-    .await
+           where lower(email) > lower($2)
+             and ($1 = '' or strpos(lower(email), lower($1)) > 0 or strpos(lower(display_name), lower($1)) > 0)
+           order by lower(email) limit $3"#,
+                search,
+                key,
+                limit
+            )
+            .fetch_all(pool)
+            .await?
+        }
+        UsersPage::Before(key) => {
+            sqlx::query_as!(
+                User,
+                r#"select id, email, display_name, password_hash is not null as "has_password!",
+                  exists (select 1 from sso_links l where l.user_id = users.id) as "signs_in_with_sso!",
+                  totp_enabled_at is not null and totp_secret is not null as "has_second_factor!",
+                  failed_sign_ins, locked_until, disabled_at, created_at
+           from users
+           where lower(email) < lower($2)
+             and ($1 = '' or strpos(lower(email), lower($1)) > 0 or strpos(lower(display_name), lower($1)) > 0)
+           order by lower(email) desc limit $3"#,
+                search,
+                key,
+                limit
+            )
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    if matches!(page, UsersPage::Before(_)) {
+        users.reverse();
+    }
+    Ok(users)
 }
 
 /// Creates a user who has not yet chosen a password (they will, from their invitation).
@@ -270,6 +322,8 @@ pub struct Member {
     pub role: String,
     pub sections: Vec<i32>,
     pub has_password: bool,
+    /// Whether they have signed in through an identity provider.
+    pub signs_in_with_sso: bool,
     pub disabled: bool,
     /// Whether they have set up a second factor.
     pub has_second_factor: bool,
@@ -280,6 +334,7 @@ pub async fn members_of(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<Ve
         Member,
         r#"select u.id as user_id, u.email, u.display_name, m.role,
                   coalesce(m.sections, '{}') as "sections!", u.password_hash is not null as "has_password!",
+                  exists (select 1 from sso_links l where l.user_id = u.id) as "signs_in_with_sso!",
                   u.disabled_at is not null as "disabled!",
                   u.totp_enabled_at is not null and u.totp_secret is not null as "has_second_factor!"
            from memberships m join users u on u.id = m.user_id

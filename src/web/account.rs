@@ -530,8 +530,8 @@ pub async fn invite(
 ) -> anyhow::Result<Invited> {
     let mut tx = pool.begin().await?;
     let user = db::users::find_by_email(&mut tx, &inv.email).await?;
-    let (user_id, has_password) = match &user {
-        Some(u) => (u.id, u.has_password),
+    let (user_id, signed_in_before) = match &user {
+        Some(u) => (u.id, u.has_password || u.signs_in_with_sso),
         None => (
             db::users::insert_invited(&mut tx, &inv.email, &inv.name).await?,
             false,
@@ -562,7 +562,7 @@ pub async fn invite(
         || "An administrator".to_owned(),
         |(p, _)| p.display_name.clone(),
     );
-    let link = if has_password {
+    let link = if signed_in_before {
         let body = format!(
             "{inviter} has given you the role of {}{place} in Prevent Assure.\n\nSign in at {}/login to use it.\n",
             inv.role.label().to_lowercase(),

@@ -268,7 +268,10 @@ const USERS_PER_PAGE: i64 = 50;
 struct UsersQuery {
     #[serde(default)]
     q: String,
-    page: Option<i64>,
+    /// The page starts after this email address (the next page).
+    after: Option<String>,
+    /// The page ends before this email address (the previous page).
+    before: Option<String>,
 }
 
 #[derive(Template)]
@@ -277,8 +280,9 @@ struct UsersPage {
     chrome: Chrome,
     users: Vec<db::users::User>,
     q: String,
-    page: i64,
-    more: bool,
+    /// Where the previous and next pages start, when there are such pages.
+    previous: Option<String>,
+    next: Option<String>,
 }
 
 impl UsersPage {
@@ -290,10 +294,19 @@ impl UsersPage {
             .is_some_and(|t| t > time::OffsetDateTime::now_utc())
         {
             "Locked"
-        } else if !u.has_password {
+        } else if !u.has_password && !u.signs_in_with_sso {
             "Invited"
         } else {
             "Active"
+        }
+    }
+
+    fn signs_in_with(&self, u: &db::users::User) -> &'static str {
+        match (u.has_password, u.signs_in_with_sso) {
+            (true, true) => "Password or single sign-on",
+            (false, true) => "Single sign-on",
+            (true, false) => "Password",
+            (false, false) => "Not yet signed in",
         }
     }
 }
@@ -304,25 +317,54 @@ async fn users(
     who: Principal,
     Query(q): Query<UsersQuery>,
 ) -> AppResult<Response> {
+    use db::users::UsersPage as Key;
     admin_only(&state, &who, ip).await?;
-    let page = q.page.unwrap_or(1).max(1);
-    let mut users = db::users::list(
-        &state.db,
-        q.q.trim(),
-        USERS_PER_PAGE + 1,
-        (page - 1) * USERS_PER_PAGE,
-    )
-    .await?;
-    let more = users.len() as i64 > USERS_PER_PAGE;
-    users.truncate(USERS_PER_PAGE as usize);
+    // A key longer than any email address is not one of ours: the first page instead.
+    let clean =
+        |k: Option<String>| k.filter(|k| !k.is_empty() && k.len() <= 320 && !k.contains('\0'));
+    let key = match (clean(q.after), clean(q.before)) {
+        (_, Some(before)) => Key::Before(before),
+        (Some(after), None) => Key::After(after),
+        (None, None) => Key::After(String::new()),
+    };
+    let search: String = q.q.trim().chars().filter(|c| *c != '\0').collect();
+    let mut users = db::users::list(&state.db, &search, &key, USERS_PER_PAGE + 1).await?;
+    let mut beyond = users.len() as i64 > USERS_PER_PAGE;
+    // Going back to the start (fewer than a page before the key): the first page, full.
+    let key = if matches!(key, Key::Before(_)) && !beyond {
+        let first = Key::After(String::new());
+        users = db::users::list(&state.db, &search, &first, USERS_PER_PAGE + 1).await?;
+        beyond = users.len() as i64 > USERS_PER_PAGE;
+        first
+    } else {
+        key
+    };
+    let (previous, next) = match &key {
+        Key::After(after) => {
+            users.truncate(USERS_PER_PAGE as usize);
+            (!after.is_empty(), beyond)
+        }
+        Key::Before(_) => {
+            if beyond {
+                users.remove(0);
+            }
+            (beyond, true)
+        }
+    };
+    let previous = previous
+        .then(|| users.first().map(|u| u.email.clone()))
+        .flatten();
+    let next = next
+        .then(|| users.last().map(|u| u.email.clone()))
+        .flatten();
     render(
         StatusCode::OK,
         UsersPage {
             chrome: Chrome::new(Some(&who), "/admin/users"),
             users,
             q: q.q,
-            page,
-            more,
+            previous,
+            next,
         },
     )
 }

@@ -356,6 +356,8 @@ async fn finish_sign_in(
                     "If your account at your organisation has been replaced, ask an administrator to reset how you sign in.",
                 );
             }
+            // The invitation has done its work: its link no longer opens anything.
+            db::tokens::withdraw(&state.db, account.id, db::tokens::Purpose::Invitation).await?;
             account.id
         }
     };

@@ -328,14 +328,18 @@ async fn import(
             comments: b.comments.clone(),
         };
         // The version was read under the assessment's lock, so this cannot conflict.
+        let saving = db::assessments::Saving {
+            save: &save,
+            event: None,
+            marker: None,
+        };
         if db::assessments::save_benchmark(
             &mut *tx,
             id,
             b.number as i32,
             expected,
-            &save,
             who.user_id,
-            None,
+            &saving,
         )
         .await?
         .is_err()
