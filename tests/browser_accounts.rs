@@ -103,6 +103,16 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
     expect_heading(&browser, "Morgan Lee").await;
     browser.assert_accessible().await;
 
+    // The users list says how each person signs in and who has a second factor.
+    browser.goto("/admin/users").await;
+    browser.assert_accessible().await;
+    let heads = support::browser::texts(&browser.client, "thead th").await;
+    assert!(
+        heads.iter().any(|h| h == "Signs in with") && heads.iter().any(|h| h == "Second factor"),
+        "{heads:?}"
+    );
+    browser.screenshot("admin-users").await;
+
     browser.goto("/admin/outbox").await;
     browser.assert_accessible().await;
     browser.screenshot("admin-outbox").await;

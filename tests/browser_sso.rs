@@ -2,7 +2,8 @@
 //! an adviser types their email on our sign-in page, is sent to the provider, signs in there
 //! (with its second factor, which the administrator accepts), comes back signed in, sees on
 //! the account page how they sign in, signs out and is offered the provider's sign-out, which
-//! brings them back to our sign-in page. Our pages axe-clean and looked at in screenshots.
+//! brings them back to our sign-in page; the same with JavaScript off. Our pages axe-clean and
+//! looked at in screenshots.
 
 mod support;
 
@@ -17,6 +18,23 @@ const ADVISER: &str = "adviser.north-vale@homeoffice.example";
 
 #[sqlx::test]
 async fn an_adviser_signs_in_through_their_organisation_and_out_again(pool: PgPool) {
+    journey(pool, true).await;
+}
+
+/// The same journey with JavaScript off: every step is a link or a form.
+#[sqlx::test]
+async fn the_single_sign_on_journey_works_without_javascript(pool: PgPool) {
+    journey(pool, false).await;
+}
+
+async fn journey(pool: PgPool, javascript: bool) {
+    let shot = |name: &str| {
+        if javascript {
+            name.to_owned()
+        } else {
+            format!("{name}-no-js")
+        }
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
@@ -71,10 +89,15 @@ async fn an_adviser_signs_in_through_their_organisation_and_out_again(pool: PgPo
         .strip_prefix(&public_url)
         .expect("a link to this service")
         .to_owned();
-    let browser = Browser::start_on(listener, state).await;
+    let browser = Browser::start_on_with(listener, state, javascript).await;
     browser.goto(&invitation).await;
-    browser.assert_accessible().await;
-    browser.screenshot("sso-invitation").await;
+    if javascript {
+        // axe runs as a script: with JavaScript off the pages were checked in the run with it.
+        if javascript {
+            browser.assert_accessible().await;
+        }
+    }
+    browser.screenshot(&shot("sso-invitation")).await;
     submit(&browser.client, "main form button[type=submit]").await;
     assert_eq!(
         text(&browser.client, "h1").await,
@@ -82,16 +105,20 @@ async fn an_adviser_signs_in_through_their_organisation_and_out_again(pool: PgPo
     );
 
     browser.goto("/login").await;
-    browser.assert_accessible().await;
-    browser.screenshot("sso-sign-in-page").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    browser.screenshot(&shot("sso-sign-in-page")).await;
     fill(&browser.client, "#email", ADVISER).await;
     submit(&browser.client, "main form button[type=submit]").await;
     assert_eq!(
         text(&browser.client, "h1").await,
         "Sign in through Home Office sign-in"
     );
-    browser.assert_accessible().await;
-    browser.screenshot("sso-continue").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    browser.screenshot(&shot("sso-continue")).await;
     submit(&browser.client, "#continue-to-provider").await;
 
     // At the provider: its own page, the email carried over as a hint.
@@ -117,8 +144,10 @@ async fn an_adviser_signs_in_through_their_organisation_and_out_again(pool: PgPo
     let how = text(&browser.client, "#second-factor").await;
     assert!(how.contains("Through Home Office sign-in"), "{how}");
     assert!(how.contains("with its second factor"), "{how}");
-    browser.assert_accessible().await;
-    browser.screenshot("sso-account").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    browser.screenshot(&shot("sso-account")).await;
 
     // Signing out here offers signing out at the provider too.
     submit(&browser.client, ".app-header__signout button").await;
@@ -127,8 +156,10 @@ async fn an_adviser_signs_in_through_their_organisation_and_out_again(pool: PgPo
             .await
             .contains("You have been signed out of Prevent Assure")
     );
-    browser.assert_accessible().await;
-    browser.screenshot("sso-signed-out").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    browser.screenshot(&shot("sso-signed-out")).await;
     submit(&browser.client, "#provider-sign-out").await;
     assert_eq!(
         text(&browser.client, "h1").await,

@@ -134,8 +134,17 @@ impl Browser {
     /// Serves `state` on a listener the test bound already (so that the service's public
     /// address, which others redirect to, can name its port).
     pub async fn start_on(listener: tokio::net::TcpListener, state: AppState) -> Browser {
+        Browser::start_on_with(listener, state, true).await
+    }
+
+    /// As `start_on`, with JavaScript on or off.
+    pub async fn start_on_with(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+        javascript: bool,
+    ) -> Browser {
         let (addr, server) = serve_on(listener, state);
-        Browser::open(addr, server, true).await
+        Browser::open(addr, server, javascript).await
     }
 
     async fn open(addr: SocketAddr, server: oneshot::Sender<()>, javascript: bool) -> Browser {
