@@ -458,6 +458,24 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
         .find(|r| r.contains("Ashbridge"))
         .expect("Ashbridge in the grid");
     assert!(row.contains("Submitted") && row.contains(" A "), "{row}");
+    // The grid reads the ratings kept as the statement left its draft, not its answers.
+    let statement_id: uuid::Uuid = statement
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("the statement's id");
+    let kept = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, Option<Vec<String>>>(
+            "select submitted_ratings from assessments where id = $1",
+        )
+        .bind(statement_id)
+        .fetch_one(&pool)
+        .await
+        .expect("the statement")
+    };
+    let ratings = kept(pool.clone()).await.expect("kept at submission");
+    assert_eq!(ratings.len(), 36);
+    assert_eq!(ratings.iter().filter(|r| *r == "amber").count(), 1);
     let amber_by_area = texts(&html, "#by-area tbody tr");
     assert!(
         amber_by_area[4].ends_with("1 0"),
@@ -491,6 +509,7 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
         )
         .await;
     assert_eq!(location(&returned), format!("{review}?done=returned"));
+    assert_eq!(kept(pool.clone()).await, None, "a draft again: its ratings may change");
     let history = lead.get(&format!("{statement}/history")).await.html();
     let changes = texts(&history, "tbody tr");
     assert!(
@@ -507,6 +526,7 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
         .post(&review, &[("intent", "accept"), ("reason", "")])
         .await;
     assert_eq!(location(&accepted), format!("{review}?done=accepted"));
+    assert_eq!(kept(pool.clone()).await, Some(ratings), "kept again when resubmitted");
     let tasks = lead.get(&statement).await.html();
     assert!(texts(&tasks, ".govuk-summary-list__value .govuk-tag")[0].contains("Accepted"));
     // The team changes no council's statement.

@@ -20,7 +20,8 @@ pub struct GridRow {
 }
 
 /// Every council (of one region, or all) with its statement for the cycle: the ratings only
-/// of statements submitted or accepted. One statement, however many councils.
+/// of statements submitted or accepted, as kept when they were submitted. One statement, however
+/// many councils, reading no answers.
 pub async fn grid(
     pool: &PgPool,
     cycle: Uuid,
@@ -33,20 +34,18 @@ pub async fn grid(
                   r.slug as region_slug, r.name as region_name,
                   a.id as "assessment?", a.state as "state?", a.submitted_at as "submitted_at?",
                   coalesce(cf.deadline, c.deadline) as "deadline!",
-                  coalesce(rt.ratings, '{}') as "ratings!"
+                  coalesce(a.submitted_ratings, rt.ratings, '{}') as "ratings!"
            from organisations o
            join regions r on r.id = o.region_id
            join cycles c on c.id = $1
            left join cycle_frameworks cf on cf.cycle_id = c.id and cf.framework_code = $2
            left join assessments a on a.organisation_id = o.id and a.cycle_id = c.id
                 and a.framework_id = (select id from frameworks where code = $2)
+           -- Kept as the statement left its draft (migration 0018); read from its answers
+           -- only for one loaded without it.
            left join lateral (
-               select array_agg(coalesce(g.code, '') order by s.number, i.position) as ratings
-               from answers an
-               join items i on i.id = an.item_id
-               join sections s on s.id = i.section_id
-               left join ratings g on g.id = an.rating_id
-               where an.assessment_id = a.id and a.state <> 'draft'
+               select assessment_ratings(a.id) as ratings
+               where a.state <> 'draft' and a.submitted_ratings is null
            ) rt on true
            where ($3 = '' or r.slug = $3)
            order by r.name, o.name"#,

@@ -472,6 +472,14 @@ pub async fn fill_statements(
     )
     .execute(&mut *tx)
     .await?;
+    // Made in their final state, their answers after: the ratings kept for the Channel
+    // team's grid, as submitting keeps them (migration 0018).
+    sqlx::query(
+        "update assessments a set submitted_ratings = assessment_ratings(a.id)
+         from new_statements n where a.id = n.id and a.state <> 'draft'",
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(made)
 }
