@@ -363,11 +363,7 @@ async fn an_invitation_is_a_one_time_link_that_sets_a_password_and_signs_in(pool
         .fetch_one(&pool)
         .await
         .expect("the invitation mail");
-    let link = body
-        .split_whitespace()
-        .find(|w| w.contains("/invitations/"))
-        .expect("a link");
-    let path = &link[link.find("/invitations/").expect("path")..];
+    let path = &support::link_path(&body, "/invitations/");
     let stored: Vec<u8> = sqlx::query_scalar("select token_hash from one_time_tokens")
         .fetch_one(&pool)
         .await
@@ -428,11 +424,7 @@ async fn an_expired_invitation_or_reset_link_does_not_work(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .expect("mail");
-    let path = body
-        .split_whitespace()
-        .find(|w| w.contains("/password-reset/"))
-        .map(|l| l[l.find("/password-reset/").expect("path")..].to_owned())
-        .expect("a link");
+    let path = support::link_path(&body, "/password-reset/");
     sqlx::query("update one_time_tokens set expires_at = now() - interval '1 second'")
         .execute(&pool)
         .await

@@ -124,12 +124,7 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
         .text()
         .await
         .expect("text");
-    let link = body
-        .split_whitespace()
-        .find(|w| w.contains("/invitations/"))
-        .expect("an invitation link")
-        .to_owned();
-    let path = link[link.find("/invitations/").expect("path")..].to_owned();
+    let path = support::link_path(&body, "/invitations/");
 
     click(&browser, ".app-header__signout button").await;
     expect_heading(&browser, "Sign in to Prevent Assure").await;
@@ -199,12 +194,8 @@ async fn a_lead_resets_a_forgotten_password_from_the_emailed_link(pool: PgPool) 
             .fetch_one(&pool)
             .await
             .expect("the reset mail");
-    let link = body
-        .split_whitespace()
-        .find(|w| w.contains("/password-reset/"))
-        .expect("a link");
     browser
-        .goto(&link[link.find("/password-reset/").expect("path")..])
+        .goto(&support::link_path(&body, "/password-reset/"))
         .await;
     expect_heading(&browser, "Choose a new password").await;
     browser.assert_accessible().await;

@@ -509,7 +509,11 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
         )
         .await;
     assert_eq!(location(&returned), format!("{review}?done=returned"));
-    assert_eq!(kept(pool.clone()).await, None, "a draft again: its ratings may change");
+    assert_eq!(
+        kept(pool.clone()).await,
+        None,
+        "a draft again: its ratings may change"
+    );
     let history = lead.get(&format!("{statement}/history")).await.html();
     let changes = texts(&history, "tbody tr");
     assert!(
@@ -526,7 +530,11 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
         .post(&review, &[("intent", "accept"), ("reason", "")])
         .await;
     assert_eq!(location(&accepted), format!("{review}?done=accepted"));
-    assert_eq!(kept(pool.clone()).await, Some(ratings), "kept again when resubmitted");
+    assert_eq!(
+        kept(pool.clone()).await,
+        Some(ratings),
+        "kept again when resubmitted"
+    );
     let tasks = lead.get(&statement).await.html();
     assert!(texts(&tasks, ".govuk-summary-list__value .govuk-tag")[0].contains("Accepted"));
     // The team changes no council's statement.

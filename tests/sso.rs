@@ -231,11 +231,7 @@ async fn someone_invited_whose_organisation_signs_them_in_chooses_no_password(po
         .fetch_one(&pool)
         .await
         .expect("the invitation mail");
-    let link = body
-        .split_whitespace()
-        .find(|w| w.contains("/invitations/"))
-        .expect("a link");
-    let path = link[link.find("/invitations/").expect("path")..].to_owned();
+    let path = support::link_path(&body, "/invitations/");
 
     // The invitation asks for no password: it sends the person to their provider.
     let mut newcomer = Client::new(router.clone());

@@ -34,19 +34,17 @@ pub async fn grid(
                   r.slug as region_slug, r.name as region_name,
                   a.id as "assessment?", a.state as "state?", a.submitted_at as "submitted_at?",
                   coalesce(cf.deadline, c.deadline) as "deadline!",
-                  coalesce(a.submitted_ratings, rt.ratings, '{}') as "ratings!"
+                  -- Kept as the statement left its draft (migration 0018); read from its
+                  -- answers only for one loaded without them (CASE and COALESCE evaluate
+                  -- lazily, so drafts and kept ones call nothing).
+                  case when a.state is null or a.state = 'draft' then '{}'::text[]
+                       else coalesce(a.submitted_ratings, assessment_ratings(a.id)) end as "ratings!"
            from organisations o
            join regions r on r.id = o.region_id
            join cycles c on c.id = $1
            left join cycle_frameworks cf on cf.cycle_id = c.id and cf.framework_code = $2
            left join assessments a on a.organisation_id = o.id and a.cycle_id = c.id
                 and a.framework_id = (select id from frameworks where code = $2)
-           -- Kept as the statement left its draft (migration 0018); read from its answers
-           -- only for one loaded without it.
-           left join lateral (
-               select assessment_ratings(a.id) as ratings
-               where a.state <> 'draft' and a.submitted_ratings is null
-           ) rt on true
            where ($3 = '' or r.slug = $3)
            order by r.name, o.name"#,
         cycle,

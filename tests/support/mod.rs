@@ -117,6 +117,16 @@ pub fn texts(html: &scraper::Html, selector: &str) -> Vec<String> {
 }
 
 /// An attribute of the first element matching a CSS selector.
+/// The path (from `prefix` on) of the first link in a mail's text that contains `prefix`, such
+/// as an invitation's `/invitations/…` or a reset's `/password-reset/…`.
+pub fn link_path(body: &str, prefix: &str) -> String {
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains(prefix))
+        .unwrap_or_else(|| panic!("a {prefix} link in the mail:\n{body}"));
+    link[link.find(prefix).expect("the prefix")..].to_owned()
+}
+
 pub fn attr(html: &scraper::Html, selector: &str, name: &str) -> Option<String> {
     let selector = scraper::Selector::parse(selector).expect("a valid selector");
     html.select(&selector)
