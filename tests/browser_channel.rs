@@ -292,5 +292,48 @@ async fn a_statement_is_filled_signed_voided_signed_again_submitted_returned_and
     assert!(printed.contains("Dr Helen Marsh") && printed.contains("Single local authority panel"));
     browser.assert_accessible().await;
     browser.screenshot("channel-statement").await;
+    sign_out(&browser).await;
+
+    // At national scale the grid shows fifty councils a page, with pages either side.
+    let mut conn = pool.acquire().await.expect("a connection");
+    let region = prevent_assure::db::places::region_id(&mut conn, "north-vale")
+        .await
+        .expect("region")
+        .expect("north vale");
+    for i in 0..60 {
+        prevent_assure::db::places::upsert_organisation(
+            &mut conn,
+            &format!("extra-{i:02}"),
+            &format!("Extra Council {i:02}"),
+            region,
+        )
+        .await
+        .expect("a council");
+    }
+    drop(conn);
+    let extra: Vec<uuid::Uuid> =
+        sqlx::query_scalar("select id from organisations where slug like 'extra-%'")
+            .fetch_all(&pool)
+            .await
+            .expect("councils");
+    prevent_assure::db::sample::fill_statements(
+        &pool,
+        &extra,
+        time::OffsetDateTime::now_utc().date(),
+    )
+    .await
+    .expect("statements");
+    sign_in(&browser, "channel@homeoffice.example").await;
+    browser.goto("/channel").await;
+    assert_eq!(texts(c, "#grid tbody tr").await.len(), 50);
+    browser.assert_accessible().await;
+    browser.screenshot("channel-grid-pages").await;
+    submit(c, ".govuk-pagination__next a").await;
+    assert!(
+        text(c, "#grid-shown")
+            .await
+            .starts_with("Showing councils 51 to")
+    );
+    browser.assert_accessible().await;
     browser.close().await;
 }

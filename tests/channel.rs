@@ -7,7 +7,7 @@ mod support;
 
 use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
-use support::{Client, all_green, location, router_from, texts};
+use support::{Client, all_green, attr, location, router_from, texts};
 
 const LEAD: &str = "lead@ashbridge.example";
 
@@ -1020,4 +1020,108 @@ async fn a_cycle_says_which_instruments_it_opens_and_by_when(pool: PgPool) {
         )
         .await;
     assert_eq!(refused.status, 404);
+}
+
+/// The national grid at national scale: fifty councils a page, by key, forwards and back,
+/// with the filters kept in the links and the counts above it covering every council.
+#[sqlx::test]
+async fn the_grid_pages_fifty_councils_at_a_time_by_key(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [16, 9, 0, 1]);
+    let mut conn = pool.acquire().await.expect("a connection");
+    let region = prevent_assure::db::places::region_id(&mut conn, "north-vale")
+        .await
+        .expect("region")
+        .expect("north vale");
+    for i in 0..70 {
+        prevent_assure::db::places::upsert_organisation(
+            &mut conn,
+            &format!("extra-{i:02}"),
+            &format!("Extra Council {i:02}"),
+            region,
+        )
+        .await
+        .expect("a council");
+    }
+    drop(conn);
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("select id from organisations")
+        .fetch_all(&pool)
+        .await
+        .expect("councils");
+    prevent_assure::db::sample::fill_statements(
+        &pool,
+        &ids,
+        time::OffsetDateTime::now_utc().date(),
+    )
+    .await
+    .expect("statements");
+    let councils = ids.len();
+    assert!(councils > 70 && councils <= 100, "{councils}");
+
+    let mut team = signed_in(&router, "channel@homeoffice.example").await;
+    let first = team.get("/channel").await.html();
+    let first_rows = texts(&first, "#grid tbody tr");
+    assert_eq!(first_rows.len(), 50);
+    assert_eq!(
+        texts(&first, "#grid-shown"),
+        [format!(
+            "Showing councils 1 to 50 of {councils}, 50 at a time."
+        )]
+    );
+    assert!(attr(&first, ".govuk-pagination__prev a", "href").is_none());
+    let by_region = texts(&first, "#by-region tbody tr");
+    let waiting = texts(&first, "#waiting");
+    let next = attr(&first, ".govuk-pagination__next a", "href").expect("a next page");
+    assert!(next.contains("after=") && next.contains("cycle="), "{next}");
+
+    let second = team.get(&format!("/channel{next}")).await.html();
+    let second_rows = texts(&second, "#grid tbody tr");
+    assert_eq!(second_rows.len(), councils - 50);
+    assert!(
+        second_rows.iter().all(|r| !first_rows.contains(r)),
+        "no council on both pages"
+    );
+    assert_eq!(
+        texts(&second, "#grid-shown"),
+        [format!(
+            "Showing councils 51 to {councils} of {councils}, 50 at a time."
+        )]
+    );
+    assert!(attr(&second, ".govuk-pagination__next a", "href").is_none());
+    assert_eq!(
+        texts(&second, "#by-region tbody tr"),
+        by_region,
+        "counts for all"
+    );
+    assert_eq!(texts(&second, "#waiting"), waiting);
+    let previous = attr(&second, ".govuk-pagination__prev a", "href").expect("a page before");
+    assert!(previous.contains("before="), "{previous}");
+    let back = team.get(&format!("/channel{previous}")).await.html();
+    assert_eq!(
+        texts(&back, "#grid tbody tr"),
+        first_rows,
+        "back where it started"
+    );
+
+    // A filter is kept in the links; a key no longer in the list starts again.
+    let region_only = team.get("/channel?region=north-vale").await.html();
+    let in_region = texts(&region_only, "#grid tbody tr").len();
+    assert_eq!(in_region, 50);
+    let next = attr(&region_only, ".govuk-pagination__next a", "href").expect("a next page");
+    assert!(next.contains("region=north-vale"), "{next}");
+    let unknown = team.get("/channel?after=no-such-council").await.html();
+    assert_eq!(texts(&unknown, "#grid tbody tr"), first_rows);
+    let last_council: String = sqlx::query_scalar(
+        "select o.slug from organisations o join regions r on r.id = o.region_id
+         order by r.name desc, o.name desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the last council");
+    let after_last = team
+        .get(&format!("/channel?after={last_council}"))
+        .await
+        .html();
+    let tail = texts(&after_last, "#grid tbody tr");
+    assert_eq!(tail.len(), 50, "after the last council: the last fifty");
+    assert_eq!(tail.last(), second_rows.last());
 }

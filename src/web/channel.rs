@@ -57,7 +57,17 @@ pub struct GridQuery {
     pub area: String,
     #[serde(default)]
     pub rating: String,
+    /// The last council of the page before (its slug): the page starts after it.
+    #[serde(default)]
+    pub after: String,
+    /// The first council of the page after: the page ends before it.
+    #[serde(default)]
+    pub before: String,
 }
+
+/// Councils shown in the grid at a time: 50 rows of 36 ratings is a page a browser lays out
+/// at once and a person reads; the counts above it cover every council the filters keep.
+pub const GRID_PAGE: usize = 50;
 
 struct Column {
     code: String,
@@ -110,6 +120,14 @@ struct GridPage {
     waiting: Vec<Waiting>,
     submitted: usize,
     councils: usize,
+    /// Where the rows shown sit among the councils the filters keep: first (from 1), last, all.
+    first: usize,
+    last: usize,
+    matching: usize,
+    /// The keys of the pages either side, when there are any.
+    previous: Option<String>,
+    next: Option<String>,
+    page_size: usize,
 }
 
 fn cell(code: &str) -> Cell {
@@ -258,13 +276,36 @@ async fn grid(
             row,
         });
     }
+    // One page of the councils kept, by key: the page after a council or before one, so a
+    // link stays on the same councils however the counts above change.
+    let matching = lines.len();
+    let at = |slug: &str| {
+        (!slug.is_empty())
+            .then(|| lines.iter().position(|l| l.row.organisation_slug == slug))
+            .flatten()
+    };
+    let start = match (at(&query.after), at(&query.before)) {
+        (Some(p), _) => p + 1,
+        (None, Some(p)) => p.saturating_sub(GRID_PAGE),
+        (None, None) => 0,
+    };
+    // After the last council (the list changed under the link): its last page.
+    let start = if start >= matching {
+        matching.saturating_sub(GRID_PAGE)
+    } else {
+        start
+    };
+    let end = (start + GRID_PAGE).min(matching);
+    let previous = (start > 0).then(|| lines[start].row.organisation_slug.clone());
+    let next = (end < matching).then(|| lines[end - 1].row.organisation_slug.clone());
+    let lines: Vec<Line> = lines.drain(start..end).collect();
+    let deadline =
+        crate::domain::long_date(lines.first().map_or(cycle.deadline, |l| l.row.deadline));
     let page = GridPage {
         chrome: Chrome::new(Some(&who), "/channel"),
         cycles: places.cycles.iter().map(|c| c.label.clone()).collect(),
         cycle: cycle.label.clone(),
-        deadline: crate::domain::long_date(
-            lines.first().map_or(cycle.deadline, |l| l.row.deadline),
-        ),
+        deadline,
         regions: places
             .regions
             .iter()
@@ -294,6 +335,12 @@ async fn grid(
         waiting,
         submitted,
         councils,
+        first: if matching == 0 { 0 } else { start + 1 },
+        last: end,
+        matching,
+        previous,
+        next,
+        page_size: GRID_PAGE,
         query,
     };
     Ok(Html(page.render()?).into_response())

@@ -116,7 +116,6 @@ pub fn texts(html: &scraper::Html, selector: &str) -> Vec<String> {
         .collect()
 }
 
-/// An attribute of the first element matching a CSS selector.
 /// The path (from `prefix` on) of the first link in a mail's text that contains `prefix`, such
 /// as an invitation's `/invitations/…` or a reset's `/password-reset/…`.
 pub fn link_path(body: &str, prefix: &str) -> String {
@@ -127,6 +126,7 @@ pub fn link_path(body: &str, prefix: &str) -> String {
     link[link.find(prefix).expect("the prefix")..].to_owned()
 }
 
+/// An attribute of the first element matching a CSS selector.
 pub fn attr(html: &scraper::Html, selector: &str, name: &str) -> Option<String> {
     let selector = scraper::Selector::parse(selector).expect("a valid selector");
     html.select(&selector)
