@@ -180,6 +180,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             settle_after_changes,
         ))
+        .layer(axum::middleware::from_fn(keep_typing_on_outage))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::csrf::guard,
@@ -243,6 +244,80 @@ async fn settle_after_changes(
         }
     }
     response
+}
+
+/// The largest form whose text an outage page shows back: a form's text, not an upload.
+const TYPING_KEPT: usize = 2 * 1024 * 1024;
+
+/// A form sent while the database is away answers 503 and is not saved: the page that says so
+/// also shows what the person typed, so that nothing typed is lost (pages are `no-store`, so
+/// the way back may load the form afresh). Forms of a known length (Content-Length) up to
+/// [`TYPING_KEPT`] are held, a copy of the body dropped with the request: URL-encoded ones and
+/// multipart ones (a benchmark page's, whose file parts are left out); a larger body (an
+/// upload) passes as it is.
+async fn keep_typing_on_outage(request: Request, next: Next) -> Response {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let multipart = content_type.starts_with("multipart/form-data");
+    let held = request.method() == Method::POST
+        && (multipart || content_type.starts_with("application/x-www-form-urlencoded"))
+        && axum::body::HttpBody::size_hint(request.body())
+            .upper()
+            .is_some_and(|n| n <= TYPING_KEPT as u64);
+    if !held {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, TYPING_KEPT).await else {
+        return crate::error::error_page(StatusCode::BAD_REQUEST, None);
+    };
+    let response = next
+        .run(Request::from_parts(
+            parts,
+            axum::body::Body::from(bytes.clone()),
+        ))
+        .await;
+    if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+        return response;
+    }
+    let fields = if multipart {
+        multipart_text(&content_type, bytes).await
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).ok()
+    };
+    match fields {
+        Some(fields) => crate::error::unsaved_form_page(response, &fields),
+        None => response,
+    }
+}
+
+/// The text fields of a multipart form, in order; none of its files.
+async fn multipart_text(
+    content_type: &str,
+    bytes: axum::body::Bytes,
+) -> Option<Vec<(String, String)>> {
+    use axum::extract::FromRequest;
+    let request = Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(bytes))
+        .ok()?;
+    let mut form = axum::extract::Multipart::from_request(request, &())
+        .await
+        .ok()?;
+    let mut fields = Vec::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.file_name().is_some() {
+            continue;
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        let Ok(text) = field.text().await else { break };
+        fields.push((name, text));
+    }
+    Some(fields)
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

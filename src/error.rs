@@ -41,6 +41,9 @@ struct ErrorPage<'a> {
     heading: &'a str,
     message: &'a str,
     reference: Option<String>,
+    /// What the person sent, when the page is the answer to a form that was not saved:
+    /// (label, id, text).
+    sent: Vec<(String, String, String)>,
 }
 
 /// What kind of database failure an error is, for the page it gets.
@@ -97,6 +100,7 @@ pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Respons
         heading,
         message,
         reference: None,
+        sent: Vec::new(),
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
@@ -120,7 +124,7 @@ pub fn error_page(status: StatusCode, reference: Option<String>) -> Response {
         ),
         StatusCode::SERVICE_UNAVAILABLE => (
             "Sorry, the service is unavailable",
-            "The service cannot reach its database just now, so what you just sent was not saved (if the connection went at the very moment it was being saved, it may have been: check the page before sending it again). What you saved before is safe. Go back: your typing is still in the page there. Wait a minute, then send it again.",
+            "The service cannot reach its database just now, so what you just sent was not saved (if the connection went at the very moment it was being saved, it may have been: check the page before sending it again). What you saved before is safe. If you were typing, go back and check your text is still in the page before you leave it (copy it if so). Wait a minute, then send it again.",
         ),
         StatusCode::BAD_REQUEST => (
             "Sorry, that could not be saved",
@@ -142,12 +146,68 @@ pub fn error_page(status: StatusCode, reference: Option<String>) -> Response {
         heading,
         message,
         reference,
+        sent: Vec::new(),
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "rendering the error page");
             (status, heading.to_owned()).into_response()
+        }
+    }
+}
+
+/// Form fields never shown back: secrets, and what the page itself puts in a form.
+fn kept_back(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "password", "secret", "token", "csrf", "code", "version", "intent", "nonce",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
+}
+
+/// The label a field's text is shown under: its name as words ("evidence-1.2" is
+/// "Evidence 1.2").
+fn field_label(name: &str) -> String {
+    let words = name.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// The outage page for a form that was not saved, with what the person typed in it so that
+/// nothing is lost however the browser treats the way back (pages here are `no-store`, so
+/// going back may load the page afresh, without the typing). Passwords, codes and the page's
+/// own hidden fields are never shown.
+pub fn unsaved_form_page(response: Response, fields: &[(String, String)]) -> Response {
+    let sent: Vec<(String, String, String)> = fields
+        .iter()
+        .filter(|(name, value)| !value.trim().is_empty() && !kept_back(name))
+        .enumerate()
+        .map(|(i, (name, value))| (field_label(name), format!("sent-{}", i + 1), value.clone()))
+        .collect();
+    if sent.is_empty() {
+        return response;
+    }
+    let page = ErrorPage {
+        chrome: Chrome::default(),
+        status: StatusCode::SERVICE_UNAVAILABLE.as_u16(),
+        heading: "Sorry, the service is unavailable",
+        message: "The service cannot reach its database just now, so what you just sent was not saved (if the connection went at the very moment it was being saved, it may have been: check the page before sending it again). What you typed is below: copy it before you leave this page, then wait a minute and send it again. What you saved before is safe.",
+        reference: None,
+        sent,
+    };
+    match page.render() {
+        Ok(html) => {
+            let (mut parts, _) = response.into_parts();
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            Response::from_parts(parts, axum::body::Body::from(html))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering the outage page");
+            response
         }
     }
 }

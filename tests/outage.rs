@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use prevent_assure::app::AppState;
 use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
-use support::{Client, router_from};
+use support::{Client, router_from, texts};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
@@ -168,10 +168,114 @@ async fn cut_under_load_every_answer_is_a_page_and_nothing_is_silently_lost(pool
             outcomes
         }));
     }
+    let mut typist = Client::new(router.clone());
+    assert_eq!(
+        typist
+            .sign_in("lead@ashbridge.example", DEMO_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let started = typist
+        .post(
+            "/assessments",
+            &[
+                ("organisation", "ashbridge"),
+                ("from", "blank"),
+                ("framework", "prevent-la-2018"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let benchmark = format!("{}/benchmarks/1", support::location(&started));
     tokio::time::sleep(Duration::from_secs(2)).await;
     cut.store(true, Ordering::SeqCst);
     proxy.cut().await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // A form sent now is not saved, and the page that says so shows what was typed in it
+    // (pages are no-store: going back may load the form afresh, without the typing), but
+    // never a password or the page's own fields.
+    let typed = "Morgan Lee-Typed, chair of the panel's terms of reference were agreed group";
+    let unsaved = typist
+        .post(
+            "/orgs/ashbridge/people",
+            &[
+                ("email", "typed.during@ashbridge.example"),
+                ("name", typed),
+                ("role", "board"),
+                ("version", "7"),
+                ("password", "never-shown-back-9"),
+            ],
+        )
+        .await;
+    assert_eq!(unsaved.status, 503, "{}", unsaved.body);
+    let page = unsaved.html();
+    assert_eq!(texts(&page, "h1"), ["Sorry, the service is unavailable"]);
+    assert!(texts(&page, "main p")[0].contains("was not saved"));
+    let boxes = texts(&page, "textarea[readonly]");
+    assert!(
+        boxes
+            .iter()
+            .any(|b| b.contains("terms of reference were agreed")),
+        "{boxes:?}"
+    );
+    assert!(
+        boxes.iter().any(|b| b == "typed.during@ashbridge.example"),
+        "{boxes:?}"
+    );
+    assert_eq!(
+        texts(&page, "label"),
+        ["Email", "Name", "Role"],
+        "labelled, and no password or version"
+    );
+    assert!(!unsaved.body.contains("never-shown-back-9"));
+    // The same for a benchmark page's form, sent as multipart (its file part left out).
+    let boundary = "----prevent-assure-outage";
+    let mut body = String::new();
+    for (name, value) in [
+        ("intent", "save"),
+        ("version", "3"),
+        (
+            "evidence-1.1",
+            "The Prevent policy was reviewed at the March board.",
+        ),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"minutes.txt\"\r\nContent-Type: text/plain\r\n\r\nfile-content-not-shown\r\n--{boundary}--\r\n"));
+    let mut request = axum::http::Request::post(benchmark.as_str())
+        .header("host", "localhost")
+        .header("sec-fetch-site", "same-origin")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+    if let Some(cookie) = &typist.cookie {
+        request = request.header("cookie", cookie.as_str());
+    }
+    let unsaved = typist
+        .send(
+            request
+                .body(axum::body::Body::from(body))
+                .expect("a request"),
+        )
+        .await;
+    assert_eq!(unsaved.status, 503, "{}", unsaved.body);
+    let page = unsaved.html();
+    assert_eq!(texts(&page, "label"), ["Evidence 1.1"]);
+    assert_eq!(
+        texts(&page, "textarea[readonly]"),
+        ["The Prevent policy was reviewed at the March board."]
+    );
+    assert!(!unsaved.body.contains("file-content-not-shown"));
+    std::fs::create_dir_all(support::root().join("target/screenshots")).expect("a folder");
+    std::fs::write(
+        support::root().join("target/screenshots/outage-unsaved.html"),
+        &unsaved.body,
+    )
+    .expect("kept to look at");
+    tokio::time::sleep(Duration::from_secs(3)).await;
     proxy.restore().await;
     let restored = Instant::now();
     cut.store(false, Ordering::SeqCst);
