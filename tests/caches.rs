@@ -298,3 +298,97 @@ async fn nothing_is_kept_while_changes_cannot_be_heard() {
     assert!(caches.principal(&principal.session_hash).is_none());
     assert!(caches.principals.is_empty());
 }
+
+#[sqlx::test]
+async fn the_channel_grid_is_kept_and_follows_a_statement_changed_anywhere(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let state = support::demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 3]);
+    let mut team = signed_in(&router, "channel@homeoffice.example").await;
+    let ashbridge = |body: &str| -> String {
+        texts(&scraper::Html::parse_document(body), "#grid tbody tr")
+            .into_iter()
+            .find(|r| r.contains("Ashbridge"))
+            .expect("Ashbridge in the grid")
+    };
+    let (first, cost) = get_counting(&mut team, "/channel").await;
+    assert!(cost > 0);
+    assert!(
+        ashbridge(&first.body).contains("Not started"),
+        "{}",
+        ashbridge(&first.body)
+    );
+    let (_, again) = get_counting(&mut team, "/channel").await;
+    assert_eq!(again, 0, "the grid is kept");
+    let (_, region) = get_counting(&mut team, "/channel?region=north-vale&area=2").await;
+    assert_eq!(region, 0, "a region and a key area of the kept grid");
+
+    // Started through the pages (which forget nothing of the grid themselves): its trigger's
+    // notification drops the copy, and the next view shows the draft.
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let started = lead
+        .post(
+            "/assessments",
+            &[
+                ("organisation", "ashbridge"),
+                ("from", "blank"),
+                ("framework", "channel-aas-2020"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let statement: Uuid = location(&started)
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("the statement's id");
+    let (draft, cost) = get_counting(&mut team, "/channel").await;
+    assert!(cost > 0, "asked again");
+    assert!(
+        ashbridge(&draft.body).contains("Draft"),
+        "{}",
+        ashbridge(&draft.body)
+    );
+
+    // Submitted elsewhere (another server, psql): shown once heard, with its ratings.
+    elsewhere(
+        &pool,
+        &caches,
+        "update answers set rating_id = (select r.id from ratings r join assessments a on a.framework_id = r.framework_id
+                                         where a.id = $1 and r.code = 'amber')
+         where assessment_id = $1",
+        statement,
+    )
+    .await;
+    let (_, still) = get_counting(&mut team, "/channel").await;
+    assert_eq!(
+        still, 0,
+        "a draft's answers are not in the grid: still kept"
+    );
+    elsewhere(
+        &pool,
+        &caches,
+        "update assessments set state = 'submitted', submitted_at = now() where id = $1",
+        statement,
+    )
+    .await;
+    let (submitted, cost) = get_counting(&mut team, "/channel").await;
+    assert!(cost > 0, "asked again");
+    let row = ashbridge(&submitted.body);
+    assert!(
+        row.contains("Submitted") && row.contains(" A A A "),
+        "{row}"
+    );
+    // And removed elsewhere: not started again.
+    elsewhere(
+        &pool,
+        &caches,
+        "delete from assessments where id = $1",
+        statement,
+    )
+    .await;
+    let (removed, _) = get_counting(&mut team, "/channel").await;
+    assert!(ashbridge(&removed.body).contains("Not started"));
+}

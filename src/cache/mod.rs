@@ -1,5 +1,5 @@
 //! What every page needs and what rarely changes, kept in memory: the person behind a session,
-//! the places (regions, councils, cycles) and the national picture of agreed scores. Each signed-in page used to start with a round
+//! the places (regions, councils, cycles) and the national picture of agreed scores, the Channel grid. Each signed-in page used to start with a round
 //! trip for the session and another for the council; on two shared cores those round trips,
 //! not the pages' own queries, were most of a page's cost.
 //!
@@ -34,6 +34,8 @@ pub struct Caches {
     pub principals: principals::Principals,
     places: Kept<places::Places>,
     national: Kept<Vec<db::dashboards::NationalRow>>,
+    /// The Channel team's grid of one cycle (the one last asked for).
+    channel: Kept<ChannelGrid>,
     councils: councils::CouncilViews,
     /// Whether notifications are being heard: copies are used only then.
     listening: AtomicBool,
@@ -66,6 +68,12 @@ impl CarriedMarker {
     pub fn payload(&self) -> String {
         format!("marker:{}", self.0)
     }
+}
+
+/// Every council's line of the Channel grid for one cycle.
+pub struct ChannelGrid {
+    pub cycle: Uuid,
+    pub rows: Vec<db::channel::GridRow>,
 }
 
 /// How long a request waits for its marker before giving up and forgetting everything.
@@ -135,6 +143,7 @@ impl Caches {
         self.principals.forget_all();
         self.places.forget();
         self.national.forget();
+        self.channel.forget();
         self.councils.forget_all();
     }
 
@@ -173,6 +182,35 @@ impl Caches {
         .await
     }
 
+    /// Every council's line of the Channel grid for `cycle`: it changes only when a Channel
+    /// statement is started, removed, or changes state (the 'channel' notification), or the
+    /// places do. One cycle is kept, the one last asked for.
+    pub async fn channel_grid(
+        &self,
+        pool: &PgPool,
+        cycle: Uuid,
+        framework_code: &str,
+    ) -> sqlx::Result<Arc<ChannelGrid>> {
+        let in_use = self.views_kept();
+        if in_use {
+            if let Some(grid) = self.channel.get().filter(|g| g.cycle == cycle) {
+                return Ok(grid);
+            }
+        }
+        let generation = self.generation();
+        let grid = Arc::new(ChannelGrid {
+            cycle,
+            rows: db::channel::grid(pool, cycle, framework_code).await?,
+        });
+        if in_use {
+            let mut slot = self.channel.write();
+            if self.may_keep(generation) {
+                *slot = Some(grid.clone());
+            }
+        }
+        Ok(grid)
+    }
+
     /// Acts on one notification.
     fn heard(&self, payload: &str) {
         let id = |prefix: &str| payload.strip_prefix(prefix).map(str::parse::<Uuid>);
@@ -198,6 +236,9 @@ impl Caches {
         } else if payload == "agreed" {
             self.advance();
             self.national.forget();
+        } else if payload == "channel" {
+            self.advance();
+            self.channel.forget();
         } else {
             // 'places' (councils' names are in every person's memberships), or anything new.
             self.forget_all();

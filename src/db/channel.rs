@@ -19,15 +19,10 @@ pub struct GridRow {
     pub ratings: Vec<String>,
 }
 
-/// Every council (of one region, or all) with its statement for the cycle: the ratings only
-/// of statements submitted or accepted, as kept when they were submitted. One statement, however
-/// many councils, reading no answers.
-pub async fn grid(
-    pool: &PgPool,
-    cycle: Uuid,
-    framework_code: &str,
-    region_slug: &str,
-) -> sqlx::Result<Vec<GridRow>> {
+/// Every council with its statement for the cycle, by region and name: the ratings only of
+/// statements submitted or accepted, as kept when they were submitted. One statement, however
+/// many councils, reading no answers; kept in memory by [`crate::cache::Caches::channel_grid`].
+pub async fn grid(pool: &PgPool, cycle: Uuid, framework_code: &str) -> sqlx::Result<Vec<GridRow>> {
     sqlx::query_as!(
         GridRow,
         r#"select o.slug as organisation_slug, o.name as organisation_name,
@@ -45,11 +40,9 @@ pub async fn grid(
            left join cycle_frameworks cf on cf.cycle_id = c.id and cf.framework_code = $2
            left join assessments a on a.organisation_id = o.id and a.cycle_id = c.id
                 and a.framework_id = (select id from frameworks where code = $2)
-           where ($3 = '' or r.slug = $3)
            order by r.name, o.name"#,
         cycle,
-        framework_code,
-        region_slug
+        framework_code
     )
     .fetch_all(pool)
     .await

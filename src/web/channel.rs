@@ -82,8 +82,8 @@ struct Cell {
     class: &'static str,
 }
 
-struct Line {
-    row: db::channel::GridRow,
+struct Line<'a> {
+    row: &'a db::channel::GridRow,
     cells: Vec<Cell>,
     state: &'static str,
     late: bool,
@@ -105,7 +105,7 @@ struct Waiting {
 
 #[derive(Template)]
 #[template(path = "channel/grid.html")]
-struct GridPage {
+struct GridPage<'a> {
     chrome: Chrome,
     query: GridQuery,
     cycles: Vec<String>,
@@ -114,7 +114,7 @@ struct GridPage {
     regions: Vec<(String, String)>,
     areas: Vec<(u32, String)>,
     columns: Vec<Column>,
-    lines: Vec<Line>,
+    lines: Vec<Line<'a>>,
     by_area: Vec<Count>,
     by_region: Vec<Count>,
     waiting: Vec<Waiting>,
@@ -176,7 +176,14 @@ async fn grid(
         .iter()
         .find(|r| r.slug == query.region)
         .map_or("", |r| r.slug.as_str());
-    let rows = db::channel::grid(&state.db, cycle.id, &fw.code, region).await?;
+    let grid = state
+        .caches
+        .channel_grid(&state.db, cycle.id, &fw.code)
+        .await?;
+    let rows = grid
+        .rows
+        .iter()
+        .filter(|r| region.is_empty() || r.region_slug == region);
     let area: Option<u32> = query.area.parse().ok().filter(|n| fw.section(*n).is_some());
     // The columns shown: every statement, or one key area's.
     let all: Vec<Column> = fw
@@ -206,8 +213,9 @@ async fn grid(
     let mut by_region: Vec<Count> = Vec::new();
     let mut waiting = Vec::new();
     let mut lines = Vec::new();
-    let (mut submitted, councils) = (0, rows.len());
+    let (mut submitted, mut councils) = (0, 0);
     for row in rows {
+        councils += 1;
         let state_code = row.state.clone().unwrap_or_default();
         if !row.ratings.is_empty() {
             submitted += 1;
