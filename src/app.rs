@@ -281,7 +281,11 @@ async fn keep_typing_on_outage(request: Request, next: Next) -> Response {
             axum::body::Body::from(bytes.clone()),
         ))
         .await;
-    if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+    if response
+        .extensions()
+        .get::<crate::error::DatabaseOutage>()
+        .is_none()
+    {
         return response;
     }
     let fields = if multipart {

@@ -157,6 +157,11 @@ pub fn error_page(status: StatusCode, reference: Option<String>) -> Response {
     }
 }
 
+/// Marks a response as the database outage's 503 (not another 503 with a page of its own,
+/// such as single sign-on being unavailable): the one whose form is shown back.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseOutage;
+
 /// Form fields never shown back: secrets, and what the page itself puts in a form.
 fn kept_back(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
@@ -228,6 +233,7 @@ impl IntoResponse for AppError {
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("5"),
             );
+            response.extensions_mut().insert(DatabaseOutage);
         }
         response
     }
