@@ -295,27 +295,7 @@ async fn a_statement_is_filled_signed_voided_signed_again_submitted_returned_and
     sign_out(&browser).await;
 
     // At national scale the grid shows fifty councils a page, with pages either side.
-    let mut conn = pool.acquire().await.expect("a connection");
-    let region = prevent_assure::db::places::region_id(&mut conn, "north-vale")
-        .await
-        .expect("region")
-        .expect("north vale");
-    for i in 0..60 {
-        prevent_assure::db::places::upsert_organisation(
-            &mut conn,
-            &format!("extra-{i:02}"),
-            &format!("Extra Council {i:02}"),
-            region,
-        )
-        .await
-        .expect("a council");
-    }
-    drop(conn);
-    let extra: Vec<uuid::Uuid> =
-        sqlx::query_scalar("select id from organisations where slug like 'extra-%'")
-            .fetch_all(&pool)
-            .await
-            .expect("councils");
+    let extra = support::extra_councils(&pool, 60).await;
     prevent_assure::db::sample::fill_statements(
         &pool,
         &extra,

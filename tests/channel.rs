@@ -1027,22 +1027,7 @@ async fn a_cycle_says_which_instruments_it_opens_and_by_when(pool: PgPool) {
 #[sqlx::test]
 async fn the_grid_pages_fifty_councils_at_a_time_by_key(pool: PgPool) {
     let router = router_from(support::demo_state(pool.clone()).await, [16, 9, 0, 1]);
-    let mut conn = pool.acquire().await.expect("a connection");
-    let region = prevent_assure::db::places::region_id(&mut conn, "north-vale")
-        .await
-        .expect("region")
-        .expect("north vale");
-    for i in 0..70 {
-        prevent_assure::db::places::upsert_organisation(
-            &mut conn,
-            &format!("extra-{i:02}"),
-            &format!("Extra Council {i:02}"),
-            region,
-        )
-        .await
-        .expect("a council");
-    }
-    drop(conn);
+    support::extra_councils(&pool, 70).await;
     let ids: Vec<uuid::Uuid> = sqlx::query_scalar("select id from organisations")
         .fetch_all(&pool)
         .await

@@ -104,25 +104,7 @@ async fn the_task_list_and_a_benchmark_page_cost_the_same_few_statements_however
 
 /// Adds `councils` more councils to North Vale with three cycles of filled assessments.
 async fn more_councils(pool: &PgPool, councils: usize) {
-    let mut ids = Vec::new();
-    let mut conn = pool.acquire().await.expect("a connection");
-    let region = prevent_assure::db::places::region_id(&mut conn, "north-vale")
-        .await
-        .expect("region")
-        .expect("north vale");
-    for i in 0..councils {
-        ids.push(
-            prevent_assure::db::places::upsert_organisation(
-                &mut conn,
-                &format!("extra-{i}"),
-                &format!("Extra Council {i}"),
-                region,
-            )
-            .await
-            .expect("a council"),
-        );
-    }
-    drop(conn);
+    let ids = support::extra_councils(pool, councils).await;
     prevent_assure::db::sample::fill(pool, &ids, 30, time::OffsetDateTime::now_utc().date())
         .await
         .expect("filled");

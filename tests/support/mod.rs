@@ -135,6 +135,30 @@ pub fn attr(html: &scraper::Html, selector: &str, name: &str) -> Option<String> 
         .map(str::to_owned)
 }
 
+/// Adds `n` councils to North Vale ("Extra Council 00", slug `extra-00`, and on), as
+/// national-scale tests need; their ids.
+pub async fn extra_councils(pool: &PgPool, n: usize) -> Vec<uuid::Uuid> {
+    let mut conn = pool.acquire().await.expect("a connection");
+    let region = prevent_assure::db::places::region_id(&mut conn, "north-vale")
+        .await
+        .expect("region")
+        .expect("north vale");
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        ids.push(
+            prevent_assure::db::places::upsert_organisation(
+                &mut conn,
+                &format!("extra-{i:02}"),
+                &format!("Extra Council {i:02}"),
+                region,
+            )
+            .await
+            .expect("a council"),
+        );
+    }
+    ids
+}
+
 /// The password every test account gets.
 pub const PASSWORD: &str = "lantern-orchard-47-quietly";
 
