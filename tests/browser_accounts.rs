@@ -102,7 +102,7 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
     click(&browser, "main form button[type=submit]").await;
     expect_heading(&browser, "Morgan Lee").await;
     browser.assert_accessible().await;
-    // The user's page says the invitation is waiting, and how the person will sign in.
+    // The user's page says the invitation is waiting and whether a second factor is set up.
     browser.screenshot("admin-user-invited").await;
 
     // The users list says how each person signs in and who has a second factor.
