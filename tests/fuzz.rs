@@ -205,3 +205,73 @@ async fn thousands_of_malformed_bodies_on_every_post_route_never_get_a_5xx(pool:
     assert_eq!(lead.get("/orgs/ashbridge").await.status, 200);
     assert_eq!(lead.get("/healthz").await.status, 200);
 }
+
+/// A form larger than its page takes is refused with a page in words that says nothing was
+/// saved (it was axum's plain-text "Failed to buffer the request body"), and a workbook too
+/// large to import is refused with the limit the route has (the page said 20 MB; it takes 2).
+#[sqlx::test]
+async fn a_form_larger_than_its_page_takes_is_refused_with_a_page_in_words(pool: PgPool) {
+    let router = router_from(support::full_demo_state(pool.clone()).await, [10, 60, 0, 1]);
+    let (sa, ..) = ids(&pool).await;
+    let mut lead = Client::new(router.clone());
+    assert_eq!(
+        lead.sign_in("lead@ashbridge.example", DEMO_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    let post = |path: &str, kind: &str, body: Vec<u8>| {
+        Request::post(path)
+            .header("content-type", kind)
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", lead.cookie.clone().unwrap_or_default())
+            .body(Body::from(body))
+            .expect("a request")
+    };
+    let form = "application/x-www-form-urlencoded";
+    let read = support::send(
+        &router,
+        post(
+            "/account/password",
+            form,
+            b"current=x&new=y&confirm=y".to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(read.status, 422);
+    let mut long = b"current=x&new=y&confirm=".to_vec();
+    long.extend(vec![b'a'; 3 * 1024 * 1024]);
+    let refused = support::send(&router, post("/account/password", form, long)).await;
+    assert_eq!(refused.status, 413);
+    assert_eq!(
+        support::texts(&refused.html(), "h1"),
+        ["That was too much to send"]
+    );
+    assert!(
+        refused.body.contains("nothing was saved"),
+        "{}",
+        refused.body
+    );
+
+    let boundary = "XYZ";
+    let mut workbook = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"plan.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    workbook.extend(vec![b'a'; 3 * 1024 * 1024]);
+    workbook.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let refused = support::send(
+        &router,
+        post(
+            &format!("/assessments/{sa}/import"),
+            &format!("multipart/form-data; boundary={boundary}"),
+            workbook,
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        support::texts(&refused.html(), ".govuk-error-summary__list a"),
+        ["The file must be 2 MB or smaller"]
+    );
+}

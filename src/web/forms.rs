@@ -62,6 +62,25 @@ pub fn is_email(s: &str) -> bool {
         })
 }
 
+/// The largest body a page without a file takes: axum's default limit, which every route but
+/// those that take a file keeps.
+pub const FORM_LIMIT: usize = 2 * 1024 * 1024;
+/// The largest body of a page that takes a file: the file and the page's own text.
+pub const FILE_FORM_LIMIT: usize = crate::domain::files::MAX_BYTES + 1024 * 1024;
+
+/// A form larger than its page takes: a 413 page that says nothing was saved.
+pub struct TooLarge;
+
+impl axum::response::IntoResponse for TooLarge {
+    fn into_response(self) -> axum::response::Response {
+        crate::error::message_page(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "That was too much to send",
+            "What was sent was larger than this page takes, so nothing was saved. Go back to the page, check what you typed (copy any long text you pasted) and send it again in shorter parts.",
+        )
+    }
+}
+
 /// A file chosen in a form: its name as sent, and its bytes.
 #[derive(Debug, Clone)]
 pub struct Upload {
@@ -258,7 +277,14 @@ where
         use axum::response::IntoResponse;
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|e| match e {
+                // Past the route's limit (read up to it: refusing unread by `Content-Length`
+                // was tried, and a browser still sending is then cut off without the page).
+                axum::extract::rejection::BytesRejection::FailedToBufferBody(
+                    axum::extract::rejection::FailedToBufferBody::LengthLimitError(_),
+                ) => TooLarge.into_response(),
+                e => e.into_response(),
+            })?;
         from_pairs(&clean_pairs(&bytes))
             .map(Form)
             .map_err(|_| BadForm.into_response())

@@ -30,6 +30,8 @@ use crate::workbook::{self, Book, BookAction, BookAnswer, BookBenchmark, CellErr
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assessments/{id}/export.xlsx", get(export))
+        // The route keeps the 2 MB limit of a form: a workbook of ours is tens of kilobytes,
+        // and a spreadsheet is unzipped whole to be read.
         .route("/assessments/{id}/import", get(import_form).post(import))
 }
 
@@ -235,6 +237,9 @@ fn not_ours(sheet: &str, a: &BookAction) -> CellError {
     }
 }
 
+/// The workbook was larger than the route takes (its 2 MB limit, [`crate::web::forms::FORM_LIMIT`]).
+const TOO_LARGE: &str = "The file must be 2 MB or smaller";
+
 /// The most faults listed: past this the workbook is probably not one of ours.
 const MAX_FAULTS: usize = 50;
 
@@ -254,14 +259,14 @@ async fn import(
             Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
                 Ok(bytes) => file = Some(bytes.to_vec()),
                 Err(_) => {
-                    errors.add("file", "The file must be 20 MB or smaller");
+                    errors.add("file", TOO_LARGE);
                     break;
                 }
             },
             Ok(Some(_)) => {}
             Ok(None) => break,
             Err(_) => {
-                errors.add("file", "The file must be 20 MB or smaller");
+                errors.add("file", TOO_LARGE);
                 break;
             }
         }

@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
             get(benchmark::show)
                 .post(benchmark::save)
                 .layer(axum::extract::DefaultBodyLimit::max(
-                    crate::domain::files::MAX_BYTES + 1024 * 1024,
+                    crate::web::forms::FILE_FORM_LIMIT,
                 )),
         )
         .route(
@@ -53,7 +53,7 @@ pub fn router() -> Router<AppState> {
             get(benchmark::show)
                 .post(benchmark::save)
                 .layer(axum::extract::DefaultBodyLimit::max(
-                    crate::domain::files::MAX_BYTES + 1024 * 1024,
+                    crate::web::forms::FILE_FORM_LIMIT,
                 )),
         )
         .route(
