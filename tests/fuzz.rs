@@ -213,13 +213,7 @@ async fn thousands_of_malformed_bodies_on_every_post_route_never_get_a_5xx(pool:
 async fn a_form_larger_than_its_page_takes_is_refused_with_a_page_in_words(pool: PgPool) {
     let router = router_from(support::full_demo_state(pool.clone()).await, [10, 60, 0, 1]);
     let (sa, ..) = ids(&pool).await;
-    let mut lead = Client::new(router.clone());
-    assert_eq!(
-        lead.sign_in("lead@ashbridge.example", DEMO_PASSWORD)
-            .await
-            .status,
-        303
-    );
+    let lead = support::signed_in(&router, "lead@ashbridge.example").await;
     let post = |path: &str, kind: &str, body: Vec<u8>| {
         Request::post(path)
             .header("content-type", kind)

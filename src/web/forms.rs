@@ -62,10 +62,8 @@ pub fn is_email(s: &str) -> bool {
         })
 }
 
-/// The largest body a page without a file takes: axum's default limit, which every route but
-/// those that take a file keeps.
-pub const FORM_LIMIT: usize = 2 * 1024 * 1024;
-/// The largest body of a page that takes a file: the file and the page's own text.
+/// The largest body of a page that takes a file: the file and the page's own text (every
+/// other route keeps axum's default, 2 MB).
 pub const FILE_FORM_LIMIT: usize = crate::domain::files::MAX_BYTES + 1024 * 1024;
 
 /// A form larger than its page takes: a 413 page that says nothing was saved.

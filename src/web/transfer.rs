@@ -237,7 +237,7 @@ fn not_ours(sheet: &str, a: &BookAction) -> CellError {
     }
 }
 
-/// The workbook was larger than the route takes (its 2 MB limit, [`crate::web::forms::FORM_LIMIT`]).
+/// The workbook was larger than the route takes (axum's default limit, 2 MB).
 const TOO_LARGE: &str = "The file must be 2 MB or smaller";
 
 /// The most faults listed: past this the workbook is probably not one of ours.
