@@ -367,8 +367,11 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
             ("declare", declare),
         ]
     };
+    // A NUL and a right-to-left override typed into a field are taken out, as everywhere.
+    let mut typed = sign("combined", "", "");
+    typed[1] = ("position", "Chief\u{0} Executive\u{202e}");
     let bad = signatory
-        .post(&format!("{statement}/sign-off"), &sign("combined", "", ""))
+        .post(&format!("{statement}/sign-off"), &typed)
         .await;
     assert_eq!(bad.status, 422);
     assert_eq!(
@@ -381,7 +384,7 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
     assert_eq!(
         support::attr(&bad.html(), "#position", "value").as_deref(),
         Some("Chief Executive"),
-        "typing kept"
+        "typing kept, control characters taken out"
     );
     let signed = signatory
         .post(&format!("{statement}/sign-off"), &sign("single", "", "yes"))

@@ -25,8 +25,8 @@ use crate::framework::Framework;
 use crate::web::account::event;
 use crate::web::assessments::{Done, framework, object, scope_event, state_label_of, visible_head};
 use crate::web::chrome::Chrome;
-use crate::web::forms::Errors;
 use crate::web::forms::Query;
+use crate::web::forms::{Errors, Form};
 use crate::web::guard::authorise;
 
 pub fn router() -> Router<AppState> {
@@ -452,7 +452,7 @@ async fn sign(
     ClientIp(ip): ClientIp,
     who: Principal,
     Path(id): Path<Uuid>,
-    axum::Form(typed): axum::Form<SignForm>,
+    Form(typed): Form<SignForm>,
 ) -> AppResult<Response> {
     let head = channel_head(&state, &who, ip, id).await?;
     authorise(&state, &who, ip, Action::SignOff, object(&head)).await?;

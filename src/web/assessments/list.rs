@@ -160,7 +160,7 @@ pub(super) async fn start(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     who: Principal,
-    axum::Form(form): axum::Form<StartForm>,
+    crate::web::forms::Form(form): crate::web::forms::Form<StartForm>,
 ) -> AppResult<Response> {
     let places = state.caches.places(&state.db).await?;
     let org = places
