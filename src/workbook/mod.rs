@@ -24,6 +24,18 @@ pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.sp
 /// The longest text a cell may hold: evidence and justifications.
 pub const MAX_TEXT: usize = 20_000;
 
+/// A new workbook, compressed for speed: the files are tens of kilobytes, and at the crate's
+/// default level (6) deflate took half of a workbook's CPU (bench/README.md). Level 1 is
+/// measured there too.
+fn new_workbook() -> rust_xlsxwriter::Workbook {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.set_zip_compression_level(ZIP_LEVEL);
+    wb
+}
+
+/// The zip level of every workbook written here.
+pub const ZIP_LEVEL: u8 = 1;
+
 /// A reminder on every sheet people type into.
 const REMINDER: &str = "Describe processes, not people: do not enter personal or case details.";
 

@@ -1,7 +1,7 @@
 //! One sheet of rows under a heading row (the action plan's export): dates as dates, a filter
 //! on every column, the heading row frozen and repeated on every printed page, A4 landscape.
 
-use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, XlsxError};
 use time::Date;
 
 /// A cell of the table.
@@ -22,7 +22,7 @@ pub fn table(
     widths: &[f64],
     rows: &[Vec<Cell>],
 ) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
+    let mut book = super::new_workbook();
     let bold = Format::new()
         .set_bold()
         .set_text_wrap()

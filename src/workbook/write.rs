@@ -5,9 +5,7 @@
 //! choices as a list; the rest is locked (no password: protection keeps the ids the import
 //! needs as exported, it hides nothing). Each sheet prints on A4 landscape, one page wide.
 
-use rust_xlsxwriter::{
-    DataValidation, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
-};
+use rust_xlsxwriter::{DataValidation, Format, FormatAlign, FormatBorder, Worksheet, XlsxError};
 
 use super::{
     ACTION_HEADERS, Book, BookAction, CRITERIA_HEADERS, NEW_ACTION_ROWS, OTHER_ACTIONS, Part,
@@ -89,7 +87,7 @@ fn print_setup(ws: &mut Worksheet, title: &str, repeat: Option<u32>) -> Result<(
 /// Writes the whole assessment: a summary sheet, a sheet per benchmark, and the actions on no
 /// benchmark when there are any.
 pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<Vec<u8>, XlsxError> {
-    let mut wb = Workbook::new();
+    let mut wb = super::new_workbook();
     let f = Formats::new();
     let title = format!(
         "{}: {} {}",
