@@ -192,10 +192,8 @@ impl Caches {
         framework_code: &str,
     ) -> sqlx::Result<Arc<ChannelGrid>> {
         let in_use = self.views_kept();
-        if in_use {
-            if let Some(grid) = self.channel.get().filter(|g| g.cycle == cycle) {
-                return Ok(grid);
-            }
+        if in_use && let Some(grid) = self.channel.get().filter(|g| g.cycle == cycle) {
+            return Ok(grid);
         }
         let generation = self.generation();
         let grid = Arc::new(ChannelGrid {

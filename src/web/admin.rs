@@ -819,13 +819,13 @@ async fn create_cycle(
             "Enter the deadline for submission, as a real date like 31 1 2027",
         );
     }
-    if let (Some(o), Some(d)) = (opens, deadline) {
-        if d < o {
-            errors.add(
-                "deadline-day",
-                "The deadline must be on or after the opening date",
-            );
-        }
+    if let (Some(o), Some(d)) = (opens, deadline)
+        && d < o
+    {
+        errors.add(
+            "deadline-day",
+            "The deadline must be on or after the opening date",
+        );
     }
     let statement_typed = [
         &form.statement_day,

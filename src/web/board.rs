@@ -131,10 +131,10 @@ fn board_of(rows: &[BoardRow], rags: &RagMapping) -> Board {
             _ => None,
         };
         let column = cycles.iter().position(|c| *c == r.cycle);
-        if let (Some((_, scores)), Some(n)) = (column.and_then(|k| series.get_mut(k)), r.number) {
-            if let Some(slot) = scores.get_mut((n - 1) as usize) {
-                *slot = value;
-            }
+        if let (Some((_, scores)), Some(n)) = (column.and_then(|k| series.get_mut(k)), r.number)
+            && let Some(slot) = scores.get_mut((n - 1) as usize)
+        {
+            *slot = value;
         }
     }
     // Last cycle's agreed score of each benchmark: the latest earlier cycle that has one.

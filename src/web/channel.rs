@@ -264,10 +264,10 @@ async fn grid(
             });
         }
         // A rating filter keeps the councils with that rating among the columns shown.
-        if let Some(r) = &rating {
-            if !shown.iter().any(|&i| row.ratings.get(i) == Some(r)) {
-                continue;
-            }
+        if let Some(r) = &rating
+            && !shown.iter().any(|&i| row.ratings.get(i) == Some(r))
+        {
+            continue;
         }
         let late = row.submitted_at.is_some_and(|at| at.date() > row.deadline);
         lines.push(Line {

@@ -34,10 +34,10 @@ impl Chrome {
             // Each council once: its summary for everyone there, its people for its lead.
             let mut councils: Vec<(&str, &str)> = Vec::new();
             for m in &who.memberships {
-                if let (Some(slug), Some(name)) = (&m.organisation_slug, &m.organisation_name) {
-                    if !councils.iter().any(|(s, _)| s == slug) {
-                        councils.push((slug, name));
-                    }
+                if let (Some(slug), Some(name)) = (&m.organisation_slug, &m.organisation_name)
+                    && !councils.iter().any(|(s, _)| s == slug)
+                {
+                    councils.push((slug, name));
                 }
             }
             for (slug, name) in &councils {
@@ -52,10 +52,10 @@ impl Chrome {
                 links.push(("/me/actions".to_owned(), "Your actions".to_owned()));
             }
             for m in &who.memberships {
-                if m.role == crate::auth::Role::Adviser {
-                    if let (Some(slug), Some(name)) = (&m.region_slug, &m.region_name) {
-                        links.push((format!("/regions/{slug}"), name.clone()));
-                    }
+                if m.role == crate::auth::Role::Adviser
+                    && let (Some(slug), Some(name)) = (&m.region_slug, &m.region_name)
+                {
+                    links.push((format!("/regions/{slug}"), name.clone()));
                 }
             }
             if who.is_channel_team() || who.is_admin() {

@@ -225,10 +225,9 @@ async fn save(
     if let Some(id) = intent
         .strip_prefix("note-")
         .and_then(|id| id.parse::<Uuid>().ok())
+        && typed.get(&id).is_none_or(|t| t.note.trim().is_empty())
     {
-        if typed.get(&id).is_none_or(|t| t.note.trim().is_empty()) {
-            errors.add(format!("action-{id}-note"), "Write the progress note");
-        }
+        errors.add(format!("action-{id}-note"), "Write the progress note");
     }
     if !errors.is_empty() {
         return render(

@@ -187,15 +187,15 @@ pub fn read(
         })
         .chain(other_actions.iter().map(|a| (OTHER_ACTIONS.to_owned(), a)));
     for (sheet, a) in listed {
-        if let Some(id) = a.id {
-            if !seen.insert(id) {
-                errors.push(CellError {
-                    sheet,
-                    row: a.row,
-                    column: "A".to_owned(),
-                    message: format!("The action {id} is listed more than once"),
-                });
-            }
+        if let Some(id) = a.id
+            && !seen.insert(id)
+        {
+            errors.push(CellError {
+                sheet,
+                row: a.row,
+                column: "A".to_owned(),
+                message: format!("The action {id} is listed more than once"),
+            });
         }
     }
     if errors.is_empty() {

@@ -371,10 +371,10 @@ pub(super) fn plan(
                 plan.notes.push((*id, note.to_owned()));
             }
         }
-        if let Intent::Note(id) = intent {
-            if extra.notes.get(&id).is_none_or(|n| n.trim().is_empty()) {
-                errors.add(format!("action-{id}-note"), "Write the progress note");
-            }
+        if let Intent::Note(id) = intent
+            && extra.notes.get(&id).is_none_or(|n| n.trim().is_empty())
+        {
+            errors.add(format!("action-{id}-note"), "Write the progress note");
         }
 
         // A new action, when one was typed (or asked for).
@@ -440,10 +440,10 @@ pub(super) fn plan(
             _ => {}
         }
         // A file already gone needs no deleting.
-        if let Intent::DeleteAttachment(file) = intent {
-            if let Some(listed) = stored.attachments.iter().find(|f| f.id == file) {
-                plan.delete_file = Some((file, listed.filename.clone()));
-            }
+        if let Intent::DeleteAttachment(file) = intent
+            && let Some(listed) = stored.attachments.iter().find(|f| f.id == file)
+        {
+            plan.delete_file = Some((file, listed.filename.clone()));
         }
     }
 

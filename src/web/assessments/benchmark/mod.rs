@@ -111,10 +111,10 @@ impl Typed {
             }
         }
         for (rest, value) in fields.with_prefix("prompt-") {
-            if let Some((code, index)) = rest.rsplit_once('-') {
-                if let Ok(index) = index.parse::<usize>() {
-                    t.prompts.insert((code.to_owned(), index), value.to_owned());
-                }
+            if let Some((code, index)) = rest.rsplit_once('-')
+                && let Ok(index) = index.parse::<usize>()
+            {
+                t.prompts.insert((code.to_owned(), index), value.to_owned());
             }
         }
         if scores {

@@ -282,14 +282,14 @@ pub(in crate::web::assessments) async fn save(
             db::notices::queue_reply(&mut *tx, id, n as i32, *request, who.user_id).await?;
             done.push("reply");
         }
-        if let Some((file, name)) = &plan.delete_file {
-            if db::attachments::delete(&mut tx, id, *file).await? {
-                let mut e = event("attachment.deleted", "attachment");
-                scope_event(&mut e, &head, file);
-                e.before = Some(serde_json::json!({ "benchmark": n, "filename": name }));
-                db::audit::record(&mut *tx, &e).await?;
-                done.push("file-deleted");
-            }
+        if let Some((file, name)) = &plan.delete_file
+            && db::attachments::delete(&mut tx, id, *file).await?
+        {
+            let mut e = event("attachment.deleted", "attachment");
+            scope_event(&mut e, &head, file);
+            e.before = Some(serde_json::json!({ "benchmark": n, "filename": name }));
+            db::audit::record(&mut *tx, &e).await?;
+            done.push("file-deleted");
         }
         tx.commit().await?;
     }
