@@ -6,17 +6,10 @@
 mod support;
 
 use prevent_assure::cache::Caches;
-use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
 use support::statements::{ONE_AT_A_TIME, get_counting};
-use support::{Client, location, router_from, texts};
+use support::{location, router_from, signed_in, texts};
 use uuid::Uuid;
-
-async fn signed_in(router: &axum::Router, email: &str) -> Client {
-    let mut client = Client::new(router.clone());
-    assert_eq!(client.sign_in(email, DEMO_PASSWORD).await.status, 303);
-    client
-}
 
 /// Runs `sql` as another server or psql would, then waits until this server has heard of it.
 async fn elsewhere(pool: &PgPool, caches: &Caches, sql: &str, id: Uuid) {

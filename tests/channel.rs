@@ -5,21 +5,10 @@
 
 mod support;
 
-use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
-use support::{Client, all_green, attr, location, router_from, texts};
+use support::{Client, all_green, attr, location, router_from, signed_in, texts};
 
 const LEAD: &str = "lead@ashbridge.example";
-
-async fn signed_in(router: &axum::Router, email: &str) -> Client {
-    let mut client = Client::new(router.clone());
-    assert_eq!(
-        client.sign_in(email, DEMO_PASSWORD).await.status,
-        303,
-        "{email}"
-    );
-    client
-}
 
 /// Starts Ashbridge's statement for this cycle; its address.
 async fn started(lead: &mut Client) -> String {
