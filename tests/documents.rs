@@ -707,6 +707,17 @@ async fn the_plan_workbook_has_real_dates_a_filter_and_prints_on_a4_landscape(po
             && sheet_xml.contains("orientation=\"landscape\"")
             && sheet_xml.contains("paperSize=\"9\"")
     );
+    // A row whose text wraps is as tall as its text: LibreOffice draws the lines of a row left
+    // at one line's height over each other.
+    let tall_rows = sheet_xml
+        .split("<row ")
+        .skip(2)
+        .filter(|row| row.split('>').next().is_some_and(|tag| tag.contains(" ht=\"")))
+        .count();
+    assert!(
+        tall_rows > 0,
+        "the demo's longer actions wrap, and their rows are given the height"
+    );
     let pdf = office::to_pdf(&xlsx.bytes, "plan.xlsx");
     assert!(
         pdf.shows("Latest progress note"),

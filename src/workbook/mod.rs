@@ -36,6 +36,30 @@ fn new_workbook() -> rust_xlsxwriter::Workbook {
 /// The zip level of every workbook written here.
 pub const ZIP_LEVEL: u8 = 1;
 
+/// Sets a row tall enough for its wrapped text: Excel and LibreOffice do not grow a row for
+/// wrapped text on opening a file, so each row is given the height its longest cell needs.
+/// `cells` are (column width in characters, text).
+fn fit_row(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    cells: &[(f64, &str)],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let lines = cells
+        .iter()
+        .map(|(width, text)| {
+            let per_line = (width * 1.1).max(1.0) as usize;
+            text.split('\n')
+                .map(|line| line.chars().count().div_ceil(per_line).max(1))
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(1);
+    if lines > 1 {
+        ws.set_row_height(row, (15.0 * lines as f64).min(409.0))?;
+    }
+    Ok(())
+}
+
 /// A reminder on every sheet people type into.
 const REMINDER: &str = "Describe processes, not people: do not enter personal or case details.";
 

@@ -46,6 +46,15 @@ pub fn table(
     ws.set_row_height(0, 15.0 * lines)?;
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;
+        let texts: Vec<(f64, &str)> = row
+            .iter()
+            .enumerate()
+            .filter_map(|(c, cell)| match cell {
+                Cell::Text(text) => Some((widths.get(c).copied().unwrap_or(18.0), text.as_str())),
+                _ => None,
+            })
+            .collect();
+        super::fit_row(ws, r, &texts)?;
         for (c, cell) in row.iter().enumerate() {
             let c = c as u16;
             match cell {

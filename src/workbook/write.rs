@@ -10,7 +10,7 @@ use rust_xlsxwriter::{DataValidation, Format, FormatAlign, FormatBorder, Workshe
 use super::{
     ACTION_HEADERS, Book, BookAction, CRITERIA_HEADERS, NEW_ACTION_ROWS, OTHER_ACTIONS, Part,
     QUESTION_HEADERS, RAG_LABELS, REMINDER, SUMMARY, SUMMARY_HEADERS, SUMMARY_TOP, Statuses,
-    YES_NO, item_text, parts, prompt_id, rag_label, sheet_name,
+    YES_NO, fit_row, item_text, parts, prompt_id, rag_label, sheet_name,
 };
 use crate::framework::Framework;
 
@@ -40,26 +40,6 @@ impl Formats {
             open: cell.set_unlocked(),
         }
     }
-}
-
-/// Sets a row tall enough for its wrapped text: Excel and LibreOffice do not grow a row for
-/// wrapped text on opening a file, so each row is given the height its longest cell needs.
-/// `cells` are (column width in characters, text).
-fn fit_row(ws: &mut Worksheet, row: u32, cells: &[(f64, &str)]) -> Result<(), XlsxError> {
-    let lines = cells
-        .iter()
-        .map(|(width, text)| {
-            let per_line = (width * 1.1).max(1.0) as usize;
-            text.split('\n')
-                .map(|line| line.chars().count().div_ceil(per_line).max(1))
-                .sum::<usize>()
-        })
-        .max()
-        .unwrap_or(1);
-    if lines > 1 {
-        ws.set_row_height(row, (15.0 * lines as f64).min(409.0))?;
-    }
-    Ok(())
 }
 
 /// A choice from a list, with a message saying what the cell takes.
