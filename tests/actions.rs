@@ -464,6 +464,16 @@ async fn the_lead_changes_and_deletes_an_action_of_a_draft_and_later_only_cancel
         .await
         .expect("status");
     assert_eq!(status, "cancelled");
+    // The cancellation is in the trail with the status before and after.
+    let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
+        "select before, after from audit_events where action = 'action.updated' and entity_id = $1::text",
+    )
+    .bind(other)
+    .fetch_one(&pool)
+    .await
+    .expect("the cancellation's audit row");
+    assert_eq!(before["status"], "open");
+    assert_eq!(after["status"], "cancelled");
 }
 
 #[sqlx::test]
@@ -532,6 +542,8 @@ async fn each_role_changes_only_the_actions_it_is_given_and_other_councils_find_
         ("adviser.south-weald@homeoffice.example", 404),
         ("lead@brackenfield.example", 404),
         ("admin@prevent-assure.example", 404),
+        ("signatory@ashbridge.example", 404),
+        ("channel@homeoffice.example", 404),
     ] {
         let mut who = signed_in(&router, email).await;
         let page = who.get(&one).await;

@@ -335,6 +335,28 @@ async fn starting_from_last_cycle_carries_evidence_and_open_actions_marked_for_r
         carried,
         [("Refresh the risk assessment".to_owned(), "open".to_owned())]
     );
+    // Carried statuses must be confirmed before submitting: the check page says which.
+    let check = lead.get(&format!("{address}/check")).await.html();
+    let gaps = texts(&check, ".govuk-error-summary__list a");
+    assert_eq!(
+        gaps.iter()
+            .filter(|g| g.ends_with("was carried forward from last cycle: confirm its status"))
+            .count(),
+        38,
+        "{gaps:?}"
+    );
+    // Its target was last cycle's: overdue now, but not mistyped, so not "already past when added".
+    assert!(
+        texts(&html, "main")
+            .iter()
+            .any(|t| t.contains("Refresh the risk assessment"))
+    );
+    assert!(
+        texts(&html, "main")
+            .iter()
+            .all(|t| !t.contains("Already past when added")),
+        "a carried action's target was not past when it was set"
+    );
 }
 
 #[sqlx::test]
@@ -461,7 +483,7 @@ async fn another_councils_people_get_nothing_at_any_address_of_the_assessment(po
 
 #[sqlx::test]
 async fn the_check_page_lists_every_gap_and_submitting_makes_it_read_only(pool: PgPool) {
-    let router = router_from(support::demo_state(pool).await, [10, 2, 0, 8]);
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 2, 0, 8]);
     let mut lead = signed_in(&router, LEAD).await;
     let address = started(&mut lead, "blank").await;
 
@@ -509,6 +531,40 @@ async fn the_check_page_lists_every_gap_and_submitting_makes_it_read_only(pool: 
     }
     let check = lead.get(&format!("{address}/check")).await.html();
     assert!(texts(&check, ".govuk-error-summary__list a").is_empty());
+    // Expectations with no evidence are worth checking, and do not stop the submission.
+    let worth = texts(&check, "#worth-checking li a");
+    assert_eq!(
+        worth
+            .iter()
+            .filter(|g| g.ends_with("is an expectation of compliance with no evidence"))
+            .count(),
+        22,
+        "{worth:?}"
+    );
+
+    // A proposal above the suggestion with no justification (the page refuses one; a workbook
+    // import or criteria changed elsewhere can leave one) must be fixed before submitting.
+    let id = address.trim_start_matches("/assessments/");
+    let set_proposed = |score: i16| {
+        sqlx::query(
+            "update section_results set proposed_score = $2, justification = '' where assessment_id = $1::uuid
+             and section_id = (select s.id from sections s join assessments a on a.framework_id = s.framework_id
+                               where a.id = $1::uuid and s.number = 1)",
+        )
+        .bind(id)
+        .bind(score)
+    };
+    set_proposed(4).execute(&pool).await.expect("proposal");
+    let check = lead.get(&format!("{address}/check")).await.html();
+    assert_eq!(
+        texts(&check, ".govuk-error-summary__list a"),
+        ["Benchmark 1: the proposed score differs from the suggestion and needs a justification"]
+    );
+    assert_eq!(
+        lead.post(&format!("{address}/submit"), &[]).await.status,
+        422
+    );
+    set_proposed(2).execute(&pool).await.expect("proposal");
 
     let submitted = lead.post(&format!("{address}/submit"), &[]).await;
     assert_eq!(location(&submitted), format!("{address}?done=submitted"));

@@ -650,3 +650,122 @@ async fn submit_return(browser: &Browser, pool: &PgPool, id: Uuid) {
     browser.screenshot("history-returned").await;
     submit(c, ".app-header__signout button").await;
 }
+
+/// The other pages changed for the plan, with JavaScript off: the check page, deleting an
+/// action, the people page's one form, the adviser's review page (a recommendation added
+/// keeps the summary typed) and the administrators' cycles.
+#[sqlx::test]
+async fn the_check_delete_people_review_and_cycles_pages_work_without_javascript(pool: PgPool) {
+    let browser = Browser::start_with(support::demo_state(pool.clone()).await, false).await;
+    let (id, action, _) = arranged(&pool).await;
+    let address = format!("/assessments/{id}");
+    let c = &browser.client;
+    sign_in(c, &browser.base, "lead@ashbridge.example").await;
+
+    // The page's own script never ran: GOV.UK Frontend marks the body when it does.
+    browser.goto(&format!("{address}/check")).await;
+    let supported = c
+        .execute(
+            "return document.body.classList.contains('govuk-frontend-supported')",
+            vec![],
+        )
+        .await
+        .expect("asked");
+    assert_eq!(supported, json!(false), "JavaScript is off");
+    assert!(
+        text(c, "#worth-checking")
+            .await
+            .contains("You may also want to check")
+    );
+    browser.screenshot("nojs-check").await;
+
+    browser
+        .goto(&format!("{address}/actions/{action}/delete"))
+        .await;
+    submit(c, "main form button.govuk-button--warning").await;
+    let left: i64 = sqlx::query_scalar("select count(*) from actions where id = $1")
+        .bind(action)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "deleted");
+
+    browser.goto("/orgs/ashbridge/people").await;
+    fill(c, "#email", "partner@ashbridge.example").await;
+    fill(c, "#name", "Pat Partner").await;
+    click(c, "#role-board").await;
+    submit(c, "button[value=invite]").await;
+    assert!(
+        text(c, ".govuk-notification-banner__heading")
+            .await
+            .contains("partner@ashbridge.example has been given the role")
+    );
+    browser.screenshot("nojs-people").await;
+    submit(c, ".app-header__signout button").await;
+
+    // The adviser: a recommendation added keeps the summary typed beside it.
+    sqlx::query("update assessments set state = 'submitted', submitted_at = now() where id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .expect("submitted");
+    sign_in(c, &browser.base, "adviser.north-vale@homeoffice.example").await;
+    browser.goto(&format!("{address}/review")).await;
+    submit(c, "button[value=start]").await;
+    fill(
+        c,
+        "#summary-1",
+        "The CTLP is shared with partners and drives the plan.",
+    )
+    .await;
+    fill(
+        c,
+        "#recommendation",
+        "Refresh the Prevent risk assessment with partners.",
+    )
+    .await;
+    submit(c, "button[value=add-recommendation]").await;
+    assert_eq!(
+        value(c, "#summary-1").await,
+        "The CTLP is shared with partners and drives the plan."
+    );
+    let stored: Vec<String> = sqlx::query_scalar(
+        "select description from actions where assessment_id = $1 and source = 'recommendation'",
+    )
+    .bind(id)
+    .fetch_all(&pool)
+    .await
+    .expect("recommendations");
+    assert_eq!(
+        stored,
+        ["Refresh the Prevent risk assessment with partners."]
+    );
+    browser.screenshot("nojs-review").await;
+    submit(c, ".app-header__signout button").await;
+
+    sign_in(c, &browser.base, "admin@prevent-assure.example").await;
+    browser.goto("/admin/cycles").await;
+    fill(c, "#label", "2031/32").await;
+    for (prefix, day, month, year) in [
+        ("opens", "1", "4", "2031"),
+        ("deadline", "30", "6", "2031"),
+        ("statement", "31", "7", "2031"),
+    ] {
+        if c.find(Locator::Css(&format!("#{prefix}-day")))
+            .await
+            .is_ok()
+        {
+            fill(c, &format!("#{prefix}-day"), day).await;
+            fill(c, &format!("#{prefix}-month"), month).await;
+            fill(c, &format!("#{prefix}-year"), year).await;
+        }
+    }
+    submit(c, "main form button[type=submit]").await;
+    let cycles: i64 = sqlx::query_scalar("select count(*) from cycles where label = '2031/32'")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(cycles, 1, "the cycle is added without JavaScript");
+    browser.screenshot("nojs-cycles").await;
+    browser.close().await;
+}

@@ -712,7 +712,11 @@ async fn the_plan_workbook_has_real_dates_a_filter_and_prints_on_a4_landscape(po
     let tall_rows = sheet_xml
         .split("<row ")
         .skip(2)
-        .filter(|row| row.split('>').next().is_some_and(|tag| tag.contains(" ht=\"")))
+        .filter(|row| {
+            row.split('>')
+                .next()
+                .is_some_and(|tag| tag.contains(" ht=\""))
+        })
         .count();
     assert!(
         tall_rows > 0,

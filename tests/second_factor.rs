@@ -322,3 +322,116 @@ async fn a_councils_lead_may_require_a_second_factor_of_everyone_there(pool: PgP
         "/"
     );
 }
+
+#[sqlx::test]
+async fn the_people_page_is_one_form_and_neither_button_loses_what_the_other_part_holds(
+    pool: PgPool,
+) {
+    let router = router(&pool).await;
+    let mut lead = support::signed_in(&router, "lead@ashbridge.example").await;
+    let people = lead.get("/orgs/ashbridge/people").await.html();
+    // Roles in words, never their stored codes.
+    let roles = texts(&people, "tbody .govuk-table__cell:nth-child(3)");
+    assert!(roles.iter().any(|r| r == "Prevent lead"), "{roles:?}");
+    assert!(
+        roles
+            .iter()
+            .any(|r| r.starts_with("Contributor (benchmarks 5, 7)"))
+    );
+    assert!(
+        roles
+            .iter()
+            .all(|r| !["lead", "contributor", "board", "owner", "signatory"].contains(&r.as_str())),
+        "{roles:?}"
+    );
+
+    // A half-typed invitation survives "Save the second-factor rule", and is not sent by it.
+    let saved = lead
+        .submit_page(
+            "/orgs/ashbridge/people",
+            "main form",
+            &[
+                ("email", "new.partner@ashbridge.example"),
+                ("name", "New Partner"),
+                ("second-factor", "required"),
+            ],
+            "second-factor",
+        )
+        .await;
+    assert_eq!(saved.status, 200);
+    let page = saved.html();
+    assert!(
+        texts(&page, ".govuk-notification-banner__heading")[0]
+            .contains("The invitation you typed has not been sent yet")
+    );
+    assert_eq!(
+        support::form_fields(&page, "main form")
+            .iter()
+            .find(|(k, _)| k == "email")
+            .map(|(_, v)| v.as_str()),
+        Some("new.partner@ashbridge.example")
+    );
+    let required: bool = sqlx::query_scalar(
+        "select second_factor_required from organisations where slug = 'ashbridge'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the council");
+    assert!(required, "the rule was saved");
+    let invited: i64 = sqlx::query_scalar(
+        "select count(*) from users where email = 'new.partner@ashbridge.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(
+        invited, 0,
+        "the invitation was not sent by the rule's button"
+    );
+
+    // A rule changed but not saved survives "Send invitation", and is not saved by it.
+    let sent = lead
+        .submit_page(
+            "/orgs/ashbridge/people",
+            "main form",
+            &[
+                ("email", "new.partner@ashbridge.example"),
+                ("name", "New Partner"),
+                ("role", "board"),
+                ("second-factor", "optional"),
+            ],
+            "invite",
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let page = sent.html();
+    assert!(
+        texts(&page, ".govuk-notification-banner__heading")[0]
+            .contains("The second-factor rule you chose has not been saved yet")
+    );
+    assert!(
+        page.select(
+            &scraper::Selector::parse("#second-factor-optional[checked]").expect("selector")
+        )
+        .next()
+        .is_some(),
+        "the choice is shown as made"
+    );
+    let invited: i64 = sqlx::query_scalar(
+        "select count(*) from users where email = 'new.partner@ashbridge.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(invited, 1);
+    let required: bool = sqlx::query_scalar(
+        "select second_factor_required from organisations where slug = 'ashbridge'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the council");
+    assert!(
+        required,
+        "the rule was not changed by the invitation's button"
+    );
+}

@@ -31,6 +31,16 @@ async fn grow(pool: &PgPool, assessment: uuid::Uuid, n: i32) {
     .execute(pool)
     .await
     .expect("actions");
+    // The adviser's recommendations: actions on no benchmark, listed on the plan too.
+    sqlx::query(
+        "insert into actions (organisation_id, assessment_id, source, description, owner_text, target_text, recommended_in)
+         select a.organisation_id, a.id, 'recommendation', 'Recommendation ' || g, '', '', a.cycle_id
+         from assessments a, generate_series(1, 3) g where a.id = $1",
+    )
+    .bind(assessment)
+    .execute(pool)
+    .await
+    .expect("recommendations");
     sqlx::query(
         "insert into action_notes (action_id, body, noted_on)
          select a.id, 'Progress ' || g, current_date - g from actions a, generate_series(1, 3) g where a.assessment_id = $1",

@@ -329,6 +329,16 @@ pub struct Member {
     pub has_second_factor: bool,
 }
 
+impl Member {
+    /// The role in words ("Prevent lead"), never its stored code.
+    pub fn role_label(&self) -> &str {
+        match self.role.parse::<Role>() {
+            Ok(role) => role.label(),
+            Err(_) => &self.role,
+        }
+    }
+}
+
 pub async fn members_of(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<Vec<Member>> {
     sqlx::query_as!(
         Member,

@@ -139,9 +139,47 @@ const CONNECTORS: [&str; 12] = [
     "by", "for", "end", "of", "due", "in", "from", "until", "before", "to", "during", "year",
 ];
 
-/// Whether a word would be part of a date: a number, a month, a quarter.
-fn date_like(word: &str) -> bool {
-    word.chars().any(|c| c.is_ascii_digit()) || month(word).is_some() || quarter(word).is_some()
+/// Words that put a number into a period: "Autumn 21", "Term 2" could be a date we cannot place.
+const PERIODS: [&str; 10] = [
+    "spring",
+    "summer",
+    "autumn",
+    "winter",
+    "fall",
+    "term",
+    "christmas",
+    "easter",
+    "half",
+    "week",
+];
+
+/// Whether a word with digits in it would be part of a date. A small number counting something
+/// ("Within 6 months", "Phase 2", "after 3 panels") is not; one standing alone, after a
+/// connector or a season ("– 22", "by 22", "Autumn 21"), or any other number ("13/2023",
+/// "20222"), is.
+fn number_date_like(words: &[String], i: usize) -> bool {
+    let word = words[i].as_str();
+    let small = word.len() <= 2 && word.bytes().all(|b| b.is_ascii_digit());
+    if !small {
+        return true;
+    }
+    let plain = |w: &str| {
+        let w = w.to_lowercase();
+        w.chars().count() >= 3
+            && w.chars().all(char::is_alphabetic)
+            && month(&w).is_none()
+            && !CONNECTORS.contains(&w.as_str())
+            && !PERIODS.contains(&w.as_str())
+    };
+    let before = i.checked_sub(1).map(|b| words[b].as_str());
+    let after = words.get(i + 1).map(String::as_str);
+    !(before.is_some_and(plain) || after.is_some_and(plain))
+}
+
+/// A month word with no year after it: "For April panel" is a date we cannot place, but "may"
+/// and "mar" in lower case are the verbs ("Staff may attend").
+fn month_without_year_is_date_like(word: &str) -> bool {
+    !matches!(word, "may" | "mar")
 }
 
 /// Reads a target; `cycle_start_year` is the financial year a bare quarter ("Q1") belongs to.
@@ -182,7 +220,7 @@ pub fn parse(text: &str, cycle_start_year: i32) -> Result<Target, &'static str> 
                 }
                 None => {
                     // A month with no year ("For April panel") is not a date we can place.
-                    unread = true;
+                    unread |= month_without_year_is_date_like(word);
                     i += 1;
                 }
             }
@@ -207,7 +245,8 @@ pub fn parse(text: &str, cycle_start_year: i32) -> Result<Target, &'static str> 
             dates.extend(year(word).and_then(|y| end_of_month(y, Month::December)));
             i += 1;
         } else {
-            unread |= date_like(word);
+            unread |= quarter(word).is_some()
+                || (word.chars().any(|c| c.is_ascii_digit()) && number_date_like(&words, i));
             i += 1;
         }
     }
@@ -279,6 +318,11 @@ mod tests {
             "Ongoing",
             "ongoing",
             "When the new guidance is published",
+            "Within 6 months",
+            "Phase 2",
+            "After 3 panels",
+            "Staff may attend",
+            "Step 1 of the plan",
         ] {
             assert_eq!(due(text), Ok(None), "{text:?}");
         }
@@ -305,6 +349,11 @@ mod tests {
             "Autumn 21",
             "Spring 2023",
             "2023-02-30",
+            "– 22",
+            "by 22",
+            "Term 2",
+            "20222",
+            "For May panel",
         ] {
             assert_eq!(due(text), Err(HOW_TO_WRITE), "{text:?}");
         }
@@ -316,7 +365,7 @@ mod tests {
     /// columns), with what each means.
     #[test]
     fn every_target_written_in_the_seed_documents_is_read() {
-        let seeds: [(&str, Option<Date>); 20] = [
+        let seeds: [(&str, Option<Date>); 21] = [
             // seeds/000: Thurrock's 2021 self-assessment
             ("Q4 21/22", Some(date!(2022 - 03 - 31))),
             ("Nov 21", Some(date!(2021 - 11 - 30))),
@@ -340,6 +389,7 @@ mod tests {
             ("due June 21", Some(date!(2021 - 06 - 30))),
             ("Sept 21", Some(date!(2021 - 09 - 30))),
             ("Ongoing", None),
+            ("Complete for Q1", Some(date!(2022 - 06 - 30))),
         ];
         for (text, expected) in seeds {
             assert_eq!(due(text), Ok(expected), "{text:?}");

@@ -412,10 +412,10 @@ async fn invite_user(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     who: Principal,
-    body: String,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     admin_only(&state, &who, ip).await?;
-    let form = InviteForm::from_body(&body);
+    let form = InviteForm::from_pairs(&pairs);
     let mut errors = Errors::default();
     let role = form.check(&Role::ALL, &mut errors);
     let councils = db::places::organisations(&state.db).await?;

@@ -17,10 +17,10 @@ pub struct InviteForm {
 }
 
 impl InviteForm {
-    pub fn from_body(body: &str) -> InviteForm {
-        let pairs = crate::web::forms::clean_pairs(body.as_bytes());
+    /// The form from its fields (already cleaned, as [`crate::web::forms::Form`] gives them).
+    pub fn from_pairs(pairs: &[(String, String)]) -> InviteForm {
         let mut form = InviteForm::default();
-        for (key, value) in pairs {
+        for (key, value) in pairs.iter().cloned() {
             match key.as_str() {
                 "email" => form.email = value.trim().to_owned(),
                 "name" => form.name = value.trim().to_owned(),
@@ -36,6 +36,11 @@ impl InviteForm {
         form.sections.sort_unstable();
         form.sections.dedup();
         form
+    }
+
+    /// Nothing typed into it.
+    pub fn is_blank(&self) -> bool {
+        self.email.is_empty() && self.name.is_empty() && self.sections.is_empty()
     }
 
     pub fn has_section(&self, n: &i32) -> bool {

@@ -18,8 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::web::account::{Invitation, invite};
 use crate::web::audit_view::{AuditQuery, Trail};
 use crate::web::chrome::Chrome;
-use crate::web::forms::Errors;
-use crate::web::forms::Query;
+use crate::web::forms::{Errors, Form, Query};
 use crate::web::guard::authorise;
 use crate::web::invite_form::InviteForm;
 
@@ -65,6 +64,8 @@ struct PeoplePage {
     /// Whether the service can seal second-factor secrets (has MFA_KEY): without it the
     /// council cannot require one.
     second_factor_available: bool,
+    /// The page shows typing that is not saved (leaving it asks first).
+    unsaved: bool,
 }
 
 impl PeoplePage {
@@ -104,6 +105,7 @@ async fn people_page(
         notice,
         second_factor_required: required,
         second_factor_available: state.settings.mfa_key.is_some(),
+        unsaved: false,
     })
 }
 
@@ -120,12 +122,7 @@ async fn people(
         (Some(email), _) => Some(format!(
             "{email} has been given the role. They have been sent an email."
         )),
-        (None, Some("second-factor-required")) => Some(
-            "Everyone with a role here must now use a second factor: those who have not set one up are asked to at their next sign-in.".to_owned(),
-        ),
-        (None, Some("second-factor-optional")) => Some(
-            "A second factor is now optional here (advisers and administrators must still use one).".to_owned(),
-        ),
+        (None, Some(done)) => rule_notice(done).map(str::to_owned),
         _ => None,
     };
     let page = people_page(
@@ -141,25 +138,43 @@ async fn people(
     Ok(Html(page.render()?).into_response())
 }
 
-/// The lead requires a second factor of everyone at the council, or makes it optional again.
-async fn require_second_factor(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    who: Principal,
-    Path(slug): Path<String>,
-    body: String,
-) -> AppResult<Response> {
-    let (org, object) = council(&state, &slug).await?;
-    authorise(&state, &who, ip, Action::ManagePeople, object).await?;
-    let chosen = serde_urlencoded::from_str::<Vec<(String, String)>>(&body)
-        .unwrap_or_default()
-        .into_iter()
+/// What the second-factor radios say: `None` when neither was chosen (or the field is absent).
+fn chosen_rule(pairs: &[(String, String)]) -> Option<bool> {
+    pairs
+        .iter()
         .find(|(k, _)| k == "second-factor")
         .and_then(|(_, v)| match v.as_str() {
             "required" => Some(true),
             "optional" => Some(false),
             _ => None,
-        });
+        })
+}
+
+/// The lead requires a second factor of everyone at the council, or makes it optional again
+/// (the "Save the second-factor rule" button; also its own address).
+async fn require_second_factor(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(slug): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (org, object) = council(&state, &slug).await?;
+    authorise(&state, &who, ip, Action::ManagePeople, object).await?;
+    save_rule(&state, &who, ip, org, &pairs).await
+}
+
+/// Saves the second-factor rule. An invitation typed on the same page is not sent by this
+/// button: it comes back as typed, with a word that it has not gone.
+async fn save_rule(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<sqlx::types::ipnetwork::IpNetwork>,
+    org: Organisation,
+    pairs: &[(String, String)],
+) -> AppResult<Response> {
+    let chosen = chosen_rule(pairs);
+    let form = InviteForm::from_pairs(pairs);
     let mut errors = Errors::default();
     match chosen {
         None => errors.add(
@@ -173,16 +188,8 @@ async fn require_second_factor(
         _ => {}
     }
     let Some(required) = chosen.filter(|_| errors.is_empty()) else {
-        let page = people_page(
-            &state,
-            &who,
-            org,
-            InviteForm::default(),
-            errors,
-            None,
-            chosen,
-        )
-        .await?;
+        let mut page = people_page(state, who, org, form, errors, None, chosen).await?;
+        page.unsaved = true;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     let mut tx = state.db.begin().await?;
@@ -207,26 +214,59 @@ async fn require_second_factor(
     } else {
         "second-factor-optional"
     };
-    Ok(Redirect::to(&format!("/orgs/{slug}/people?done={done}")).into_response())
+    if form.is_blank() {
+        return Ok(Redirect::to(&format!("/orgs/{}/people?done={done}", org.slug)).into_response());
+    }
+    let notice = format!(
+        "{} The invitation you typed has not been sent yet: check it below and press Send invitation.",
+        rule_notice(done).unwrap_or_default()
+    );
+    let mut page = people_page(state, who, org, form, errors, Some(notice), None).await?;
+    page.unsaved = true;
+    Ok(Html(page.render()?).into_response())
 }
 
+fn rule_notice(done: &str) -> Option<&'static str> {
+    match done {
+        "second-factor-required" => Some(
+            "Everyone with a role here must now use a second factor: those who have not set one up are asked to at their next sign-in.",
+        ),
+        "second-factor-optional" => Some(
+            "A second factor is now optional here (advisers and administrators must still use one).",
+        ),
+        _ => None,
+    }
+}
+
+/// The people page's one form: "Send invitation", or "Save the second-factor rule".
 async fn invite_colleague(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     who: Principal,
     Path(slug): Path<String>,
-    body: String,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (org, object) = council(&state, &slug).await?;
     authorise(&state, &who, ip, Action::ManagePeople, object).await?;
-    let form = InviteForm::from_body(&body);
+    if pairs
+        .iter()
+        .any(|(k, v)| k == "intent" && v == "second-factor")
+    {
+        return save_rule(&state, &who, ip, org, &pairs).await;
+    }
+    let form = InviteForm::from_pairs(&pairs);
+    // A rule chosen on the page but not saved stays as chosen (this button does not save it).
+    let chosen = chosen_rule(&pairs);
+    let stored = db::second_factor::council_requires(&state.db, org.id).await?;
+    let rule_changed = chosen.is_some_and(|c| c != stored);
     let mut errors = Errors::default();
     let role = form.check(&Role::COUNCIL, &mut errors);
     if let Some(role) = role {
         authorise(&state, &who, ip, Action::Invite(role), object).await?;
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
-        let page = people_page(&state, &who, org, form, errors, None, None).await?;
+        let mut page = people_page(&state, &who, org, form, errors, None, chosen).await?;
+        page.unsaved = true;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
     let invitation = Invitation {
@@ -238,6 +278,24 @@ async fn invite_colleague(
         sections: form.sections.clone(),
     };
     invite(&state.db, &state.settings, Some((&who, ip)), &invitation).await?;
+    if rule_changed {
+        let notice = format!(
+            "{} has been given the role. They have been sent an email. The second-factor rule you chose has not been saved yet: press Save the second-factor rule.",
+            form.email
+        );
+        let mut page = people_page(
+            &state,
+            &who,
+            org,
+            InviteForm::default(),
+            Errors::default(),
+            Some(notice),
+            chosen,
+        )
+        .await?;
+        page.unsaved = true;
+        return Ok(Html(page.render()?).into_response());
+    }
     let email = serde_urlencoded::to_string([("invited", form.email.as_str())]).unwrap_or_default();
     Ok(Redirect::to(&format!("/orgs/{slug}/people?{email}")).into_response())
 }

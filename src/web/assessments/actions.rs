@@ -163,9 +163,10 @@ pub(super) fn cycle_start(head: &Head) -> Option<Date> {
     Date::from_calendar_date(cycle_start_year(head), Month::April, 1).ok()
 }
 
-/// "Already past when added": said beside a target due before the cycle began.
-pub(super) fn already_past(head: &Head, due: Option<Date>) -> bool {
-    matches!((due, cycle_start(head)), (Some(d), Some(start)) if d < start)
+/// "Already past when added": said beside a target due before the cycle began, unless the
+/// action came from last cycle's plan (its target was not past when it was set: it is overdue).
+pub(super) fn already_past(head: &Head, due: Option<Date>, carried: bool) -> bool {
+    !carried && matches!((due, cycle_start(head)), (Some(d), Some(start)) if d < start)
 }
 
 // ----- The action's own page --------------------------------------------------------------
@@ -321,7 +322,7 @@ async fn render(
         may_delete: policy::allows(who, Action::DeleteAction, object(&head)),
         back: from.back(&head, &action),
         from: from.value().to_owned(),
-        already_past: already_past(&head, action.due_on),
+        already_past: already_past(&head, action.due_on, action.carried),
         people,
         typed,
         version,

@@ -381,6 +381,8 @@ struct BenchmarkPage<'a> {
     /// The adviser's evidence requests on this benchmark, with the council's replies.
     threads: Vec<db::comments::Thread>,
     may_answer: bool,
+    /// Whether this person may delete an action (the lead, while a draft): else "Change".
+    may_delete: bool,
 }
 
 impl BenchmarkPage<'_> {
@@ -460,6 +462,7 @@ fn page<'a>(
     let editable = policy::allows(who, Action::EditBenchmark(n), object(&head));
     let scores = policy::allows(who, Action::ScoreBenchmark(n), object(&head));
     let may_answer = policy::allows(who, Action::AnswerRequest(n), object(&head));
+    let may_delete = policy::allows(who, Action::DeleteAction, object(&head));
     let actions: Vec<ActionView> = stored
         .actions
         .into_iter()
@@ -474,7 +477,7 @@ fn page<'a>(
                 .latest_note_on
                 .map(crate::domain::long_date)
                 .unwrap_or_default(),
-            already_past: already_past(&head, action.due_on),
+            already_past: already_past(&head, action.due_on, action.carried),
             typed: extra
                 .statuses
                 .get(&action.id)
@@ -646,6 +649,7 @@ fn page<'a>(
         people: stored.people,
         threads: stored.threads,
         may_answer,
+        may_delete,
     }
 }
 
