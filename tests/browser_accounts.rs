@@ -158,11 +158,7 @@ async fn an_administrator_invites_a_lead_who_accepts_from_the_outbox_link(pool: 
     // The lead requires a second factor of everyone at the council.
     click(&browser, "#second-factor").await;
     // Waits for the next page: a click on a submit button returns before it has loaded.
-    support::browser::submit(
-        &browser.client,
-        "form[action$='/second-factor'] button[type=submit]",
-    )
-    .await;
+    support::browser::submit(&browser.client, "button[value=second-factor]").await;
     let banner =
         support::browser::text(&browser.client, ".govuk-notification-banner__heading").await;
     assert!(

@@ -123,6 +123,7 @@ async fn no_page_scrolls_sideways_at_320_css_pixels(pool: PgPool) {
             "/accessibility",
             "/privacy",
             "/cookies",
+            "/notifications",
         ]
         .iter()
         .map(|p| (*p).to_owned())
@@ -205,6 +206,9 @@ async fn no_page_scrolls_sideways_at_320_css_pixels(pool: PgPool) {
                 format!("/admin/letters/{cycle}"),
                 "/admin/audit".into(),
                 "/admin/outbox".into(),
+                "/admin/notifications".into(),
+                "/admin/identity-providers".into(),
+                "/admin/identity-providers/new".into(),
                 "/national".into(),
             ]),
         ),
@@ -241,6 +245,12 @@ async fn no_page_scrolls_sideways_at_320_css_pixels(pool: PgPool) {
         wide.is_empty(),
         "pages wider than a 320 px screen:\n{}",
         wide.join("\n")
+    );
+    // Every page was there for the person (not a refusal or a missing page), and axe-clean.
+    assert!(
+        faults.is_empty(),
+        "pages refused, missing or failing axe at 320 px:\n{}",
+        faults.join("\n")
     );
     browser.close().await;
 }

@@ -688,6 +688,91 @@ async fn every_statement_route_answers_each_role_as_the_policy_says(pool: PgPool
     .expect("counts");
     assert_eq!(untouched, (0, 0), "nothing was changed by anyone refused");
 
+    // Submitted: the self-assessment's review, return and letter are closed to a statement for
+    // everyone, the Channel team included; only the team (and administrators) accept or return
+    // it; nobody but the lead submits; its files go to those who see it.
+    sqlx::query(
+        "update assessments set state = 'submitted', submitted_at = now() where id = $1::uuid",
+    )
+    .bind(s.trim_start_matches("/assessments/"))
+    .execute(&pool)
+    .await
+    .expect("submitted");
+    for (email, sees, reviews, _) in people {
+        let mut who = signed_in(&router, email).await;
+        for page in [
+            format!("{s}/review"),
+            format!("{s}/return"),
+            format!("{s}/letter"),
+            format!("{s}/letter.docx"),
+            format!("{s}/letter/edit"),
+        ] {
+            let reply = who.get(&page).await;
+            assert!(
+                matches!(reply.status.as_u16(), 403 | 404),
+                "{email} GET {page}: {}",
+                reply.status
+            );
+        }
+        for (page, form) in [
+            (format!("{s}/review"), vec![("intent", "start")]),
+            (format!("{s}/review"), vec![("intent", "agree")]),
+            (format!("{s}/return"), vec![("reason", "Try again")]),
+            (
+                format!("{s}/letter/edit"),
+                vec![("addressee", "Someone"), ("version", "0")],
+            ),
+            (format!("{s}/submit"), vec![]),
+        ] {
+            let reply = who.post(&page, &form).await;
+            assert!(
+                matches!(reply.status.as_u16(), 403 | 404 | 422),
+                "{email} POST {page}: {}",
+                reply.status
+            );
+        }
+        // An empty choice: the team is asked to choose (422); everyone else is refused.
+        let checked = who.post(&format!("{s}/channel-review"), &[]).await;
+        if reviews {
+            assert_eq!(checked.status, 422, "{email}");
+        } else {
+            assert!(
+                matches!(checked.status.as_u16(), 403 | 404),
+                "{email} POST channel-review: {}",
+                checked.status
+            );
+        }
+        for file in [format!("{s}/statement.docx"), format!("{s}/export.xlsx")] {
+            let reply = who.get(&file).await;
+            if sees {
+                assert_eq!(reply.status, 200, "{email} GET {file}");
+            } else {
+                assert_eq!(reply.status, 404, "{email} GET {file}");
+            }
+        }
+        let import = who.get(&format!("{s}/import")).await;
+        assert!(
+            matches!(import.status.as_u16(), 403 | 404),
+            "{email} imports nothing into a submitted statement: {}",
+            import.status
+        );
+    }
+    let state: String = sqlx::query_scalar("select state from assessments where id = $1::uuid")
+        .bind(s.trim_start_matches("/assessments/"))
+        .fetch_one(&pool)
+        .await
+        .expect("state");
+    assert_eq!(state, "submitted", "nobody moved it by the wrong door");
+    let letters: i64 = sqlx::query_scalar("select count(*) from letters")
+        .fetch_one(&pool)
+        .await
+        .expect("letters");
+    assert_eq!(letters, 0, "a statement has no letter");
+    let anonymous = Client::new(router.clone())
+        .get(&format!("{s}/channel-review"))
+        .await;
+    assert_eq!(location(&anonymous), "/login");
+
     // Once accepted, a board member reads the statement.
     sqlx::query(
         "update assessments set state = 'published', submitted_at = now() where id = $1::uuid",

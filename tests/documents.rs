@@ -57,6 +57,22 @@ fn a_letter_opened_in_libreoffice_shows_every_annex_cell() {
         for cell in [&row.title, &row.standard, &row.score, &row.summary] {
             assert!(pdf.shows(cell), "{cell:?} is in the PDF");
         }
+        // Each row's score beside its number and title, in the score's column: the table is
+        // laid out as a table, not one column after another.
+        let first_word = row.title.split_whitespace().next().unwrap_or_default();
+        let number = row.number.to_string();
+        let summary_start = row.summary.split_whitespace().next().unwrap_or_default();
+        let mut cells = vec![number.as_str(), first_word, row.score.as_str()];
+        if !summary_start.is_empty() {
+            cells.push(summary_start);
+        }
+        assert!(
+            pdf.row(&cells),
+            "benchmark {} is one row of the annex with its score {}:\n{}",
+            row.number,
+            row.score,
+            pdf.layout()
+        );
     }
     assert!(pdf.shows("Page 1 of"), "page numbers");
     office::pages_as_png(&pdf.pdf, "letter-docx");
@@ -187,7 +203,10 @@ fn standard_paragraphs(b5: bool) -> Vec<String> {
         s.replace("{region}", "North Vale")
             .replace("{council}", "Ashbridge Borough Council")
     };
-    let mut out = vec![fill(&t.opening)];
+    // The sender block's first line, then the paragraphs in the Home Office's order.
+    let sender = t.sender.lines().map(str::trim).find(|l| !l.is_empty());
+    let mut out: Vec<String> = sender.map(str::to_owned).into_iter().collect();
+    out.push(fill(&t.opening));
     out.extend(t.statutory.iter().map(|p| fill(p)));
     out.extend(t.process.iter().map(|p| fill(p)));
     out.extend(t.threat_and_risk.iter().map(|p| fill(p)));
@@ -196,11 +215,16 @@ fn standard_paragraphs(b5: bool) -> Vec<String> {
     }
     out.push(fill(&t.year_on_year));
     out.push(t.summary_heading.clone());
+    out.push(t.summary_lead.clone());
     out.push(t.recommendations_intro.clone());
     out.push(t.annex_offer.clone());
     out.push(t.sharing.clone());
     out.push(t.thanks.clone());
     out.push(t.closing.clone());
+    out.push(t.sign_off.clone());
+    out.push(t.signature_role.clone());
+    out.push(t.annex_heading.clone());
+    out.push(t.attribution.clone());
     out
 }
 
@@ -261,7 +285,8 @@ async fn the_letter_holds_the_template_in_order_with_the_advisers_lines_marked_d
     assert!(texts(&html, "h1")[0].starts_with("Draft: Annual Prevent Duty Assurance"));
     let parts = texts(&html, ".app-letter p, .app-letter h2");
     let mut wanted = standard_paragraphs(true);
-    wanted.insert(0, "Sam Patel".to_owned());
+    // The addressee follows the sender block.
+    wanted.insert(1, "Sam Patel".to_owned());
     assert!(in_order(&parts, &wanted), "{parts:#?}");
     assert!(
         parts
@@ -285,6 +310,18 @@ async fn the_letter_holds_the_template_in_order_with_the_advisers_lines_marked_d
     );
     let paragraphs = docx_paragraphs(&docx.bytes);
     assert!(in_order(&paragraphs, &wanted), "{paragraphs:#?}");
+    // The adviser's own lines are in the document too, where the page has them.
+    for line in [
+        "CC: Jo Whitfield, Programme Co-ordinator",
+        "Dear Sam",
+        "I would like to thank Jo for engaging with this process. I appreciate",
+        "The partnership's work with schools stood out this year.",
+    ] {
+        assert!(
+            paragraphs.iter().any(|p| p.contains(line)),
+            "{line:?} in {paragraphs:#?}"
+        );
+    }
     assert!(
         paragraphs
             .iter()
@@ -307,6 +344,78 @@ async fn the_letter_holds_the_template_in_order_with_the_advisers_lines_marked_d
     assert_eq!(
         other.get(&format!("{address}/letter.docx")).await.status,
         404
+    );
+}
+
+/// Letters published before the service kept them (the demo's earlier cycles, data generated or
+/// imported): the council reads the letter, dated when it was published, not marked draft, and
+/// the same at every reading from then on.
+#[sqlx::test]
+async fn a_letter_published_before_letters_were_kept_is_kept_at_its_first_reading(pool: PgPool) {
+    let router = router_from(support::full_demo_state(pool.clone()).await, [10, 7, 0, 9]);
+    let (id, updated): (uuid::Uuid, time::OffsetDateTime) = sqlx::query_as(
+        "select a.id, a.updated_at from assessments a join organisations o on o.id = a.organisation_id
+         join frameworks f on f.id = a.framework_id
+         where o.slug = 'ashbridge' and a.state = 'published' and f.code = 'prevent-la-2018'
+         order by a.updated_at limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a published assessment of the demo");
+    let kept: i64 = sqlx::query_scalar("select count(*) from letters where assessment_id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(kept, 0, "the demo publishes without a letter");
+
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let address = format!("/assessments/{id}");
+    let task_list = lead.get(&address).await.html();
+    assert_eq!(
+        support::attr(&task_list, "main a[href$='/letter']", "href"),
+        Some(format!("{address}/letter")),
+        "the council's page links to its letter"
+    );
+    let first = lead.get(&format!("{address}/letter")).await;
+    assert_eq!(first.status, 200);
+    let html = first.html();
+    assert!(texts(&html, ".app-letter__draft").is_empty(), "not a draft");
+    assert_eq!(
+        texts(&html, ".app-letter__date"),
+        [prevent_assure::domain::uk_date(updated)],
+        "dated when it was published"
+    );
+    let word = lead.get(&format!("{address}/letter.docx")).await.bytes;
+
+    // The template of that cycle changes: the letter does not.
+    sqlx::query(
+        "insert into letter_templates (cycle_id, version, template)
+         select a.cycle_id, 1, jsonb_set(to_jsonb($2::jsonb), '{opening}', '\"A different opening.\"')
+         from assessments a where a.id = $1",
+    )
+    .bind(id)
+    .bind(serde_json::to_value(letter::default_template()).expect("json"))
+    .execute(&pool)
+    .await
+    .expect("a new template");
+    let again = lead.get(&format!("{address}/letter")).await.html();
+    assert_eq!(
+        texts(&again, "article.app-letter"),
+        texts(&html, "article.app-letter")
+    );
+    assert_eq!(
+        lead.get(&format!("{address}/letter.docx")).await.bytes,
+        word
+    );
+    let mut adviser = signed_in(&router, ADVISER).await;
+    assert_eq!(
+        texts(
+            &adviser.get(&format!("{address}/letter")).await.html(),
+            "article.app-letter"
+        ),
+        texts(&html, "article.app-letter"),
+        "the adviser reads the same letter"
     );
 }
 

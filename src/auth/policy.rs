@@ -36,8 +36,11 @@ pub enum Action {
     DeleteAction,
     /// Submit a draft assessment.
     SubmitAssessment,
-    /// Review a submitted assessment: start the review, return it to the council.
+    /// Review a submitted self-assessment: start the review, agree scores, write the letter,
+    /// return it to the council. Never a Channel statement: see `CheckStatement`.
     Review,
+    /// Check a submitted Channel statement: accept it, or return it to the council.
+    CheckStatement,
     /// Answer the adviser's evidence request on a benchmark (by number).
     AnswerRequest(i32),
     /// Replace a draft's answers, results and actions with those of a workbook.
@@ -88,6 +91,12 @@ pub enum Object {
 pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
     // A council's own answers are its own to give: nobody else edits or submits them.
     match (action, object) {
+        // A Channel statement is checked by the Channel team, never through the adviser's
+        // review of a self-assessment (scores, letter, recommendations), by anyone.
+        (Action::Review, Object::Assessment { channel: true, .. }) => return false,
+        (Action::CheckStatement, Object::Assessment { channel, .. }) => {
+            return channel && (who.is_channel_team() || who.is_admin());
+        }
         (
             Action::EditBenchmark(n),
             Object::Assessment {
@@ -274,7 +283,6 @@ pub fn allows(who: &Principal, action: Action, object: Object) -> bool {
                 ..
             },
         ) => who.advises(region_id),
-        (Action::Review, Object::Assessment { channel: true, .. }) => who.is_channel_team(),
         (Action::ViewChannel, Object::Service) => who.is_channel_team(),
         _ => false,
     }

@@ -175,6 +175,22 @@ pub async fn save_text(
     Ok(done.rows_affected() == 1)
 }
 
+/// When the assessment was published: its "published" event, or (published before letters were
+/// kept, as the demo's and generated data are) when it last changed.
+pub async fn published_at(pool: &PgPool, assessment: Uuid) -> sqlx::Result<Option<OffsetDateTime>> {
+    sqlx::query_scalar!(
+        r#"select coalesce(
+                  (select max(e.occurred_at) from audit_events e
+                   where e.entity_type = 'assessment' and e.entity_id = a.id::text
+                     and e.action = 'assessment.published'),
+                  a.updated_at) as "at!"
+           from assessments a where a.id = $1"#,
+        assessment
+    )
+    .fetch_optional(pool)
+    .await
+}
+
 /// Keeps the letter as published, with the adviser's lines it was written with.
 pub async fn publish(
     conn: &mut PgConnection,
@@ -182,7 +198,7 @@ pub async fn publish(
     text: &AdviserText,
     letter: &Letter,
     at: OffsetDateTime,
-    by: Uuid,
+    by: Option<Uuid>,
 ) -> sqlx::Result<()> {
     let json = serde_json::to_value(letter).unwrap_or_default();
     sqlx::query!(

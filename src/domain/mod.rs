@@ -171,6 +171,11 @@ pub fn uk_offset(at: time::OffsetDateTime) -> time::UtcOffset {
     }
 }
 
+/// The day a moment falls on in the UK: "1 July 2026" for 11:30pm UTC on 30 June.
+pub fn uk_date(at: time::OffsetDateTime) -> String {
+    long_date(at.to_offset(uk_offset(at)).date())
+}
+
 /// A moment as people in the UK read it: "3:05pm on 1 December 2026 (GMT)".
 pub fn uk_time(at: time::OffsetDateTime) -> String {
     let offset = uk_offset(at);
@@ -212,6 +217,13 @@ mod tests {
             uk_time(datetime!(2026-03-29 01:00 UTC)),
             "2:00am on 29 March 2026 (BST)"
         );
+    }
+
+    #[test]
+    fn a_day_is_the_uk_day_after_midnight_in_summer() {
+        use time::macros::datetime;
+        assert_eq!(uk_date(datetime!(2026-06-30 23:30 UTC)), "1 July 2026");
+        assert_eq!(uk_date(datetime!(2026-12-31 23:30 UTC)), "31 December 2026");
     }
 
     #[test]

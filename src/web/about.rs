@@ -78,6 +78,8 @@ struct CookiesPage {
     chrome: Chrome,
     cookie: &'static str,
     device_cookie: &'static str,
+    challenge_cookie: &'static str,
+    sso_cookie: &'static str,
     idle_minutes: i32,
     absolute_hours: i32,
 }
@@ -88,6 +90,10 @@ async fn cookies(State(state): State<AppState>, who: Option<Principal>) -> AppRe
             chrome: Chrome::new(who.as_ref(), "/cookies"),
             cookie: cookie_name(state.settings.secure_cookies),
             device_cookie: device_cookie_name(state.settings.secure_cookies),
+            challenge_cookie: crate::web::second_factor::challenge_cookie_name(
+                state.settings.secure_cookies,
+            ),
+            sso_cookie: crate::web::sso::state_cookie_name(state.settings.secure_cookies),
             idle_minutes: IDLE_MINUTES,
             absolute_hours: ABSOLUTE_MINUTES / 60,
         }

@@ -373,7 +373,7 @@ impl ReviewPage {
         statement::panel_words(s)
     }
     fn when(&self, at: &OffsetDateTime) -> String {
-        crate::domain::long_date(at.date())
+        crate::domain::uk_date(*at)
     }
     fn open(&self) -> bool {
         matches!(self.head.state.as_str(), "submitted" | "in_review")
@@ -390,7 +390,7 @@ async fn reviewable(
     if !head.channel {
         return Err(AppError::NotFound);
     }
-    authorise(state, who, ip, Action::Review, object(&head)).await?;
+    authorise(state, who, ip, Action::CheckStatement, object(&head)).await?;
     Ok(head)
 }
 

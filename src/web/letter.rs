@@ -19,7 +19,7 @@ use crate::auth::session::ClientIp;
 use crate::db;
 use crate::db::assessments::Head;
 use crate::documents::letter::{self, AdviserText, AnnexRow, Facts, Letter, PartKind};
-use crate::domain::{Score, long_date};
+use crate::domain::Score;
 use crate::error::{AppError, AppResult};
 use crate::scoring::{Band, summary};
 use crate::web::account::event;
@@ -124,7 +124,8 @@ async fn sources(state: &AppState, head: &Head, at: OffsetDateTime) -> AppResult
         council: head.organisation_name.clone(),
         region: people.region_name.clone(),
         year: format!("{start}/{}", start + 1),
-        date: long_date(at.date()),
+        // The day in the UK, where the letter is written and read.
+        date: crate::domain::uk_date(at),
         adviser: people
             .adviser
             .clone()
@@ -152,11 +153,21 @@ pub(crate) async fn freeze(
     head: &Head,
     by: Uuid,
 ) -> AppResult<()> {
-    let now = OffsetDateTime::now_utc();
-    let mut sources = sources(state, head, now).await?;
+    freeze_at(tx, state, head, OffsetDateTime::now_utc(), Some(by)).await
+}
+
+/// Writes the letter as published on `at` and keeps it, unless one is kept already.
+async fn freeze_at(
+    conn: &mut sqlx::PgConnection,
+    state: &AppState,
+    head: &Head,
+    at: OffsetDateTime,
+    by: Option<Uuid>,
+) -> AppResult<()> {
+    let mut sources = sources(state, head, at).await?;
     sources.facts.draft = false;
     let letter = letter::compose(&sources.template.template, &sources.text, &sources.facts);
-    db::letters::publish(tx, head.id, &sources.text, &letter, now, by).await?;
+    db::letters::publish(conn, head.id, &sources.text, &letter, at, by).await?;
     Ok(())
 }
 
@@ -169,13 +180,30 @@ async fn current(
     id: Uuid,
 ) -> AppResult<(Head, Letter, OffsetDateTime, bool)> {
     let head = visible_head(state, who, ip, id).await?;
+    // A Channel statement has no letter: the Channel team accepts or returns it.
+    if head.channel {
+        return Err(AppError::NotFound);
+    }
     let may_review = policy::allows(who, Action::Review, object(&head));
     let stored = db::letters::stored(&state.db, id).await?;
-    if let Some((letter, at)) = stored
-        .and_then(|s| s.published.zip(s.published_at))
-        .filter(|_| head.state == "published")
-    {
-        return Ok((head, letter, at, false));
+    if head.state == "published" {
+        if let Some((letter, at)) = stored.and_then(|s| s.published.zip(s.published_at)) {
+            return Ok((head, letter, at, false));
+        }
+        // Published before letters were kept (imported or generated data): kept now, dated
+        // when it was published, and the same from then on. Two first readers at once write
+        // the same letter; the one kept first stands.
+        let at = db::letters::published_at(&state.db, id)
+            .await?
+            .unwrap_or_else(OffsetDateTime::now_utc);
+        let mut conn = state.db.acquire().await?;
+        freeze_at(&mut conn, state, &head, at, None).await?;
+        drop(conn);
+        let kept = db::letters::stored(&state.db, id)
+            .await?
+            .and_then(|s| s.published.zip(s.published_at))
+            .ok_or(AppError::NotFound)?;
+        return Ok((head, kept.0, kept.1, false));
     }
     if !may_review || head.state == "draft" {
         return Err(AppError::NotFound);

@@ -53,12 +53,17 @@ pub fn requires_second_factor(roles: &[Role]) -> bool {
         .any(|r| matches!(r, Role::Adviser | Role::ChannelTeam | Role::Admin))
 }
 
-fn challenge_cookie(state: &AppState) -> &'static str {
-    if state.settings.secure_cookies {
+/// The cookie that holds a sign-in between the password and the code (named on /cookies).
+pub fn challenge_cookie_name(secure: bool) -> &'static str {
+    if secure {
         "__Host-pa_challenge"
     } else {
         "pa_challenge"
     }
+}
+
+fn challenge_cookie(state: &AppState) -> &'static str {
+    challenge_cookie_name(state.settings.secure_cookies)
 }
 
 fn set_challenge(state: &AppState, token: &str) -> (axum::http::HeaderName, HeaderValue) {

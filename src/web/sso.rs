@@ -48,12 +48,13 @@ pub fn redirect_uri(state: &AppState) -> String {
     format!("{}/login/sso/callback", state.settings.public_url)
 }
 
+/// The cookie that ties a provider's answer to the browser that went there (named on /cookies).
+pub fn state_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-pa_sso" } else { "pa_sso" }
+}
+
 fn state_cookie(state: &AppState) -> &'static str {
-    if state.settings.secure_cookies {
-        "__Host-pa_sso"
-    } else {
-        "pa_sso"
-    }
+    state_cookie_name(state.settings.secure_cookies)
 }
 
 /// The state cookie. Lax: the provider's redirect back is a top-level GET, which carries it.

@@ -202,7 +202,7 @@ impl StatementPage {
         panel_words(s)
     }
     fn when(&self, at: &OffsetDateTime) -> String {
-        crate::domain::long_date(at.date())
+        crate::domain::uk_date(*at)
     }
 }
 
@@ -240,9 +240,7 @@ fn document(head: &Head, statement: &Statement) -> crate::documents::statement::
             ("Signed".to_owned(), s.signer_name.clone()),
             (
                 "Date".to_owned(),
-                s.signed_at
-                    .map(|at| crate::domain::long_date(at.date()))
-                    .unwrap_or_default(),
+                s.signed_at.map(crate::domain::uk_date).unwrap_or_default(),
             ),
             ("Position".to_owned(), s.position.clone()),
             ("Local Authority".to_owned(), s.local_authority.clone()),
@@ -402,7 +400,7 @@ impl SignPage {
         panel_words(s)
     }
     fn when(&self, at: &OffsetDateTime) -> String {
-        crate::domain::long_date(at.date())
+        crate::domain::uk_date(*at)
     }
 }
 
@@ -419,7 +417,7 @@ async fn sign_page(
     let page = SignPage {
         chrome: Chrome::new(Some(who), "/assessments"),
         not_asked: statement.sign_off.is_none(),
-        today: crate::domain::long_date(OffsetDateTime::now_utc().date()),
+        today: crate::domain::uk_date(OffsetDateTime::now_utc()),
         head,
         statement,
         typed,

@@ -18,6 +18,40 @@ impl Converted {
     pub fn shows(&self, text: &str) -> bool {
         comparable(&self.text).contains(&comparable(text))
     }
+
+    /// The PDF's text laid out as on the page (pdftotext -layout): a table's row on one line,
+    /// its cells apart.
+    pub fn layout(&self) -> String {
+        let out = Command::new("pdftotext")
+            .arg("-layout")
+            .arg(&self.pdf)
+            .arg("-")
+            .output()
+            .expect("pdftotext runs (poppler-utils)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Whether a line of the laid-out page has `cells` in order, each in a cell of its own (two
+    /// or more spaces apart, as a table's columns are).
+    pub fn row(&self, cells: &[&str]) -> bool {
+        self.layout().lines().any(|line| {
+            let found: Vec<&str> = line
+                .split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            let mut at = 0;
+            cells.iter().all(
+                |cell| match found[at..].iter().position(|f| f.starts_with(cell)) {
+                    Some(i) => {
+                        at += i + 1;
+                        true
+                    }
+                    None => false,
+                },
+            )
+        })
+    }
 }
 
 /// Text with hyphens and dashes dropped and every run of whitespace one space.

@@ -258,7 +258,7 @@ async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
                 "{} {n}: the file “{}” was uploaded on {}, over a year ago: is it still current?",
                 words.section,
                 short(name),
-                crate::domain::long_date(at.date())
+                crate::domain::uk_date(at)
             ),
             href: format!("{}#attachments", head.section_href(n)),
         });

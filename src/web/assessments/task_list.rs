@@ -37,6 +37,8 @@ struct TaskListPage<'a> {
     may_submit: bool,
     may_import: bool,
     may_review: bool,
+    /// The Channel team (or an administrator) may check this statement.
+    may_check: bool,
     notice: Option<&'static str>,
     /// A Channel statement's sign-off, and who may ask for it or give it.
     sign_off: Option<db::sign_offs::SignOff>,
@@ -49,7 +51,7 @@ impl TaskListPage<'_> {
         self.sign_off.as_ref().is_some_and(|s| s.signed())
     }
     fn when(&self, at: &time::OffsetDateTime) -> String {
-        crate::domain::long_date(at.date())
+        crate::domain::uk_date(*at)
     }
 }
 
@@ -131,6 +133,7 @@ pub(super) async fn task_list(
         may_request: policy::allows(&who, Action::RequestSignOff, object(&head)),
         may_sign: policy::allows(&who, Action::SignOff, object(&head)),
         may_review: policy::allows(&who, Action::Review, object(&head)),
+        may_check: policy::allows(&who, Action::CheckStatement, object(&head)),
         may_import,
         chrome: Chrome::new(Some(&who), "/assessments"),
         state_label: state_label_of(head.channel, &head.state),
