@@ -283,13 +283,43 @@ async fn a_statement_is_filled_signed_voided_signed_again_submitted_returned_and
         .expect("Ashbridge");
     assert!(row.contains("Accepted"), "{row}");
 
-    // The printable statement holds every rating and the sign-off.
+    // The printable statement holds every statement's rating, as given, and the sign-off.
     browser.goto(&format!("{statement}/statement")).await;
     let printed = text(c, "main").await;
-    for code in ["1.1", "1.5", "2.4", "3.6", "4.15", "5.5"] {
-        assert!(printed.contains(code), "{code}");
+    let rated = |code: &str| match code {
+        "1.5" | "5.3" => "N/A",
+        "2.4" => "Amber",
+        _ => "Green",
+    };
+    let mut rows = 0;
+    for (area, count) in AREAS {
+        for n in 1..=count {
+            let code = format!("{area}.{n}");
+            let rating = text(c, &format!("#statement-{} td", code.replace('.', "\\."))).await;
+            assert_eq!(rating, rated(&code), "statement {code}");
+            rows += 1;
+        }
     }
+    assert_eq!(rows, 36);
     assert!(printed.contains("Dr Helen Marsh") && printed.contains("Single local authority panel"));
+    // The same as a Word document, laid out by LibreOffice: every statement with its rating.
+    let word = support::browser::download(c, &format!("{statement}/statement.docx")).await;
+    let pdf = support::office::to_pdf(&word, "statement.docx");
+    for (area, count) in AREAS {
+        for n in 1..=count {
+            let code = format!("{area}.{n}");
+            assert!(
+                pdf.row(&[code.as_str(), rated(&code)]),
+                "statement {code} rated {} in the document:\n{}",
+                rated(&code),
+                pdf.layout()
+            );
+        }
+    }
+    for rating in ["Green", "Amber", "N/A"] {
+        assert!(pdf.shows(rating), "{rating}");
+    }
+    assert!(pdf.shows("Dr Helen Marsh") && pdf.shows("Chief Executive"));
     browser.assert_accessible().await;
     browser.screenshot("channel-statement").await;
     sign_out(&browser).await;
@@ -315,5 +345,222 @@ async fn a_statement_is_filled_signed_voided_signed_again_submitted_returned_and
             .starts_with("Showing councils 51 to")
     );
     browser.assert_accessible().await;
+    browser.close().await;
+}
+
+/// Every Channel page with JavaScript off, on the demo's data: the team's grid counts what was
+/// submitted (checked against the answers themselves), filters by key area and rating, and a
+/// statement is returned; the lead saves a key area; the signatory signs; the adviser's review
+/// links benchmark 5 to the council's statement; the lead's home page lists both returns.
+#[sqlx::test]
+async fn the_channel_pages_work_without_javascript_and_the_grid_counts_what_was_submitted(
+    pool: PgPool,
+) {
+    let browser = Browser::start_with(support::full_demo_state(pool.clone()).await, false).await;
+    let c = &browser.client;
+    let cycle: uuid::Uuid = sqlx::query_scalar(
+        "select id from cycles where opens_on <= current_date order by starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the cycle");
+    // What the statements left with (every state but draft), read from their answers.
+    const SUBMITTED: &str = "from assessments a join frameworks f on f.id = a.framework_id
+         join answers an on an.assessment_id = a.id join items i on i.id = an.item_id
+         join sections s on s.id = i.section_id left join ratings g on g.id = an.rating_id
+         join organisations o on o.id = a.organisation_id join regions r on r.id = o.region_id
+         where f.code = 'channel-aas-2020' and a.cycle_id = $1 and a.state <> 'draft'";
+    let by_area: Vec<(i32, i64, i64)> = sqlx::query_as(&format!(
+        "select s.number, count(*) filter (where g.code = 'amber'), count(*) filter (where g.code = 'red')
+         {SUBMITTED} group by s.number order by s.number"
+    ))
+    .bind(cycle)
+    .fetch_all(&pool)
+    .await
+    .expect("by area");
+    let by_region: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+        "select r.name, count(*) filter (where g.code = 'amber'), count(*) filter (where g.code = 'red')
+         {SUBMITTED} group by r.name order by r.name"
+    ))
+    .bind(cycle)
+    .fetch_all(&pool)
+    .await
+    .expect("by region");
+    let waiting: Vec<String> = sqlx::query_scalar(
+        "select o.name from organisations o where not exists (
+             select 1 from assessments a join frameworks f on f.id = a.framework_id
+             where a.organisation_id = o.id and a.cycle_id = $1 and f.code = 'channel-aas-2020'
+               and a.state <> 'draft')
+         order by o.name",
+    )
+    .bind(cycle)
+    .fetch_all(&pool)
+    .await
+    .expect("waiting");
+    assert!(!waiting.is_empty() && by_region.iter().any(|(_, a, r)| a + r > 0));
+
+    sign_in(&browser, "channel@homeoffice.example").await;
+    browser.goto("/channel").await;
+    let supported = c
+        .execute(
+            "return document.body.classList.contains('govuk-frontend-supported')",
+            vec![],
+        )
+        .await
+        .expect("asked");
+    assert_eq!(supported, serde_json::json!(false), "JavaScript is off");
+    let shown = texts(c, "#by-area tbody tr").await;
+    assert_eq!(shown.len(), 5);
+    for (n, amber, red) in &by_area {
+        let row = &shown[*n as usize - 1];
+        assert!(
+            row.starts_with(&format!("{n}.")) && row.ends_with(&format!("{amber} {red}")),
+            "key area {n}: {row} against {amber} amber, {red} red"
+        );
+    }
+    let shown = texts(c, "#by-region tbody tr").await;
+    for (region, amber, red) in &by_region {
+        assert!(
+            shown.contains(&format!("{region} {amber} {red}")),
+            "{region}: {shown:?}"
+        );
+    }
+    let listed: Vec<String> = texts(c, "#waiting-table tbody tr td:first-child").await;
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    assert_eq!(listed_sorted, waiting, "councils yet to submit");
+    browser.screenshot("nojs-channel-grid").await;
+
+    // Filters by key area and rating, without JavaScript: the form's own GET.
+    support::browser::choose(c, "#area", "4").await;
+    support::browser::choose(c, "#rating", "amber").await;
+    submit(c, "form.app-filters button[type=submit]").await;
+    let columns = texts(c, "#grid thead th").await;
+    assert!(
+        columns[2..].iter().all(|h| h.starts_with("4.")) && columns.len() == 2 + 15,
+        "{columns:?}"
+    );
+    for row in texts(c, "#grid tbody tr").await {
+        assert!(
+            row.contains(" A"),
+            "only councils with an Amber in key area 4: {row}"
+        );
+    }
+    browser.screenshot("nojs-channel-grid-filtered").await;
+
+    // A submitted statement returned with its reason.
+    let submitted: uuid::Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join frameworks f on f.id = a.framework_id
+         where f.code = 'channel-aas-2020' and a.cycle_id = $1 and a.state = 'submitted' limit 1",
+    )
+    .bind(cycle)
+    .fetch_one(&pool)
+    .await
+    .expect("a submitted statement");
+    browser
+        .goto(&format!("/assessments/{submitted}/channel-review"))
+        .await;
+    fill(c, "#reason", "Statement 3.1: name the deputy chair.").await;
+    submit(c, "button[value=return]").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("returned")
+    );
+    sign_out(&browser).await;
+
+    // The lead saves a key area and finds both returns on the home page.
+    let statement: uuid::Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join frameworks f on f.id = a.framework_id
+         join organisations o on o.id = a.organisation_id
+         where f.code = 'channel-aas-2020' and a.cycle_id = $1 and o.slug = 'ashbridge'",
+    )
+    .bind(cycle)
+    .fetch_one(&pool)
+    .await
+    .expect("Ashbridge's statement");
+    sign_in(&browser, "lead@ashbridge.example").await;
+    browser.goto("/").await;
+    let returns = text(c, "#this-cycle + dl").await;
+    assert!(
+        returns.contains("Prevent duty self-assessment")
+            && returns.contains("Channel Panel assurance statement"),
+        "{returns}"
+    );
+    browser.screenshot("nojs-home-lead").await;
+    browser
+        .goto(&format!("/assessments/{statement}/key-areas/1"))
+        .await;
+    fill(
+        c,
+        "#q1-1-evidence",
+        "The panel's terms of reference were reviewed in March.",
+    )
+    .await;
+    save(&browser).await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("saved")
+    );
+    browser.screenshot("nojs-channel-key-area").await;
+    sign_out(&browser).await;
+
+    // The signatory signs what is there now.
+    sign_in(&browser, "signatory@ashbridge.example").await;
+    browser
+        .goto(&format!("/assessments/{statement}/sign-off"))
+        .await;
+    fill(c, "#position", "Chief Executive").await;
+    click(c, "#panel").await;
+    click(c, "#declare").await;
+    submit(c, "main form button[type=submit]").await;
+    assert!(
+        text(c, ".govuk-notification-banner")
+            .await
+            .contains("You have signed the statement")
+    );
+    browser.screenshot("nojs-channel-signed").await;
+    sign_out(&browser).await;
+
+    // The adviser reads the council's statement beside benchmark 5.
+    let (reviewed, org, adviser): (uuid::Uuid, uuid::Uuid, String) = sqlx::query_as(
+        "select a.id, a.organisation_id, 'adviser.' || r.slug || '@homeoffice.example'
+         from assessments a join frameworks f on f.id = a.framework_id
+         join organisations o on o.id = a.organisation_id join regions r on r.id = o.region_id
+         where f.code = 'prevent-la-2018' and a.cycle_id = $1 and a.state <> 'draft'
+           and exists (select 1 from assessments s join frameworks sf on sf.id = s.framework_id
+                       where s.organisation_id = a.organisation_id and s.cycle_id = a.cycle_id
+                         and sf.code = 'channel-aas-2020')
+         limit 1",
+    )
+    .bind(cycle)
+    .fetch_one(&pool)
+    .await
+    .expect("a council under review with a statement");
+    let theirs: uuid::Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join frameworks f on f.id = a.framework_id
+         where f.code = 'channel-aas-2020' and a.cycle_id = $1 and a.organisation_id = $2",
+    )
+    .bind(cycle)
+    .bind(org)
+    .fetch_one(&pool)
+    .await
+    .expect("its statement");
+    sign_in(&browser, &adviser).await;
+    browser
+        .goto(&format!("/assessments/{reviewed}/review"))
+        .await;
+    let link = c
+        .find(fantoccini::Locator::Css("#channel-statement a"))
+        .await
+        .expect("the link beside benchmark 5")
+        .attr("href")
+        .await
+        .expect("href");
+    assert_eq!(link, Some(format!("/assessments/{theirs}/statement")));
+    submit(c, "#channel-statement a").await;
+    let heading = text(c, "h1").await;
+    assert!(heading.contains("Channel Panel"), "{heading}");
     browser.close().await;
 }

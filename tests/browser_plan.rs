@@ -11,7 +11,7 @@ use fantoccini::{Client, Locator};
 use prevent_assure::demo::DEMO_PASSWORD;
 use serde_json::json;
 use sqlx::PgPool;
-use support::browser::{Browser, choose, click, fill, submit, text, texts, value};
+use support::browser::{Browser, choose, click, download, fill, submit, text, texts, value};
 use uuid::Uuid;
 
 async fn sign_in(client: &Client, base: &str, email: &str) {
@@ -46,24 +46,6 @@ async fn started(pool: &PgPool) -> Uuid {
     )
     .await
     .expect("started")
-}
-
-/// Fetches a page of the site as the signed-in browser would download it: its bytes.
-async fn download(client: &Client, path: &str) -> Vec<u8> {
-    let encoded = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => {
-               let s = ''; const a = new Uint8Array(b);
-               for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]);
-               done(btoa(s));
-             });",
-            vec![json!(path)],
-        )
-        .await
-        .expect("fetched");
-    let encoded = encoded.as_str().expect("base64").to_owned();
-    support::browser::base64_decode(&encoded)
 }
 
 #[sqlx::test]

@@ -375,8 +375,59 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
         Some("Chief Executive"),
         "typing kept, control characters taken out"
     );
+    // The lead changes the statement while the signatory reads it: what they read is not what
+    // would be signed, so nothing is signed and the page shows the statement again.
+    let open_page = signatory.get(&format!("{statement}/sign-off")).await.html();
+    let mut read_then = support::form_fields(&open_page, "form[action$='/sign-off']");
+    for (k, v) in sign("single", "", "yes") {
+        support::set_field(&mut read_then, k, v);
+    }
+    let changed = lead
+        .submit_page(
+            &format!("{statement}/key-areas/1"),
+            "form[action$='/key-areas/1']",
+            &[(
+                "evidence-1.1",
+                "The panel's terms of reference were refreshed in March.",
+            )],
+            "save",
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+    let pairs: Vec<(&str, &str)> = read_then
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let unseen = signatory
+        .post(&format!("{statement}/sign-off"), &pairs)
+        .await;
+    assert_eq!(unseen.status, 409);
+    assert!(
+        errors(&unseen)[0].starts_with("The statement was changed while you were reading it"),
+        "{:?}",
+        errors(&unseen)
+    );
+    assert!(
+        unseen
+            .html()
+            .root_element()
+            .text()
+            .any(|t| t.contains("terms of reference were refreshed in March")),
+        "the page shows the change"
+    );
+    let signed_by: Option<uuid::Uuid> = sqlx::query_scalar("select signed_by from sign_offs")
+        .fetch_one(&pool)
+        .await
+        .expect("the sign-off");
+    assert_eq!(signed_by, None, "nothing was signed");
+
     let signed = signatory
-        .post(&format!("{statement}/sign-off"), &sign("single", "", "yes"))
+        .submit_page(
+            &format!("{statement}/sign-off"),
+            "form[action$='/sign-off']",
+            &sign("single", "", "yes"),
+            "",
+        )
         .await;
     assert_eq!(
         location(&signed),
@@ -434,7 +485,12 @@ async fn signed_off_submitted_returned_and_accepted(pool: PgPool) {
     lead.post(&format!("{statement}/sign-off/request"), &[])
         .await;
     let signed = signatory
-        .post(&format!("{statement}/sign-off"), &sign("single", "", "yes"))
+        .submit_page(
+            &format!("{statement}/sign-off"),
+            "form[action$='/sign-off']",
+            &sign("single", "", "yes"),
+            "",
+        )
         .await;
     assert_eq!(signed.status, 303);
     let submitted = lead.post(&format!("{statement}/submit"), &[]).await;
@@ -1186,4 +1242,48 @@ async fn the_grid_pages_fifty_councils_at_a_time_by_key(pool: PgPool) {
     let tail = texts(&after_last, "#grid tbody tr");
     assert_eq!(tail.len(), 50, "after the last council: the last fifty");
     assert_eq!(tail.last(), second_rows.last());
+}
+
+#[sqlx::test]
+async fn the_home_page_and_the_board_view_show_both_instruments(pool: PgPool) {
+    let router = router_from(support::full_demo_state(pool.clone()).await, [16, 9, 0, 1]);
+    // The lead's home: this cycle's self-assessment and statement, each with its state.
+    let mut lead = signed_in(&router, LEAD).await;
+    let home = lead.get("/").await.html();
+    let rows = texts(&home, "#this-cycle + dl .govuk-summary-list__row");
+    assert!(
+        rows.iter().any(|r| r.contains("Ashbridge")
+            && r.contains("self-assessment")
+            && r.contains("Draft")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("Ashbridge")
+            && r.contains("Channel Panel assurance statement")
+            && r.contains("Draft")),
+        "{rows:?}"
+    );
+
+    // The board view: the lead sees this cycle's statement (waiting for its signatory); a board
+    // member, who reads a statement once accepted, sees last cycle's accepted one.
+    let cycles: Vec<String> =
+        sqlx::query_scalar("select label from cycles order by starts_on desc")
+            .fetch_all(&pool)
+            .await
+            .expect("cycles");
+    let board_of = |html: &scraper::Html| texts(html, "#channel-statement caption");
+    let seen = board_of(&lead.get("/orgs/ashbridge").await.html());
+    assert!(
+        seen[0].contains(&cycles[0]) && seen[0].contains("Draft"),
+        "{seen:?}"
+    );
+    let mut board = signed_in(&router, "board@ashbridge.example").await;
+    let html = board.get("/orgs/ashbridge").await.html();
+    let seen = board_of(&html);
+    assert!(
+        seen[0].contains(&cycles[1]) && seen[0].contains("Accepted"),
+        "{seen:?}"
+    );
+    let areas = texts(&html, "#channel-statement tbody tr");
+    assert_eq!(areas.len(), 5, "five key areas: {areas:?}");
 }

@@ -525,7 +525,12 @@ async fn the_channel_statement_tells_the_signatory_the_lead_and_the_channel_team
     ];
     assert_eq!(
         signatory
-            .post(&format!("{statement}/sign-off"), &sign)
+            .submit_page(
+                &format!("{statement}/sign-off"),
+                "form[action$='/sign-off']",
+                &sign,
+                ""
+            )
             .await
             .status,
         303
@@ -571,7 +576,12 @@ async fn the_channel_statement_tells_the_signatory_the_lead_and_the_channel_team
     lead.post(&format!("{statement}/sign-off/request"), &[])
         .await;
     signatory
-        .post(&format!("{statement}/sign-off"), &sign)
+        .submit_page(
+            &format!("{statement}/sign-off"),
+            "form[action$='/sign-off']",
+            &sign,
+            "",
+        )
         .await;
     post.deliver(&state).await;
     assert_eq!(

@@ -63,18 +63,27 @@ pub struct AreaCount {
     pub unrated: i64,
 }
 
-/// The council's latest Channel statement, key area by key area, in one statement.
+/// The council's latest Channel statement and its latest accepted one (when that is another),
+/// key area by key area, newest first, in one statement: a board member, who reads a statement
+/// once accepted, sees last cycle's while this cycle's is being written.
 pub async fn latest_by_area(pool: &PgPool, organisation: Uuid) -> sqlx::Result<Vec<AreaCount>> {
     sqlx::query_as!(
         AreaCount,
         r#"with latest as (
-               select a.id, a.state, c.label from assessments a
-               join cycles c on c.id = a.cycle_id
-               join frameworks f on f.id = a.framework_id
-               where a.organisation_id = $1 and f.kind = 'channel_statement'
-               order by c.starts_on desc limit 1
+               (select a.id, a.state, c.label, c.starts_on from assessments a
+                join cycles c on c.id = a.cycle_id
+                join frameworks f on f.id = a.framework_id
+                where a.organisation_id = $1 and f.kind = 'channel_statement'
+                order by c.starts_on desc limit 1)
+               union
+               (select a.id, a.state, c.label, c.starts_on from assessments a
+                join cycles c on c.id = a.cycle_id
+                join frameworks f on f.id = a.framework_id
+                where a.organisation_id = $1 and f.kind = 'channel_statement'
+                  and a.state = 'published'
+                order by c.starts_on desc limit 1)
            )
-           select l.id as assessment, l.state, l.label as cycle, s.number, s.title,
+           select l.id as "assessment!", l.state as "state!", l.label as "cycle!", s.number, s.title,
                   count(*) filter (where g.code = 'green') as "green!",
                   count(*) filter (where g.code = 'amber') as "amber!",
                   count(*) filter (where g.code = 'red') as "red!",
@@ -85,8 +94,8 @@ pub async fn latest_by_area(pool: &PgPool, organisation: Uuid) -> sqlx::Result<V
            join items i on i.id = an.item_id
            join sections s on s.id = i.section_id
            left join ratings g on g.id = an.rating_id
-           group by l.id, l.state, l.label, s.number, s.title
-           order by s.number"#,
+           group by l.id, l.state, l.label, l.starts_on, s.number, s.title
+           order by l.starts_on desc, s.number"#,
         organisation
     )
     .fetch_all(pool)

@@ -261,29 +261,35 @@ async fn board(
             (n, cells)
         })
         .collect();
-    // The Channel statement beside the benchmarks, for those who may read it (a board member
-    // once it is accepted).
-    let mut statement = (*state.caches.statement_areas(&state.db, org.id).await?).clone();
-    let statement_state = match statement.first().map(|f| f.state.clone()) {
-        Some(st) => {
-            let object = crate::auth::policy::Object::Assessment {
-                organisation_id: org.id,
-                region_id: org.region_id,
-                draft: st == "draft",
-                in_review: matches!(st.as_str(), "submitted" | "in_review"),
-                published: st == "published",
-                channel: true,
-            };
-            if !crate::auth::policy::allows(
+    // The Channel statement beside the benchmarks: the latest one this person may read (a
+    // board member reads one once it is accepted, so last cycle's while this one is written).
+    let kept = state.caches.statement_areas(&state.db, org.id).await?;
+    let readable = kept
+        .iter()
+        .map(|a| (a.assessment, a.state.as_str()))
+        .find(|(_, st)| {
+            crate::auth::policy::allows(
                 &who,
                 crate::auth::policy::Action::ViewAssessment,
-                object,
-            ) {
-                statement.clear();
-            }
-            crate::web::assessments::state_label_of(true, &st)
-        }
-        None => "",
+                crate::auth::policy::Object::Assessment {
+                    organisation_id: org.id,
+                    region_id: org.region_id,
+                    draft: *st == "draft",
+                    in_review: matches!(*st, "submitted" | "in_review"),
+                    published: *st == "published",
+                    channel: true,
+                },
+            )
+        });
+    let (statement, statement_state) = match readable {
+        Some((id, st)) => (
+            kept.iter()
+                .filter(|a| a.assessment == id)
+                .cloned()
+                .collect(),
+            crate::web::assessments::state_label_of(true, st),
+        ),
+        None => (Vec::new(), ""),
     };
     let page = BoardPage {
         statement,

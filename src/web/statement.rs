@@ -380,6 +380,9 @@ pub(crate) struct SignForm {
     combined_with: String,
     #[serde(default)]
     declare: String,
+    /// The statement's content version the page showed (see `db::sign_offs::sign`).
+    #[serde(default)]
+    read: String,
 }
 
 #[derive(Template)]
@@ -518,12 +521,21 @@ async fn sign(
             String::new()
         },
     };
+    let read: i32 = typed.read.trim().parse().unwrap_or(-1);
     let mut tx = state.db.begin().await?;
-    if !db::sign_offs::sign(&mut tx, id, who.user_id, &signature).await? {
+    if !db::sign_offs::sign(&mut tx, id, who.user_id, &signature, read).await? {
         tx.rollback().await?;
+        let now = db::sign_offs::get(&state.db, id).await?;
+        let changed = now
+            .as_ref()
+            .is_some_and(|s| s.content_version != read && head.state == "draft");
         errors.add(
             "declare",
-            "The lead has not asked for sign-off, or the statement has been submitted since you opened this page: nothing was signed",
+            if changed {
+                "The statement was changed while you were reading it, so nothing was signed: read it again below (it shows the change), then sign"
+            } else {
+                "The lead has not asked for sign-off, or the statement has been submitted since you opened this page: nothing was signed"
+            },
         );
         return sign_page(&state, &who, head, typed, errors, StatusCode::CONFLICT).await;
     }

@@ -483,3 +483,21 @@ pub async fn value(client: &Client, selector: &str) -> String {
         .expect("a value")
         .unwrap_or_default()
 }
+
+/// Fetches a page of the site as the signed-in browser would download it: its bytes.
+pub async fn download(client: &Client, path: &str) -> Vec<u8> {
+    let encoded = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => {
+               let s = ''; const a = new Uint8Array(b);
+               for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]);
+               done(btoa(s));
+             });",
+            vec![json!(path)],
+        )
+        .await
+        .expect("fetched");
+    let encoded = encoded.as_str().expect("base64").to_owned();
+    base64_decode(&encoded)
+}

@@ -19,13 +19,13 @@ use crate::web::chrome::Chrome;
 use crate::web::guard::authorise;
 
 /// An assessment a lead may start: a council, a framework open in this cycle.
-struct Startable {
-    slug: String,
-    name: String,
-    cycle: String,
-    framework_code: String,
-    assessment_name: String,
-    deadline: String,
+pub(crate) struct Startable {
+    pub slug: String,
+    pub name: String,
+    pub cycle: String,
+    pub framework_code: String,
+    pub assessment_name: String,
+    pub deadline: String,
 }
 
 impl Startable {
@@ -36,10 +36,18 @@ impl Startable {
 }
 
 /// A row of the list, with what it is called.
-struct Row {
-    listed: db::assessments::Listed,
-    name: String,
-    state: &'static str,
+pub(crate) struct Row {
+    pub listed: db::assessments::Listed,
+    pub name: String,
+    pub state: &'static str,
+}
+
+/// What someone may see and start: every assessment the policy lets them see (newest first),
+/// the ones a lead may start in the current cycle, and that cycle's label.
+pub(crate) struct Listing {
+    pub rows: Vec<Row>,
+    pub startable: Vec<Startable>,
+    pub current_cycle: Option<String>,
 }
 
 #[derive(Template)]
@@ -51,6 +59,19 @@ struct ListPage {
 }
 
 pub(super) async fn list(State(state): State<AppState>, who: Principal) -> AppResult<Response> {
+    let Listing {
+        rows, startable, ..
+    } = listing(&state, &who).await?;
+    let page = ListPage {
+        chrome: Chrome::new(Some(&who), "/assessments"),
+        rows,
+        startable,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The assessments `who` may see and start (the list page and the home page).
+pub(crate) async fn listing(state: &AppState, who: &Principal) -> AppResult<Listing> {
     let organisations: Vec<Uuid> = who
         .memberships
         .iter()
@@ -76,7 +97,7 @@ pub(super) async fn list(State(state): State<AppState>, who: Principal) -> AppRe
         .into_iter()
         .filter(|a| {
             policy::allows(
-                &who,
+                who,
                 Action::ViewAssessment,
                 Object::Assessment {
                     organisation_id: a.organisation_id,
@@ -96,7 +117,9 @@ pub(super) async fn list(State(state): State<AppState>, who: Principal) -> AppRe
         .collect();
     let mut startable = Vec::new();
     let places = state.caches.places(&state.db).await?;
-    if let Some(cycle) = places.current_cycle(OffsetDateTime::now_utc().date()) {
+    let current = places.current_cycle(OffsetDateTime::now_utc().date());
+    let current_cycle = current.map(|c| c.label.clone());
+    if let Some(cycle) = current {
         let led: Vec<_> = who.led_councils().collect();
         if !led.is_empty() {
             let said = db::places::cycle_frameworks(&state.db, cycle.id).await?;
@@ -137,12 +160,11 @@ pub(super) async fn list(State(state): State<AppState>, who: Principal) -> AppRe
             }
         }
     }
-    let page = ListPage {
-        chrome: Chrome::new(Some(&who), "/assessments"),
+    Ok(Listing {
         rows,
         startable,
-    };
-    Ok(Html(page.render()?).into_response())
+        current_cycle,
+    })
 }
 
 #[derive(Deserialize)]

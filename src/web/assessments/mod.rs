@@ -5,7 +5,7 @@ mod actions;
 mod attachments;
 mod benchmark;
 mod check;
-mod list;
+pub(crate) mod list;
 mod task_list;
 mod words;
 
