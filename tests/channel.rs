@@ -1287,3 +1287,203 @@ async fn the_home_page_and_the_board_view_show_both_instruments(pool: PgPool) {
     let areas = texts(&html, "#channel-statement tbody tr");
     assert_eq!(areas.len(), 5, "five key areas: {areas:?}");
 }
+
+#[sqlx::test]
+async fn a_statement_started_from_last_cycles_carries_evidence_contacts_and_open_improvements(
+    pool: PgPool,
+) {
+    let router = router_from(support::demo_state(pool.clone()).await, [16, 10, 0, 1]);
+    // Last cycle's statement: evidence, the chair's contacts, an open and a done improvement.
+    let (org, lead_id, last_cycle): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select o.id, u.id, c.id from organisations o, users u,
+                (select id from cycles where opens_on <= current_date order by starts_on desc offset 1 limit 1) c
+         where o.slug = 'ashbridge' and u.email = 'lead@ashbridge.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("ids");
+    let mut conn = pool.acquire().await.expect("a connection");
+    let last = prevent_assure::db::assessments::start(
+        &mut conn,
+        org,
+        last_cycle,
+        "channel-aas-2020",
+        false,
+        lead_id,
+    )
+    .await
+    .expect("last cycle's statement");
+    let item = |code: &'static str| {
+        format!(
+            "(select i.id from items i join sections s on s.id = i.section_id
+              where s.framework_id = (select framework_id from assessments where id = $1) and i.code = '{code}')"
+        )
+    };
+    sqlx::query(&format!(
+        "update answers set evidence = 'Terms of reference agreed by the panel in 2025.',
+                rating_id = (select r.id from ratings r join assessments a on a.framework_id = r.framework_id
+                             where a.id = $1 and r.code = 'green')
+         where assessment_id = $1 and item_id = {}",
+        item("1.1")
+    ))
+    .bind(last)
+    .execute(&pool)
+    .await
+    .expect("evidence");
+    sqlx::query(&format!(
+        "update answers set fields = '{{\"chair_name\": \"Head of Early Help\", \"chair_email\": \"chair@ashbridge.gov.uk\"}}'
+         where assessment_id = $1 and item_id = {}",
+        item("3.1")
+    ))
+    .bind(last)
+    .execute(&pool)
+    .await
+    .expect("contacts");
+    sqlx::query(&format!(
+        "insert into actions (organisation_id, assessment_id, section_id, item_id, source, description, owner_text, target_text, status)
+         select $2, $1, i.section_id, i.id, 'question', d, 'Panel chair', 'Sept 26', st
+         from items i, (values ('Refresh the panel induction pack', 'open'), ('Publish the privacy notice', 'done')) v(d, st)
+         where i.id = {}",
+        item("5.2")
+    ))
+    .bind(last)
+    .bind(org)
+    .execute(&pool)
+    .await
+    .expect("improvements");
+
+    let mut lead = signed_in(&router, LEAD).await;
+    let reply = lead
+        .post(
+            "/assessments",
+            &[
+                ("organisation", "ashbridge"),
+                ("from", "previous"),
+                ("framework", "channel-aas-2020"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let statement = location(&reply).to_owned();
+    assert_ne!(statement, format!("/assessments/{last}"));
+
+    let tasks = lead.get(&statement).await.html();
+    assert!(
+        texts(&tasks, ".govuk-task-list__status")
+            .iter()
+            .all(|s| s == "Needs review"),
+        "every rating to be confirmed again"
+    );
+    let area_1 = lead.get(&format!("{statement}/key-areas/1")).await.html();
+    assert_eq!(
+        texts(&area_1, "#q1-1-evidence"),
+        ["Terms of reference agreed by the panel in 2025."]
+    );
+    assert!(
+        attr(&area_1, "input[name='status-1.1'][checked]", "value").is_none(),
+        "the rating is not carried: it is given again"
+    );
+    let area_3 = lead.get(&format!("{statement}/key-areas/3")).await.html();
+    assert_eq!(
+        attr(&area_3, "#q3-1-chair-name", "value").as_deref(),
+        Some("Head of Early Help")
+    );
+    assert_eq!(
+        attr(&area_3, "#q3-1-chair-email", "value").as_deref(),
+        Some("chair@ashbridge.gov.uk")
+    );
+    let carried: Vec<String> = sqlx::query_scalar(
+        "select description from actions where assessment_id = $1::uuid and carried_from is not null",
+    )
+    .bind(statement.trim_start_matches("/assessments/"))
+    .fetch_all(&pool)
+    .await
+    .expect("carried");
+    assert_eq!(
+        carried,
+        ["Refresh the panel induction pack"],
+        "only the open one"
+    );
+}
+
+#[sqlx::test]
+async fn a_lead_invites_the_signatory_and_a_late_statement_is_recorded_as_late(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [16, 11, 0, 1]);
+    let mut lead = signed_in(&router, LEAD).await;
+    // The lead invites the Chief Executive as the council's signatory.
+    let invited = lead
+        .submit_page(
+            "/orgs/ashbridge/people",
+            "main form",
+            &[
+                ("email", "chief.executive@ashbridge.example"),
+                ("name", "Morgan Reyes"),
+                ("role", "signatory"),
+            ],
+            "invite",
+        )
+        .await;
+    assert_eq!(invited.status, 303, "{}", invited.body);
+    let role: String = sqlx::query_scalar(
+        "select m.role from memberships m join users u on u.id = m.user_id
+         where u.email = 'chief.executive@ashbridge.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the membership");
+    assert_eq!(role, "signatory");
+    let people = lead.get("/orgs/ashbridge/people").await.html();
+    assert!(
+        texts(&people, "tbody tr")
+            .iter()
+            .any(|r| r.contains("Morgan Reyes")
+                && r.contains("Signatory (Chief Executive or Strategic Director)"))
+    );
+
+    // The statement's deadline has passed: it may still be submitted, and is recorded late.
+    let statement = started(&mut lead).await;
+    let id = statement.trim_start_matches("/assessments/").to_owned();
+    sqlx::query(
+        "insert into cycle_frameworks (cycle_id, framework_code, open, deadline)
+         select a.cycle_id, 'channel-aas-2020', true, current_date - 3 from assessments a where a.id = $1::uuid
+         on conflict (cycle_id, framework_code) do update set deadline = excluded.deadline",
+    )
+    .bind(&id)
+    .execute(&pool)
+    .await
+    .expect("a deadline passed");
+    all_green(&mut lead, &statement).await;
+    lead.post(&format!("{statement}/sign-off/request"), &[])
+        .await;
+    let mut signatory = signed_in(&router, "signatory@ashbridge.example").await;
+    let signed = signatory
+        .submit_page(
+            &format!("{statement}/sign-off"),
+            "form[action$='/sign-off']",
+            &[
+                ("position", "Chief Executive"),
+                ("panel", "single"),
+                ("declare", "yes"),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let submitted = lead.post(&format!("{statement}/submit"), &[]).await;
+    assert_eq!(location(&submitted), format!("{statement}?done=submitted"));
+    let late: serde_json::Value = sqlx::query_scalar(
+        "select after from audit_events where action = 'assessment.submitted' and entity_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .expect("the submission");
+    assert_eq!(late["late"], true, "{late}");
+    let tasks = lead.get(&statement).await.html();
+    assert!(
+        texts(&tasks, ".govuk-summary-list__value .govuk-tag")
+            .iter()
+            .any(|t| t == "Late"),
+        "the task list says it was late"
+    );
+}

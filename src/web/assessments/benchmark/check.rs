@@ -294,6 +294,7 @@ pub(super) fn plan(
     errors: &mut Errors,
 ) -> Plan {
     let n = section.number as i32;
+    let words = Words::of(fw);
     let editable = policy::allows(who, Action::EditBenchmark(n), object(head));
     let may_answer = policy::allows(who, Action::AnswerRequest(n), object(head));
     let mut plan = Plan::default();
@@ -385,7 +386,10 @@ pub(super) fn plan(
                 _ => {
                     errors.add(
                         "new-action-question",
-                        "Choose the question the action is for, or the benchmark",
+                        format!(
+                            "Choose the {} the {} is for, or the {}",
+                            words.item_lower, words.action_lower, words.section_lower
+                        ),
                     );
                     None
                 }
@@ -431,7 +435,10 @@ pub(super) fn plan(
                 (_, Err(())) => {
                     errors.add(
                         "attachment-question",
-                        "Choose the question the file is for, or the benchmark",
+                        format!(
+                            "Choose the {} the file is for, or the {}",
+                            words.item_lower, words.section_lower
+                        ),
                     );
                     extra.file_again = true;
                 }
@@ -481,7 +488,7 @@ pub(super) fn plan(
         Intent::Reply(id) if !stored.threads.iter().any(|t| t.request.id == id) => {
             errors.add(
                 "requests",
-                "That evidence request is no longer on this benchmark, so nothing was saved. Everything you typed is still below",
+                format!("That evidence request is no longer on this {}, so nothing was saved. Everything you typed is still below", words.section_lower),
             );
         }
         _ => {}

@@ -669,7 +669,7 @@ async fn stored_page(
 
 /// What the success banner says for each code of `?done=` (the codes a save gives).
 const DONE: [(&str, &str); 10] = [
-    ("saved", "Your changes to this benchmark have been saved."),
+    ("saved", "Your changes to this {section} have been saved."),
     ("action", "The action has been added."),
     ("note", "The progress note has been added."),
     ("status", "The action's status has been changed."),
@@ -731,7 +731,7 @@ pub(super) async fn show(
         .unwrap_or_default()
         .split(',')
         .filter_map(|code| DONE.iter().find(|(c, _)| *c == code))
-        .map(|(_, text)| (*text).to_owned())
+        .map(|(_, text)| text.replace("{section}", &Words::of(fw).section_lower))
         .collect();
     Ok(Html(view.render()?).into_response())
 }

@@ -340,7 +340,7 @@ async fn conflict(
         criteria: stored.criteria_met.clone(),
     };
     let mut errors = Errors::default();
-    errors.add("conflict", format!("{} saved this benchmark at {} while you were editing it, so nothing on this page was saved. Nothing has been lost: your changes are in the form, with their version beside them. Keep what you want and save again.", theirs.by, theirs.at));
+    errors.add("conflict", format!("{} saved this {} at {} while you were editing it, so nothing on this page was saved. Nothing has been lost: your changes are in the form, with their version beside them. Keep what you want and save again.", theirs.by, super::super::Words::of(fw).section_lower, theirs.at));
     let draft = Draft {
         head,
         fw,
