@@ -21,8 +21,7 @@ use crate::db;
 use crate::db::assessments::Head;
 use crate::error::{AppError, AppResult};
 use crate::framework::{Framework, Instrument};
-use crate::web::account::event;
-use crate::web::assessments::{framework, object, scope_event, state_label_of, visible_head};
+use crate::web::assessments::{framework, object, state_label_of, visible_head};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
 use crate::web::forms::{Form, Query};
@@ -494,35 +493,21 @@ async fn review(
         )
         .await;
     }
-    let (to, action, done) = if form.intent == "accept" {
-        ("published", "assessment.accepted", "accepted")
+    // The engine's own steps: returned as a self-assessment is; accepted is its published.
+    let accept = crate::web::review::Step {
+        from: &["submitted", "in_review"],
+        to: "published",
+        action: "assessment.accepted",
+        tell: Some(crate::notify::Kind::Accepted),
+    };
+    let (step, done) = if form.intent == "accept" {
+        (&accept, "accepted")
     } else {
-        ("draft", "assessment.returned", "returned")
+        (&crate::web::review::RETURN, "returned")
     };
     let mut tx = state.db.begin().await?;
-    if db::assessments::transition(&mut tx, id, &["submitted", "in_review"], to).await? {
-        let mut e = event(Some(who.user_id), &who.email, ip, action, "assessment");
-        scope_event(&mut e, &head, id);
-        e.before = Some(serde_json::json!({ "state": head.state }));
-        e.after = Some(serde_json::json!({
-            "state": to,
-            "reason": (!reason.is_empty()).then_some(&reason),
-        }));
-        db::audit::record(&mut *tx, &e).await?;
-        let kind = if to == "published" {
-            crate::notify::Kind::Accepted
-        } else {
-            crate::notify::Kind::Returned
-        };
-        crate::notify::tell(
-            &mut *tx,
-            kind,
-            id,
-            who.user_id,
-            Some(reason.as_str()).filter(|r| !r.is_empty()),
-        )
-        .await?;
-    }
+    let reason = Some(reason.as_str()).filter(|r| !r.is_empty());
+    crate::web::review::take_step(&mut tx, &who, ip, &head, step, reason).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/assessments/{id}/channel-review?done={done}")).into_response())
 }

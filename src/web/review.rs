@@ -567,18 +567,13 @@ async fn save_review(
     }
     match intent {
         Intent::Start => {
-            if db::assessments::transition(&mut tx, id, &["submitted"], "in_review").await? {
-                record_change(
-                    &mut tx,
-                    &who,
-                    ip,
-                    &head,
-                    "assessment.review_started",
-                    "in_review",
-                    None,
-                )
-                .await?;
-            }
+            let step = Step {
+                from: &["submitted"],
+                to: "in_review",
+                action: "assessment.review_started",
+                tell: None,
+            };
+            take_step(&mut tx, &who, ip, &head, &step, None).await?;
             done = "started";
         }
         Intent::RemoveRecommendation(action) => {
@@ -601,34 +596,23 @@ async fn save_review(
             done = "resolved";
         }
         Intent::Agree => {
-            if db::assessments::transition(&mut tx, id, &["in_review"], "agreed").await? {
-                record_change(
-                    &mut tx,
-                    &who,
-                    ip,
-                    &head,
-                    "assessment.agreed",
-                    "agreed",
-                    None,
-                )
-                .await?;
-                crate::notify::tell(&mut *tx, Kind::Agreed, id, who.user_id, None).await?;
-            }
+            let step = Step {
+                from: &["in_review"],
+                to: "agreed",
+                action: "assessment.agreed",
+                tell: Some(Kind::Agreed),
+            };
+            take_step(&mut tx, &who, ip, &head, &step, None).await?;
             done = "agreed";
         }
         Intent::Publish => {
-            if db::assessments::transition(&mut tx, id, &["agreed"], "published").await? {
-                record_change(
-                    &mut tx,
-                    &who,
-                    ip,
-                    &head,
-                    "assessment.published",
-                    "published",
-                    None,
-                )
-                .await?;
-                crate::notify::tell(&mut *tx, Kind::Published, id, who.user_id, None).await?;
+            let step = Step {
+                from: &["agreed"],
+                to: "published",
+                action: "assessment.published",
+                tell: Some(Kind::Published),
+            };
+            if take_step(&mut tx, &who, ip, &head, &step, None).await? {
                 // The letter is kept as it reads now: it never changes after.
                 crate::web::letter::freeze(&mut tx, &state, &head, who.user_id).await?;
             }
@@ -651,21 +635,46 @@ async fn save_review(
 /// The most recommended actions a letter carries.
 pub const MAX_RECOMMENDATIONS: i64 = 3;
 
-/// Records a change of state in the audit trail, which the history page reads.
-async fn record_change(
+/// A step of an assessment's workflow: from which states, to which, what the trail calls it,
+/// and whom it tells (the self-assessment's review and the Channel team's check share them).
+pub(crate) struct Step {
+    pub from: &'static [&'static str],
+    pub to: &'static str,
+    pub action: &'static str,
+    pub tell: Option<Kind>,
+}
+
+/// Returned to the council, from submitted or in review, with the reason.
+pub(crate) const RETURN: Step = Step {
+    from: &["submitted", "in_review"],
+    to: "draft",
+    action: "assessment.returned",
+    tell: Some(Kind::Returned),
+};
+
+/// Takes the step if the assessment is in one of its states (none when someone else took it
+/// first): the change, its line in the audit trail (which the history page reads), and the
+/// notice to those whose turn it is, in the caller's transaction. Whether it was taken.
+pub(crate) async fn take_step(
     tx: &mut sqlx::PgConnection,
     who: &Principal,
     ip: Option<sqlx::types::ipnetwork::IpNetwork>,
     head: &Head,
-    action: &'static str,
-    to: &str,
+    step: &Step,
     reason: Option<&str>,
-) -> sqlx::Result<()> {
-    let mut e = event(Some(who.user_id), &who.email, ip, action, "assessment");
+) -> AppResult<bool> {
+    if !db::assessments::transition(&mut *tx, head.id, step.from, step.to).await? {
+        return Ok(false);
+    }
+    let mut e = event(Some(who.user_id), &who.email, ip, step.action, "assessment");
     scope_event(&mut e, head, head.id);
     e.before = Some(serde_json::json!({ "state": head.state }));
-    e.after = Some(serde_json::json!({ "state": to, "reason": reason }));
-    db::audit::record(&mut *tx, &e).await
+    e.after = Some(serde_json::json!({ "state": step.to, "reason": reason }));
+    db::audit::record(&mut *tx, &e).await?;
+    if let Some(kind) = step.tell {
+        crate::notify::tell(&mut *tx, kind, head.id, who.user_id, reason).await?;
+    }
+    Ok(true)
 }
 
 #[derive(Template)]
@@ -730,19 +739,7 @@ async fn return_to_council(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
     let mut tx = state.db.begin().await?;
-    if db::assessments::transition(&mut tx, id, &["submitted", "in_review"], "draft").await? {
-        record_change(
-            &mut tx,
-            &who,
-            ip,
-            &head,
-            "assessment.returned",
-            "draft",
-            Some(reason),
-        )
-        .await?;
-        crate::notify::tell(&mut *tx, Kind::Returned, id, who.user_id, Some(reason)).await?;
-    }
+    take_step(&mut tx, &who, ip, &head, &RETURN, Some(reason)).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/assessments/{id}/history?done=returned")).into_response())
 }
