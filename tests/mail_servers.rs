@@ -128,4 +128,62 @@ async fn two_servers_send_each_reminder_once_even_when_one_is_killed_mid_send(po
             ("deadline-reminders".to_owned(), "14 messages".to_owned()),
         ]
     );
+
+    // The next reminder day, with both servers running: their timetables meet a period that
+    // neither has run, at the same moment, and one of them runs it. Brackenfield has submitted
+    // its self-assessment by then: only its statement is still reminded.
+    sqlx::query(
+        "insert into assessments (organisation_id, cycle_id, framework_id, state, submitted_at)
+         select o.id, c.id, f.id, 'submitted', now() from organisations o, frameworks f,
+                (select id from cycles where opens_on <= $1 order by starts_on desc limit 1) c
+         where o.slug = 'brackenfield' and f.code = 'prevent-la-2018'",
+    )
+    .bind(today)
+    .execute(&pool)
+    .await
+    .expect("Brackenfield submitted");
+    sqlx::query(
+        "update cycles set deadline = $1
+         where id = (select id from cycles where opens_on <= $2 order by starts_on desc limit 1)",
+    )
+    .bind(today + time::Duration::days(1))
+    .bind(today)
+    .execute(&pool)
+    .await
+    .expect("the deadline tomorrow");
+    sqlx::query("update scheduled_jobs set last_period = null where name = 'deadline-reminders'")
+        .execute(&pool)
+        .await
+        .expect("a period not yet run");
+    let more = 13;
+    let got = smtp.wait_for(expected + more, Duration::from_secs(120));
+    std::thread::sleep(Duration::from_secs(35));
+    let got_later = smtp.received();
+    assert_eq!(
+        got_later.len(),
+        expected + more,
+        "{:?}",
+        got.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let tomorrow: Vec<&support::smtp::Received> = got_later
+        .iter()
+        .filter(|m| m.subject.contains("is due in 1 day"))
+        .collect();
+    assert_eq!(
+        tomorrow.len(),
+        more,
+        "each reminder once, from one of the two"
+    );
+    assert!(
+        !tomorrow
+            .iter()
+            .any(|m| m.subject.starts_with("Brackenfield") && m.subject.contains("self-assessment")),
+        "a submitted self-assessment is not reminded"
+    );
+    assert!(
+        tomorrow
+            .iter()
+            .any(|m| m.subject.starts_with("Brackenfield") && m.subject.contains("Channel")),
+        "its statement still is"
+    );
 }

@@ -173,6 +173,7 @@ async fn each_step_of_the_review_mails_exactly_the_people_whose_turn_it_is(pool:
         .await;
     assert_eq!(added.status, 303, "{}", added.body);
     let mail = post.deliver(&state).await;
+    assert_clean(&mail);
     assert_eq!(to(&mail), ["owner@ashbridge.example"]);
     assert!(
         mail[0].subject.contains("An action in Ashbridge"),
@@ -201,6 +202,7 @@ async fn each_step_of_the_review_mails_exactly_the_people_whose_turn_it_is(pool:
         .await;
     assert_eq!(edited.status, 303, "{}", edited.body);
     let mail = post.deliver(&state).await;
+    assert_clean(&mail);
     assert_eq!(to(&mail), ["owner@ashbridge.example"]);
     assert!(
         mail[0].subject.contains("target of your action"),
@@ -312,6 +314,7 @@ async fn each_step_of_the_review_mails_exactly_the_people_whose_turn_it_is(pool:
         assert_eq!(asked.status, 303);
     }
     let mail = post.deliver(&state).await;
+    assert_clean(&mail);
     assert_eq!(
         to(&mail),
         [
@@ -390,6 +393,7 @@ async fn each_step_of_the_review_mails_exactly_the_people_whose_turn_it_is(pool:
         .await;
     assert_eq!(agreed.status, 303, "{}", agreed.body);
     let mail = post.deliver(&state).await;
+    assert_clean(&mail);
     assert_eq!(
         to(&mail),
         ["board@ashbridge.example", "lead@ashbridge.example"]
@@ -510,6 +514,7 @@ async fn the_channel_statement_tells_the_signatory_the_lead_and_the_channel_team
     lead.post(&format!("{statement}/sign-off/request"), &[])
         .await;
     let mail = post.deliver(&state).await;
+    assert_clean(&mail);
     assert_eq!(to(&mail), ["signatory@ashbridge.example"]);
     assert!(mail[0].subject.contains("ready for your signature"));
     assert!(mail[0].text.contains(&format!("{URL}{statement}/sign-off")));
@@ -536,6 +541,7 @@ async fn the_channel_statement_tells_the_signatory_the_lead_and_the_channel_team
         303
     );
     let mail = post.deliver(&state).await;
+    assert_clean(&mail);
     assert_eq!(to(&mail), ["lead@ashbridge.example"]);
     assert!(
         mail[0].subject.ends_with("is signed"),
@@ -589,6 +595,7 @@ async fn the_channel_statement_tells_the_signatory_the_lead_and_the_channel_team
         303
     );
     let mail = post.deliver(&state).await;
+    assert_clean(&mail);
     assert_eq!(to(&mail), ["channel@homeoffice.example"]);
     assert!(
         mail[0]
@@ -608,6 +615,7 @@ async fn the_channel_statement_tells_the_signatory_the_lead_and_the_channel_team
         .await;
     assert_eq!(returned.status, 303);
     let mail = post.deliver(&state).await;
+    assert_clean(&mail);
     assert_eq!(to(&mail), ["lead@ashbridge.example"]);
     assert!(mail[0].text.contains("\"Name the deputy chair in 3.1.\""));
     assert!(
@@ -889,6 +897,32 @@ async fn reminders_and_digests_go_once_on_their_day_and_can_be_stopped(pool: PgP
         ["owner@ashbridge.example"],
         "mandatory mail still comes"
     );
+
+    // Administrators see each job's last run (when, in UK time, and what it did) and its next.
+    let ran: Vec<(String, OffsetDateTime, String)> =
+        sqlx::query_as("select name, last_run_at, last_result from scheduled_jobs order by name")
+            .fetch_all(&pool)
+            .await
+            .expect("the jobs");
+    assert_eq!(ran.len(), 3);
+    let mut admin = signed_in(&router, "admin@prevent-assure.example").await;
+    let page = admin.get("/admin/notifications").await.html();
+    let rows = texts(&page, "#jobs tbody tr");
+    for (name, at, result) in &ran {
+        let title = match name.as_str() {
+            "deadline-reminders" => "Deadline reminders",
+            "adviser-lists" => "Weekly list for advisers",
+            _ => "Weekly digest to each action owner",
+        };
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(title))
+            .unwrap_or_else(|| panic!("{title} in {rows:?}"));
+        assert!(
+            row.contains(&prevent_assure::domain::uk_time(*at)) && row.contains(result.as_str()),
+            "{row} shows {at} and {result}"
+        );
+    }
 }
 
 #[sqlx::test]
