@@ -79,6 +79,8 @@ pub struct Settings {
     pub smtp: bool,
     /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` say who the client is.
     pub trusted_proxies: Vec<sqlx::types::ipnetwork::IpNetwork>,
+    /// Which of the two headers they write (the other is never read).
+    pub trusted_proxy_header: crate::auth::session::ProxyHeader,
     /// The key second-factor secrets are sealed with (MFA_KEY).
     pub mfa_key: Option<crate::auth::second_factor::MfaKey>,
     /// Whether advisers, the Channel team and administrators must have a second factor.
@@ -103,6 +105,7 @@ impl Default for Settings {
             retries: crate::mail::Retries::default(),
             smtp: false,
             trusted_proxies: Vec::new(),
+            trusted_proxy_header: crate::auth::session::ProxyHeader::XForwardedFor,
             mfa_key: None,
             second_factor_required: false,
             oidc_secrets: std::collections::BTreeMap::new(),

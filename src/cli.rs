@@ -402,6 +402,7 @@ fn settings(accounts: &AccountConfig, bind_addr: SocketAddr) -> app::Settings {
         secure_cookies: accounts.cookie_secure,
         support_email: accounts.support_email.clone(),
         trusted_proxies: accounts.trusted_proxies.clone(),
+        trusted_proxy_header: accounts.trusted_proxy_header,
         oidc_secrets: crate::config::oidc_secrets_from_env(),
         ..app::Settings::default()
     }

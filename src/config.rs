@@ -137,6 +137,12 @@ pub struct AccountConfig {
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
     pub trusted_proxies: Vec<sqlx::types::ipnetwork::IpNetwork>,
 
+    /// The one header the trusted proxies write the client's address into:
+    /// `x-forwarded-for` (nginx's `$proxy_add_x_forwarded_for`) or `forwarded` (RFC 7239).
+    /// Only that one is read: a proxy passes the other on as the client wrote it.
+    #[arg(long, env = "TRUSTED_PROXY_HEADER", default_value = "x-forwarded-for", value_parser = parse_proxy_header)]
+    pub trusted_proxy_header: crate::auth::session::ProxyHeader,
+
     /// Where people write about the service: accessibility problems, questions about their
     /// personal data. Shown on /accessibility and /privacy.
     #[arg(
@@ -189,6 +195,16 @@ fn parse_weekday(s: &str) -> Result<time::Weekday, String> {
         "saturday" | "sat" => Ok(Saturday),
         "sunday" | "sun" => Ok(Sunday),
         _ => Err(format!("{s:?} is not a day of the week (monday … sunday)")),
+    }
+}
+
+fn parse_proxy_header(s: &str) -> Result<crate::auth::session::ProxyHeader, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "x-forwarded-for" => Ok(crate::auth::session::ProxyHeader::XForwardedFor),
+        "forwarded" => Ok(crate::auth::session::ProxyHeader::Forwarded),
+        other => Err(format!(
+            "{other:?} is not a header this server reads: x-forwarded-for or forwarded"
+        )),
     }
 }
 

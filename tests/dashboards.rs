@@ -1001,3 +1001,59 @@ async fn the_region_and_the_nation_export_every_councils_agreed_scores_and_no_mo
             .contains("/regions/north-vale/scores.csv?cycle=")
     );
 }
+
+/// A workbook is typing too: control characters and bidirectional overrides typed into a cell
+/// are taken out on import, as from a form, and never reach the database or a page.
+#[sqlx::test]
+async fn a_workbooks_cells_are_cleaned_as_form_fields_are(pool: PgPool) {
+    let router = router(&pool, 8).await;
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let id = latest(&pool, "ashbridge").await;
+    let exported = lead.get(&format!("/assessments/{id}/export.xlsx")).await;
+    let fw = framework();
+    let mut book =
+        prevent_assure::workbook::read(&exported.bytes, &fw, &STATUSES, 2026).expect("reads");
+    book.benchmarks[0].answers[0].evidence =
+        "Board\u{0} minutes\u{7} of May \u{202e}fdp.exe".to_owned();
+    if let Some(action) = book.benchmarks[2].actions.first_mut() {
+        action.owner = "Community\u{2066} Safety\u{1b}".to_owned();
+    }
+    let whole = prevent_assure::workbook::Book {
+        council: "Ashbridge Borough Council".to_owned(),
+        cycle: "2026/27".to_owned(),
+        state: "Draft".to_owned(),
+        benchmarks: book.benchmarks,
+        other_actions: book.other_actions,
+    };
+    let typed = prevent_assure::workbook::write(&whole, &fw, &STATUSES).expect("written");
+    let reply = lead
+        .send(import_request(
+            &lead,
+            &format!("/assessments/{id}/import"),
+            &typed,
+        ))
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let evidence: String = sqlx::query_scalar(
+        "select an.evidence from answers an join items i on i.id = an.item_id
+         where an.assessment_id = $1 and i.code = '1.1'",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .expect("the evidence");
+    assert_eq!(evidence, "Board minutes of May fdp.exe");
+    let owners: Vec<String> =
+        sqlx::query_scalar("select owner_text from actions where assessment_id = $1")
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .expect("owners");
+    assert!(
+        owners.iter().all(|o| !o
+            .chars()
+            .any(|c| c.is_control() || ('\u{2066}'..='\u{2069}').contains(&c))),
+        "{owners:?}"
+    );
+    assert!(owners.iter().any(|o| o == "Community Safety"), "{owners:?}");
+}

@@ -218,7 +218,44 @@ async fn behind_a_trusted_proxy_the_clients_own_address_is_counted_and_audited(p
         "nothing usable: the proxy's own"
     );
     // Not from the proxy: ignored even when on.
-    let other = router_from(state, [192, 0, 2, 44]);
+    let other = router_from(state.clone(), [192, 0, 2, 44]);
     send(other, "203.0.113.7").await;
-    assert_eq!(last_ip(pool).await, "192.0.2.44");
+    assert_eq!(last_ip(pool.clone()).await, "192.0.2.44");
+
+    // A client's own `Forwarded` header, passed on by a proxy that writes X-Forwarded-For (as
+    // nginx does), is not read: only the header the proxies are said to write.
+    let send_both = |router: axum::Router, forwarded: &'static str, xff: &'static str| async move {
+        let body = "email=nobody%40x.example&password=wrong-password-here";
+        let request = Request::post("/login")
+            .header("host", "localhost")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header("forwarded", forwarded)
+            .header("x-forwarded-for", xff)
+            .body(Body::from(body))
+            .expect("a request");
+        support::send(&router, request).await
+    };
+    let proxied = router_from(state.clone(), [10, 80, 0, 2]);
+    send_both(proxied, "for=6.6.6.6", "6.6.6.6, 198.51.100.80").await;
+    assert_eq!(
+        last_ip(pool.clone()).await,
+        "198.51.100.80",
+        "X-Forwarded-For read, the client's Forwarded not"
+    );
+    let mut settings = (*state.settings).clone();
+    settings.trusted_proxy_header = prevent_assure::auth::session::ProxyHeader::Forwarded;
+    state.settings = std::sync::Arc::new(settings);
+    let proxied = router_from(state, [10, 80, 0, 2]);
+    send_both(
+        proxied,
+        "for=6.6.6.6, for=\"[2001:db8::7]:4711\"",
+        "198.51.100.80",
+    )
+    .await;
+    assert_eq!(
+        last_ip(pool).await,
+        "2001:db8::7",
+        "with TRUSTED_PROXY_HEADER=forwarded, Forwarded read and X-Forwarded-For not"
+    );
 }

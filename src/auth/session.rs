@@ -266,26 +266,36 @@ impl FromRequestParts<AppState> for ClientIp {
                     addr.ip(),
                     &parts.headers,
                     &state.settings.trusted_proxies,
+                    state.settings.trusted_proxy_header,
                 ))
             });
         Ok(ClientIp(ip))
     }
 }
 
+/// The header trusted proxies write the client's address into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyHeader {
+    XForwardedFor,
+    Forwarded,
+}
+
 /// The client's address: the peer's, unless the peer is one of the trusted proxies; then the
-/// address that proxy saw (the right-most of `Forwarded: for=` or `X-Forwarded-For`, each
-/// proxy appending what it saw), skipping further trusted proxies. Whatever a client writes in
-/// those headers itself is further left, so it is never taken.
+/// address that proxy saw (the right-most of the one header the proxies write, each appending
+/// what it saw), skipping further trusted proxies. Whatever a client writes in that header
+/// itself is further left, so it is never taken; the other header, which a proxy passes on as
+/// the client wrote it, is never read.
 pub fn client_address(
     peer: std::net::IpAddr,
     headers: &axum::http::HeaderMap,
     trusted: &[IpNetwork],
+    header: ProxyHeader,
 ) -> std::net::IpAddr {
     let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
     if !is_trusted(peer) {
         return peer;
     }
-    let mut chain = forwarded_for(headers);
+    let mut chain = forwarded_for(headers, header);
     let mut current = peer;
     while is_trusted(current) {
         match chain.pop() {
@@ -298,7 +308,10 @@ pub fn client_address(
 }
 
 /// The addresses proxies recorded, left to right (None where one is not an address).
-fn forwarded_for(headers: &axum::http::HeaderMap) -> Vec<Option<std::net::IpAddr>> {
+fn forwarded_for(
+    headers: &axum::http::HeaderMap,
+    header: ProxyHeader,
+) -> Vec<Option<std::net::IpAddr>> {
     let values = |name: &str| -> Vec<String> {
         headers
             .get_all(name)
@@ -309,9 +322,8 @@ fn forwarded_for(headers: &axum::http::HeaderMap) -> Vec<Option<std::net::IpAddr
             .filter(|v| !v.is_empty())
             .collect()
     };
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
+    if header == ProxyHeader::Forwarded {
+        return values("forwarded")
             .iter()
             .map(|element| {
                 element.split(';').find_map(|pair| {

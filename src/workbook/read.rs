@@ -17,7 +17,47 @@ use crate::framework::{Framework, Section};
 
 /// A cell's value as text, as the person typed it. Excel turns a typed date into a number of
 /// days; that comes back as 31/03/2027.
+/// A cell as text, cleaned as every form value is (no NUL or other control characters, no
+/// bidirectional overrides): a workbook is typing too.
 fn text(range: &Range<Data>, row: u32, col: u32) -> String {
+    crate::web::forms::clean_text(&unescape_xstring(&raw_text(range, row, col)))
+        .trim()
+        .to_owned()
+}
+
+/// Office Open XML writes a character XML cannot hold (a control character) as `_xHHHH_`, and a
+/// literal `_x` that would read as one as `_x005F_x`; the reader leaves them as written.
+fn unescape_xstring(s: &str) -> String {
+    if !s.contains("_x") {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find("_x") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let code = tail
+            .get(2..6)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .filter(|_| tail.as_bytes().get(6) == Some(&b'_'))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32);
+        match code {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[7..];
+            }
+            None => {
+                out.push_str("_x");
+                rest = &tail[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn raw_text(range: &Range<Data>, row: u32, col: u32) -> String {
     match range.get_value((row, col)) {
         None | Some(Data::Empty) => String::new(),
         Some(Data::String(s)) => s.trim().to_owned(),
@@ -609,4 +649,20 @@ fn read_actions(
         });
     }
     actions
+}
+
+#[cfg(test)]
+mod xstring_tests {
+    use super::unescape_xstring;
+
+    #[test]
+    fn escaped_characters_are_read_back_and_other_text_is_left() {
+        assert_eq!(
+            unescape_xstring("Board_x0000_ minutes_x0007_"),
+            "Board\u{0} minutes\u{7}"
+        );
+        assert_eq!(unescape_xstring("_x005F_x0041_"), "_x0041_");
+        assert_eq!(unescape_xstring("box_xyz_ and _x12_"), "box_xyz_ and _x12_");
+        assert_eq!(unescape_xstring("no escapes"), "no escapes");
+    }
 }
