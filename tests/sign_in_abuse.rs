@@ -110,6 +110,56 @@ async fn wrong_passwords_do_not_keep_an_officer_out_nor_tell_who_has_an_account(
     assert!(refused >= 3, "{refused}");
 }
 
+/// Failures long past (outside the 15-minute window) count for an account no more than for an
+/// address with none; and a network that has failed a hundred times waits, but not a browser
+/// an officer behind it has signed in from before.
+#[sqlx::test]
+async fn old_failures_tell_nothing_and_a_busy_network_does_not_keep_an_officer_out(pool: PgPool) {
+    let state = support::demo_state(pool.clone()).await;
+    let office = router_from(state.clone(), [10, 71, 0, 1]);
+    let first = sign_in_with(&office, "", LEAD, DEMO_PASSWORD).await;
+    assert_eq!(first.status, 303);
+    let device = cookies(&first)
+        .split("; ")
+        .find(|c| c.starts_with("pa_device="))
+        .expect("a device cookie")
+        .to_owned();
+    // Nine failures each, then an hour passes.
+    for _ in 0..9 {
+        sign_in_with(&office, "", LEAD, "not-the-password").await;
+        sign_in_with(&office, "", "nobody@ashbridge.example", "not-the-password").await;
+    }
+    sqlx::query("update sign_in_attempts set attempted_at = now() - interval '1 hour'")
+        .execute(&pool)
+        .await
+        .expect("an hour later");
+    for attempt in 1..=3 {
+        let real = sign_in_with(&office, "", LEAD, "not-the-password").await;
+        let none = sign_in_with(&office, "", "nobody@ashbridge.example", "not-the-password").await;
+        assert_eq!(
+            message(&real),
+            ["The email address or password is not right"],
+            "attempt {attempt}: old failures do not count"
+        );
+        assert_eq!(message(&real), message(&none), "attempt {attempt}");
+    }
+
+    // A hundred failures from the office's network (someone else there): the network waits,
+    // the officer's own browser on it does not.
+    sqlx::query(
+        "insert into sign_in_attempts (ip, email, succeeded, attempted_at)
+         select '10.71.0.1', 'guess' || g || '@example.org', false, now() from generate_series(1, 100) g",
+    )
+    .execute(&pool)
+    .await
+    .expect("failures from the network");
+    let stranger = sign_in_with(&office, "", "board@ashbridge.example", DEMO_PASSWORD).await;
+    assert_eq!(stranger.status, 429);
+    assert!(message(&stranger)[0].contains("too many failed sign-ins from your network"));
+    let own = sign_in_with(&office, &device, LEAD, DEMO_PASSWORD).await;
+    assert_eq!(own.status, 303, "{:?}", message(&own));
+}
+
 #[sqlx::test]
 async fn password_resets_are_limited_per_account_and_per_address_with_the_same_answer(
     pool: PgPool,

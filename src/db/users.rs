@@ -148,27 +148,27 @@ pub async fn insert_invited(
     .await
 }
 
-/// Records a failed sign-in; locks the account once `limit` failures in a row are reached.
-/// Returns whether this failure locked it.
+/// Records a failed sign-in on the account (for administrators to see); `held` says that the
+/// address has now had too many failures (counted on the address as typed, so that the rule
+/// and its words are the same whether or not there is an account), and until when.
 pub async fn record_failure(
     pool: &PgPool,
     id: Uuid,
-    limit: i32,
+    held: bool,
     lock_minutes: i32,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        r#"update users set
-             failed_sign_ins = case when failed_sign_ins + 1 >= $2 then 0 else failed_sign_ins + 1 end,
-             locked_until = case when failed_sign_ins + 1 >= $2
-                                 then now() + make_interval(mins => $3) else locked_until end
-           where id = $1
-           returning failed_sign_ins = 0 as "locked!""#,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set
+             failed_sign_ins = failed_sign_ins + 1,
+             locked_until = case when $2 then now() + make_interval(mins => $3) else locked_until end
+           where id = $1",
         id,
-        limit,
+        held,
         lock_minutes
     )
-    .fetch_one(pool)
+    .execute(pool)
     .await
+    .map(|_| ())
 }
 
 pub async fn record_success(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {

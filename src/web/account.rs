@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use sqlx::PgPool;
 use sqlx::types::ipnetwork::IpNetwork;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::app::{AppState, Settings};
@@ -156,37 +155,43 @@ async fn login(
         return with_status(StatusCode::UNPROCESSABLE_ENTITY, page(errors));
     }
     let settings = &state.settings;
-    if let Some(ip) = ip {
-        let failures = db::sessions::recent_failures_from(&state.db, ip, 15).await?;
-        if failures >= settings.sign_in_limit_per_ip {
-            db::audit::record(
-                &state.db,
-                &event(None, &email, Some(ip), "sign_in.rate_limited", "session"),
-            )
-            .await?;
-            let mut errors = Errors::default();
-            errors.add("email", "There have been too many failed sign-ins from your network. Wait 15 minutes, then try again");
-            return with_status(StatusCode::TOO_MANY_REQUESTS, page(errors));
+    let network_held = match ip {
+        Some(ip) => {
+            db::sessions::recent_failures_from(&state.db, ip, 15).await?
+                >= settings.sign_in_limit_per_ip
         }
-    }
+        None => false,
+    };
     let account = db::users::credentials(&state.db, &email).await?;
-    let now = OffsetDateTime::now_utc();
     // Too many failures with this address, whoever typed them: counted on the address as
     // typed, so that one with no account is answered exactly like one with an account.
     let failures =
         db::sessions::recent_failures_for(&state.db, &email.to_lowercase(), settings.lock_minutes)
             .await?;
-    let held = failures >= i64::from(settings.lock_after)
-        || account
-            .as_ref()
-            .is_some_and(|a| a.locked_until.is_some_and(|t| t > now));
+    // Only the count on the address decides (never the account's own record), so that an
+    // address with an account is held back, and told so, exactly as one without.
+    let held = failures >= i64::from(settings.lock_after);
     // A browser this account signed in from before still gets in with the right password: a
     // stranger's wrong passwords cannot keep the officer out.
     let device = session::presented_device(&headers, settings.secure_cookies);
     let known = match (&account, &device) {
-        (Some(a), Some(d)) if held => db::sessions::known_device(&state.db, d, a.id).await?,
+        (Some(a), Some(d)) if held || network_held => {
+            db::sessions::known_device(&state.db, d, a.id).await?
+        }
         _ => false,
     };
+    // Too many failures from the network (someone else behind the same address, perhaps):
+    // it waits, but not a browser this account has signed in from before.
+    if network_held && !known {
+        db::audit::record(
+            &state.db,
+            &event(None, &email, ip, "sign_in.rate_limited", "session"),
+        )
+        .await?;
+        let mut errors = Errors::default();
+        errors.add("email", "There have been too many failed sign-ins from your network. Wait 15 minutes, then try again");
+        return with_status(StatusCode::TOO_MANY_REQUESTS, page(errors));
+    }
     let locked = held && !known;
     let locked_message = "There have been too many failed sign-ins with this email address. Wait 15 minutes, then try again, or sign in from a device you have signed in on before";
     // Verify even when the account is unknown or held back, so the time taken tells nothing.
@@ -226,13 +231,8 @@ async fn login(
         return with_status(StatusCode::UNPROCESSABLE_ENTITY, page(errors));
     }
     if !succeeded {
-        let now_locked = db::users::record_failure(
-            &state.db,
-            account.id,
-            settings.lock_after,
-            settings.lock_minutes,
-        )
-        .await?;
+        let now_locked = failures + 1 >= i64::from(settings.lock_after);
+        db::users::record_failure(&state.db, account.id, now_locked, settings.lock_minutes).await?;
         db::audit::record(&state.db, &actor("sign_in.failed")).await?;
         let mut errors = Errors::default();
         if now_locked {
