@@ -159,7 +159,16 @@ async fn thousands_of_malformed_bodies_on_every_post_route_never_get_a_5xx(pool:
         "/admin/cycles".to_owned(),
         format!("/admin/letters/{cycle}"),
         format!("/admin/notifications/mail/{}/retry", uuid::Uuid::new_v4()),
+        "/orgs/ashbridge/second-factor".to_owned(),
+        "/login/code".to_owned(),
+        "/login/set-up".to_owned(),
+        "/account/second-factor".to_owned(),
+        format!("/admin/users/{user}/second-factor/reset"),
+        "/admin/identity-providers".to_owned(),
+        format!("/admin/identity-providers/{}", uuid::Uuid::new_v4()),
     ];
+    // These end the session they are sent with: each gets a session of its own below.
+    let ending = ["/account/sign-out-everywhere", "/logout"];
     let bodies = bodies();
     let mut sent = 0;
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
@@ -192,6 +201,27 @@ async fn thousands_of_malformed_bodies_on_every_post_route_never_get_a_5xx(pool:
         }
         // Still signed in, and the service answers.
         assert_eq!(client.get("/account").await.status, 200, "{email}");
+        for route in ending {
+            for (kind, body) in &bodies {
+                let mut client = Client::new(router.clone());
+                assert_eq!(client.sign_in(email, DEMO_PASSWORD).await.status, 303);
+                let request = Request::post(route)
+                    .header("content-type", *kind)
+                    .header("sec-fetch-site", "same-origin")
+                    .header("cookie", client.cookie.clone().unwrap_or_default())
+                    .body(Body::from(body.clone()))
+                    .expect("a request");
+                let reply = support::send(&router, request).await;
+                sent += 1;
+                *statuses.entry(reply.status.as_u16()).or_default() += 1;
+                assert!(
+                    !reply.status.is_server_error(),
+                    "{email} POST {route} ({kind}, {} bytes): {}",
+                    body.len(),
+                    reply.status
+                );
+            }
+        }
     }
     assert!(sent >= 2000, "{sent} requests");
     eprintln!("{sent} malformed requests: {statuses:?}");

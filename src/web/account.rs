@@ -361,6 +361,8 @@ struct AccountPage {
     recovery_left: i64,
     /// The identity provider the person signs in through, if their domain has one.
     sso: Option<db::sso::Link>,
+    /// Whether a second factor can be set up here (the service has MFA_KEY).
+    second_factor_available: bool,
 }
 
 #[derive(Deserialize)]
@@ -386,6 +388,7 @@ async fn account_page(
     let sessions = summary.as_ref().map_or(0, |s| s.sessions);
     Ok(AccountPage {
         sso,
+        second_factor_available: state.settings.mfa_key.is_some(),
         second_factor: summary
             .as_ref()
             .and_then(|s| s.second_factor_since)

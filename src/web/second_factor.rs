@@ -451,7 +451,22 @@ async fn recovery_page(state: &AppState, user: Uuid, codes: Vec<String>) -> AppR
     Ok(Html(page.render()?).into_response())
 }
 
+/// Without MFA_KEY no secret can be sealed: a person is told so, rather than shown an error.
+fn unavailable(state: &AppState) -> Option<Response> {
+    state.settings.mfa_key.is_none().then(|| {
+        // Not an outage: the service is configured so. 409, the request at odds with it.
+        crate::error::message_page(
+            StatusCode::CONFLICT,
+            "A second factor cannot be set up yet",
+            "This service has no key to keep second-factor secrets with (MFA_KEY), so none can be set up yet. Nothing was changed. Ask your administrator.",
+        )
+    })
+}
+
 async fn account_set_up_form(State(state): State<AppState>, who: Principal) -> AppResult<Response> {
+    if let Some(refusal) = unavailable(&state) {
+        return Ok(refusal);
+    }
     let chrome = Chrome::new(Some(&who), "/account");
     set_up_page(
         &state,
@@ -470,6 +485,9 @@ async fn account_set_up(
     who: Principal,
     Form(form): Form<CodeForm>,
 ) -> AppResult<Response> {
+    if let Some(refusal) = unavailable(&state) {
+        return Ok(refusal);
+    }
     match confirm(&state, who.user_id, &form.code, ip).await? {
         Some(codes) => {
             let page = RecoveryPage {
