@@ -205,3 +205,150 @@ async fn a_kept_session_is_never_used_past_its_limit(pool: PgPool) {
         assert_eq!(status, 303, "refused within a second");
     }
 }
+
+/// The other fields the attack run named (a progress note, a region's name, an evidence
+/// request, a reply, a return's reason): a NUL or an override in each is taken out, and what is
+/// left is stored, or the page comes back with it kept; never a 500.
+#[sqlx::test]
+async fn each_named_field_takes_a_nul_out_and_keeps_the_rest(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 41, 0, 1]);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let started = lead
+        .post(
+            "/assessments",
+            &[("organisation", "ashbridge"), ("from", "blank")],
+        )
+        .await;
+    let address = location(&started).to_owned();
+    let id = address.trim_start_matches("/assessments/").to_owned();
+    // An action owned by the demo's owner, for a progress note on "Your actions".
+    let action: uuid::Uuid = sqlx::query_scalar(
+        "insert into actions (organisation_id, assessment_id, section_id, source, description, owner_text, owner_user_id)
+         select a.organisation_id, a.id, s.id, 'benchmark', 'Brief the board', 'CSP Manager',
+                (select id from users where email = 'owner@ashbridge.example')
+         from assessments a join sections s on s.framework_id = a.framework_id and s.number = 1
+         where a.id = $1::uuid returning id",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .expect("an action");
+    let mut owner = signed_in(&router, "owner@ashbridge.example").await;
+    let noted = owner
+        .submit_page(
+            "/me/actions",
+            "main form",
+            &[(
+                &format!("action-{action}-note"),
+                "Drafted\0 and\u{202e} shared",
+            )],
+            &format!("note-{action}"),
+        )
+        .await;
+    assert!(!noted.status.is_server_error(), "{}", noted.status);
+    let note: String = sqlx::query_scalar("select body from action_notes where action_id = $1")
+        .bind(action)
+        .fetch_one(&pool)
+        .await
+        .expect("the note");
+    assert_eq!(note, "Drafted and shared");
+
+    // A region's name.
+    let mut admin = signed_in(&router, "admin@prevent-assure.example").await;
+    let region = admin
+        .post(
+            "/admin/regions",
+            &[("name", "North\0 East"), ("slug", "north-east")],
+        )
+        .await;
+    assert!(!region.status.is_server_error(), "{}", region.status);
+    let name: String = sqlx::query_scalar("select name from regions where slug = 'north-east'")
+        .fetch_one(&pool)
+        .await
+        .expect("the region");
+    assert_eq!(name, "North East");
+    // Nothing but a NUL: the form again, saying what is missing.
+    let empty = admin
+        .post("/admin/regions", &[("name", "\0"), ("slug", "\0")])
+        .await;
+    assert_eq!(empty.status, 422);
+
+    // The adviser's evidence request, then the lead's reply.
+    sqlx::query(
+        "update assessments set state = 'in_review', submitted_at = now() where id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&pool)
+    .await
+    .expect("in review");
+    let mut adviser = signed_in(&router, "adviser.north-vale@homeoffice.example").await;
+    let asked = adviser
+        .submit_page(
+            &format!("{address}/review"),
+            "main form",
+            &[("request-1", "Please\0 share the\u{202e} CTLP briefing")],
+            "request-1",
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let (request, body): (uuid::Uuid, String) = sqlx::query_as(
+        "select id, body from comments where assessment_id = $1::uuid and kind = 'evidence_request'",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .expect("the request");
+    assert_eq!(body, "Please share the CTLP briefing");
+    let page = format!("{address}/benchmarks/1");
+    let replied = lead
+        .submit_page(
+            &page,
+            "form[action$='/benchmarks/1']",
+            &[(&format!("reply-{request}"), "Attached\0 to benchmark 1")],
+            &format!("reply-{request}"),
+        )
+        .await;
+    assert!(!replied.status.is_server_error(), "{}", replied.status);
+    let reply: String = sqlx::query_scalar(
+        "select body from comments where assessment_id = $1::uuid and kind <> 'evidence_request'
+         order by created_at desc limit 1",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .expect("the reply");
+    assert_eq!(reply, "Attached to benchmark 1");
+
+    // A return's reason: only a NUL is no reason (the page again, saying so); otherwise kept.
+    let bare = adviser
+        .post(&format!("{address}/return"), &[("reason", "\0\u{7}")])
+        .await;
+    assert_eq!(bare.status, 422);
+    let refused = adviser
+        .post(
+            &format!("{address}/return"),
+            &[("reason", &"x".repeat(2001))],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        texts(&refused.html(), "#reason"),
+        ["x".repeat(2001)],
+        "the typing is kept"
+    );
+    let returned = adviser
+        .post(
+            &format!("{address}/return"),
+            &[("reason", "Benchmark\0 1 needs the\u{202e} briefing")],
+        )
+        .await;
+    assert_eq!(returned.status, 303);
+    let reason: serde_json::Value = sqlx::query_scalar(
+        "select after from audit_events where action = 'assessment.returned' and entity_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .expect("the return");
+    assert_eq!(reason["reason"], "Benchmark 1 needs the briefing");
+}
