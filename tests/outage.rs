@@ -24,6 +24,33 @@ struct Proxy {
     upstream: String,
     accepting: Mutex<Option<JoinHandle<()>>>,
     connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// Set: every connection stays open and carries nothing (a network that drops packets).
+    frozen: Arc<AtomicBool>,
+}
+
+/// Copies one direction until the socket closes; while `frozen`, reads nothing and holds on.
+async fn carry(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    frozen: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        if frozen.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        match tokio::time::timeout(Duration::from_millis(50), from.read(&mut buffer)).await {
+            Err(_) => continue,
+            Ok(Ok(0) | Err(_)) => return,
+            Ok(Ok(n)) => {
+                if to.write_all(&buffer[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 impl Proxy {
@@ -33,6 +60,7 @@ impl Proxy {
             upstream,
             accepting: Mutex::new(None),
             connections: Arc::new(Mutex::new(Vec::new())),
+            frozen: Arc::new(AtomicBool::new(false)),
         });
         proxy.restore().await;
         proxy
@@ -44,12 +72,19 @@ impl Proxy {
             .expect("the proxy's port");
         let upstream = self.upstream.clone();
         let connections = self.connections.clone();
+        let frozen = self.frozen.clone();
         let task = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((client, _)) = listener.accept().await {
                 let upstream = upstream.clone();
+                let frozen = frozen.clone();
                 let handle = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    if let Ok(server) = TcpStream::connect(&upstream).await {
+                        let (client_read, client_write) = client.into_split();
+                        let (server_read, server_write) = server.into_split();
+                        tokio::join!(
+                            carry(client_read, server_write, frozen.clone()),
+                            carry(server_read, client_write, frozen),
+                        );
                     }
                 });
                 connections.lock().await.push(handle);
@@ -119,6 +154,7 @@ async fn cut_under_load_every_answer_is_a_page_and_nothing_is_silently_lost(pool
         support::root().join("static"),
         prevent_assure::app::Settings::default(),
     );
+    let caches = state.caches.clone();
     let router = router_from(state, [10, 90, 0, 1]);
 
     let cut = Arc::new(AtomicBool::new(false));
@@ -189,8 +225,18 @@ async fn cut_under_load_every_answer_is_a_page_and_nothing_is_silently_lost(pool
     assert_eq!(started.status, 303, "{}", started.body);
     let benchmark = format!("{}/benchmarks/1", support::location(&started));
     tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(caches.listening(), "listening before the cut");
     cut.store(true, Ordering::SeqCst);
     proxy.cut().await;
+    // The listening connection has gone: nothing kept is used from now (within moments).
+    let cut_at = Instant::now();
+    while caches.listening() && cut_at.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !caches.listening(),
+        "kept views stop being used when the listener's connection drops"
+    );
     // A form sent now is not saved, and the page that says so shows what was typed in it
     // (pages are no-store: going back may load the form afresh, without the typing), but
     // never a password or the page's own fields.
@@ -362,5 +408,82 @@ async fn cut_under_load_every_answer_is_a_page_and_nothing_is_silently_lost(pool
     assert_eq!(lead.get("/orgs/ashbridge").await.status, 200);
     // Let the test database go: no connection through the proxy stays open.
     pool_through.close().await;
+    proxy.cut().await;
+}
+
+/// A connection lost without a word (packets dropped, no end sent): the listener notices
+/// within its silence and probe times, and nothing kept is used from then on; once the network
+/// carries again, the server listens again and pages work.
+#[sqlx::test]
+async fn a_connection_lost_without_a_word_stops_the_kept_views_within_the_bound(pool: PgPool) {
+    support::demo_state(pool.clone()).await;
+    let (base, name) = database(&pool).await;
+    let (server_part, _) = base.rsplit_once('/').expect("a URL");
+    let authority = server_part
+        .rsplit_once('@')
+        .map_or(server_part, |(_, a)| a)
+        .trim_start_matches("postgres://")
+        .trim_start_matches("postgresql://")
+        .to_owned();
+    let user = server_part
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .and_then(|rest| rest.split_once('@'))
+        .map_or("postgres".to_owned(), |(u, _)| u.to_owned());
+    let proxy = Proxy::start(authority).await;
+    let via_proxy = format!("postgres://{user}@127.0.0.1:{}/{name}", proxy.port);
+    let through = prevent_assure::db::connect(&via_proxy, 4)
+        .await
+        .expect("connected through the proxy");
+    let frameworks = prevent_assure::app::load_frameworks(&through, &support::frameworks_dir())
+        .await
+        .expect("frameworks");
+    let state = AppState::new(
+        through.clone(),
+        frameworks,
+        support::root().join("static"),
+        prevent_assure::app::Settings::default(),
+    );
+    let caches = state.caches.clone();
+    let router = router_from(state, [10, 91, 0, 1]);
+    let mut lead = Client::new(router);
+    assert_eq!(
+        lead.sign_in("lead@ashbridge.example", DEMO_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    assert_eq!(lead.get("/orgs/ashbridge").await.status, 200);
+    assert!(caches.listening());
+
+    proxy.frozen.store(true, Ordering::SeqCst);
+    let frozen_at = Instant::now();
+    let bound =
+        prevent_assure::cache::SILENCE + prevent_assure::cache::PROBE_WAIT + Duration::from_secs(3);
+    while caches.listening() && frozen_at.elapsed() < bound {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !caches.listening(),
+        "still using kept views {:?} after the network went quiet",
+        frozen_at.elapsed()
+    );
+    assert!(
+        frozen_at.elapsed() >= prevent_assure::cache::SILENCE,
+        "not before the silence: {:?}",
+        frozen_at.elapsed()
+    );
+
+    // The network carries again: the server listens again, and pages work.
+    proxy.frozen.store(false, Ordering::SeqCst);
+    proxy.cut().await;
+    proxy.restore().await;
+    let back = Instant::now();
+    while !caches.listening() && back.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(caches.listening(), "listening again");
+    assert_eq!(lead.get("/orgs/ashbridge").await.status, 200);
+    through.close().await;
     proxy.cut().await;
 }

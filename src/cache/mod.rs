@@ -6,7 +6,8 @@
 //! The copies are kept true by PostgreSQL: triggers (migration 0005) notify every server of
 //! what changed, whoever changed it, and this server forgets it. Nothing is served from memory
 //! while the server is not listening (before it connects, or after the connection drops, when
-//! it also forgets everything); a copy loaded while something changed is not kept (the
+//! it also forgets everything, or after [`SILENCE`] and [`PROBE_WAIT`] without hearing its own
+//! probe when a connection is lost without a word); a copy loaded while something changed is not kept (the
 //! generation check); and after each request that may change something, the server waits
 //! until it has heard its own notifications ([`Caches::settle`]), so the next request sees the
 //! change. A copy of a session is used for at most [`principals::RECHECK`], so the session's
@@ -78,6 +79,13 @@ pub struct ChannelGrid {
 
 /// How long a request waits for its marker before giving up and forgetting everything.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// After this long without a notification the listener asks whether it still hears: a
+/// connection lost without a word (a network that drops packets, a firewall's idle timeout)
+/// sends no end, and would otherwise be listened to for hours.
+pub const SILENCE: Duration = Duration::from_secs(15);
+/// How long the listener waits to hear the notification it sent itself, after a silence.
+pub const PROBE_WAIT: Duration = Duration::from_secs(2);
 
 impl Caches {
     /// New, empty caches, and the task that listens for changes (it stops when the pool is
@@ -231,6 +239,8 @@ impl Caches {
                     Some(Marker::Heard(_)) | None => {}
                 }
             }
+        } else if payload == "heartbeat" {
+            // A listener asking, after a silence, whether it still hears: nothing changed.
         } else if payload == "agreed" {
             self.advance();
             self.national.forget();
@@ -380,7 +390,26 @@ async fn listen(caches: Weak<Caches>, pool: PgPool) {
                 drop(c);
                 pause = Duration::from_millis(100);
                 loop {
-                    let received = listener.try_recv().await;
+                    let received = match tokio::time::timeout(SILENCE, listener.try_recv()).await {
+                        Ok(received) => received,
+                        // Quiet for a while: this server notifies itself and must hear it (or
+                        // anything) soon, else the connection is lost, whatever it says.
+                        Err(_) => {
+                            let probe = db::changes::notify(&pool, "heartbeat").await;
+                            match tokio::time::timeout(PROBE_WAIT, listener.try_recv()).await {
+                                Ok(received) if probe.is_ok() => received,
+                                _ => {
+                                    if let Some(c) = caches.upgrade() {
+                                        c.set_listening(false);
+                                    }
+                                    tracing::warn!(
+                                        "heard nothing from the change notifications; reconnecting"
+                                    );
+                                    break;
+                                }
+                            }
+                        }
+                    };
                     let Some(c) = caches.upgrade() else { return };
                     match received {
                         Ok(Some(notification)) => c.heard(notification.payload()),
