@@ -435,3 +435,118 @@ async fn the_people_page_is_one_form_and_neither_button_loses_what_the_other_par
         "the rule was not changed by the invitation's button"
     );
 }
+
+/// An invited adviser chooses a password and is then asked to set up a second factor before
+/// anything else: the invitation is not a way in on a password alone.
+#[sqlx::test]
+async fn an_invited_adviser_sets_up_a_second_factor_before_anything_else(pool: PgPool) {
+    let router = router(&pool).await;
+    let mut admin = Client::new(router.clone());
+    // The administrator has a second factor of their own to set up first.
+    set_up(&mut admin, ADMIN).await;
+    let region: uuid::Uuid = sqlx::query_scalar("select id from regions where slug = 'north-vale'")
+        .fetch_one(&pool)
+        .await
+        .expect("the region");
+    let invited = admin
+        .post(
+            "/admin/users/new",
+            &[
+                ("email", "second.adviser@homeoffice.example"),
+                ("name", "Sam Second"),
+                ("role", "adviser"),
+                ("region", &region.to_string()),
+            ],
+        )
+        .await;
+    assert!(
+        invited.status == 303 || invited.status == 200,
+        "{}: {}",
+        invited.status,
+        invited.body
+    );
+    let body: String = sqlx::query_scalar("select body from outbox where to_address = $1")
+        .bind("second.adviser@homeoffice.example")
+        .fetch_one(&pool)
+        .await
+        .expect("the invitation mail");
+    let path = support::link_path(&body, "/invitations/");
+    let mut newcomer = Client::new(router.clone());
+    let accepted = newcomer
+        .post(
+            &path,
+            &[
+                ("name", "Sam Second"),
+                ("password", "quiet-harbour-lights-8"),
+                ("confirm", "quiet-harbour-lights-8"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&accepted), "/login/set-up");
+    // No session yet: the service's pages send them to sign in.
+    assert_eq!(
+        location(&newcomer.get("/regions/north-vale").await),
+        "/login"
+    );
+    let sessions: i64 = sqlx::query_scalar(
+        "select count(*) from sessions s join users u on u.id = s.user_id
+         where u.email = 'second.adviser@homeoffice.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(sessions, 0, "no session on the password alone");
+
+    // The Channel team, who see every council's statement, set one up first too.
+    let mut team = Client::new(router.clone());
+    let reply = team
+        .sign_in("channel@homeoffice.example", DEMO_PASSWORD)
+        .await;
+    assert_eq!(location(&reply), "/login/set-up");
+}
+
+/// Someone who has the password gets five tries at the code per sign-in, and wrong codes count
+/// with wrong passwords: after ten in fifteen minutes the address is held back at the password,
+/// so signing in again and again buys no more guesses.
+#[sqlx::test]
+async fn wrong_codes_count_with_wrong_passwords_so_guessing_the_code_is_bounded(pool: PgPool) {
+    let router = router(&pool).await;
+    let mut adviser = Client::new(router.clone());
+    set_up(&mut adviser, ADVISER).await;
+    sign_out(&mut adviser).await;
+    let mut attacker = Client::new(router.clone());
+    for round in 1..=2 {
+        let reply = attacker.sign_in(ADVISER, DEMO_PASSWORD).await;
+        assert_eq!(location(&reply), "/login/code", "round {round}");
+        for attempt in 1..=5 {
+            let wrong = attacker.post("/login/code", &[("code", "000000")]).await;
+            if attempt < 5 {
+                assert_eq!(wrong.status, 422, "round {round}, try {attempt}");
+            } else {
+                assert_eq!(wrong.status, 303, "round {round}: sign in again");
+            }
+        }
+        // The challenge is gone: a sixth code is not looked at.
+        let sixth = attacker.post("/login/code", &[("code", "000000")]).await;
+        assert_eq!(sixth.status, 303);
+    }
+    let held = attacker.sign_in(ADVISER, DEMO_PASSWORD).await;
+    assert_eq!(held.status, 422);
+    assert!(
+        texts(&held.html(), ".govuk-error-summary__list a")[0]
+            .starts_with("There have been too many failed sign-ins"),
+        "ten wrong codes hold the address back"
+    );
+    let counted: i64 = sqlx::query_scalar(
+        "select count(*) from sign_in_attempts where email = $1 and not succeeded",
+    )
+    .bind(ADVISER)
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(
+        counted,
+        10 + 1,
+        "ten wrong codes, and the sign-in refused for them"
+    );
+}

@@ -208,20 +208,24 @@ pub async fn challenge(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<Option<
     .await
 }
 
-/// Counts a wrong code; past `limit` the challenge is gone (sign in again).
-pub async fn fail_challenge(pool: &PgPool, token_hash: &[u8], limit: i32) -> sqlx::Result<bool> {
-    let failures: Option<i32> = sqlx::query_scalar!(
-        "update second_factor_challenges set failures = failures + 1 where token_hash = $1
-         returning failures",
-        token_hash
+/// Takes one of the challenge's `limit` tries before the code is looked at, so that codes sent
+/// at once cannot between them try more: the challenge, with the tries taken, or None when it
+/// has expired or has none left (sign in again).
+pub async fn take_try(
+    pool: &PgPool,
+    token_hash: &[u8],
+    limit: i32,
+) -> sqlx::Result<Option<Challenge>> {
+    sqlx::query_as!(
+        Challenge,
+        "update second_factor_challenges set failures = failures + 1
+         where token_hash = $1 and expires_at > now() and failures < $2
+         returning user_id, set_up, failures",
+        token_hash,
+        limit
     )
     .fetch_optional(pool)
-    .await?;
-    if failures.is_some_and(|f| f >= limit) {
-        end_challenge(pool, token_hash).await?;
-        return Ok(true);
-    }
-    Ok(false)
+    .await
 }
 
 pub async fn end_challenge(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<()> {

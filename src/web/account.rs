@@ -806,6 +806,19 @@ async fn accept_invitation(
     e.entity_id = Some(user_id.to_string());
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
+    // The password is set; a second factor comes next where the person's roles (or their
+    // council) require one: set up before anything else, as at any sign-in.
+    if let Some(next) = crate::web::second_factor::after_password(
+        &state,
+        user_id,
+        &user.email,
+        ip,
+        "sign_in.password_accepted",
+    )
+    .await?
+    {
+        return Ok(next);
+    }
     let cookie = session::start(&state, user_id, ip, &headers).await?;
     Ok(([cookie], Redirect::to("/")).into_response())
 }

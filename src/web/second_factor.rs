@@ -161,6 +161,20 @@ async fn code_form(State(state): State<AppState>, headers: HeaderMap) -> AppResu
     Ok(Html(page.render()?).into_response())
 }
 
+/// No try taken: the challenge has expired, or its tries are used up; either way, sign in again.
+async fn no_try_left(state: &AppState, hash: &[u8]) -> AppResult<Response> {
+    let why = if db::second_factor::challenge(&state.db, hash)
+        .await?
+        .is_some()
+    {
+        "code-tries"
+    } else {
+        "code-expired"
+    };
+    db::second_factor::end_challenge(&state.db, hash).await?;
+    Ok(start_again(state, why))
+}
+
 fn key(state: &AppState) -> AppResult<&MfaKey> {
     state
         .settings
@@ -178,11 +192,11 @@ async fn code(
     let Some(hash) = presented_challenge(&state, &headers) else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let Some(challenge) = db::second_factor::challenge(&state.db, &hash)
+    let Some(challenge) = db::second_factor::take_try(&state.db, &hash, TRIES)
         .await?
         .filter(|c| !c.set_up)
     else {
-        return Ok(start_again(&state, "code-expired"));
+        return no_try_left(&state, &hash).await;
     };
     let user = challenge.user_id;
     let mut tx = state.db.begin().await?;
@@ -221,7 +235,11 @@ async fn code(
     db::audit::record(&mut *tx, &e).await?;
     tx.commit().await?;
     if !accepted {
-        if db::second_factor::fail_challenge(&state.db, &hash, TRIES).await? {
+        // A wrong code counts as a failed sign-in with the address: someone who has the
+        // password gets no more tries at the code by signing in again and again.
+        db::sessions::record_attempt(&state.db, ip, &factor.email.to_lowercase(), false).await?;
+        if challenge.failures >= TRIES {
+            db::second_factor::end_challenge(&state.db, &hash).await?;
             return Ok(start_again(&state, "code-tries"));
         }
         let mut errors = Errors::default();
@@ -385,15 +403,16 @@ async fn set_up(
     let Some(hash) = presented_challenge(&state, &headers) else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let Some(challenge) = db::second_factor::challenge(&state.db, &hash)
+    let Some(challenge) = db::second_factor::take_try(&state.db, &hash, TRIES)
         .await?
         .filter(|c| c.set_up)
     else {
-        return Ok(start_again(&state, "code-expired"));
+        return no_try_left(&state, &hash).await;
     };
     let user = challenge.user_id;
     let Some(codes) = confirm(&state, user, &form.code, ip).await? else {
-        if db::second_factor::fail_challenge(&state.db, &hash, TRIES).await? {
+        if challenge.failures >= TRIES {
+            db::second_factor::end_challenge(&state.db, &hash).await?;
             return Ok(start_again(&state, "code-tries"));
         }
         let mut errors = Errors::default();
