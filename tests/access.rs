@@ -79,6 +79,13 @@ async fn ids(pool: &PgPool) -> (uuid::Uuid, uuid::Uuid) {
 async fn every_page_answers_each_role_as_the_policy_says(pool: PgPool) {
     let router = router_from(support::demo_state(pool.clone()).await, [10, 1, 0, 1]);
     let (lead_id, _) = ids(&pool).await;
+    let provider: uuid::Uuid = sqlx::query_scalar(
+        "insert into identity_providers (slug, name, issuer_url, client_id)
+         values ('vale-id', 'Vale ID', 'https://id.vale.example', 'prevent-assure') returning id",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a provider");
     let routes = [
         "/account".to_owned(),
         "/admin".to_owned(),
@@ -93,6 +100,7 @@ async fn every_page_answers_each_role_as_the_policy_says(pool: PgPool) {
         "/admin/notifications".to_owned(),
         "/admin/identity-providers".to_owned(),
         "/admin/identity-providers/new".to_owned(),
+        format!("/admin/identity-providers/{provider}"),
         "/notifications".to_owned(),
         "/orgs/ashbridge/people".to_owned(),
         "/orgs/ashbridge/audit".to_owned(),
@@ -175,6 +183,24 @@ async fn every_form_refuses_people_it_is_not_for_and_changes_nothing(pool: PgPoo
             "/orgs/ashbridge/second-factor".into(),
             vec![("second-factor", "required")],
         ),
+        (
+            format!("/admin/users/{lead_id}/second-factor/reset"),
+            vec![],
+        ),
+        (
+            "/admin/identity-providers".into(),
+            vec![
+                ("slug", "vale-id"),
+                ("name", "Vale ID"),
+                ("issuer_url", "https://id.vale.example"),
+                ("client_id", "prevent-assure"),
+                ("domains", "ashbridge.example"),
+            ],
+        ),
+        (
+            format!("/admin/identity-providers/{}", uuid::Uuid::new_v4()),
+            vec![("name", "Taken over")],
+        ),
     ];
     for (index, (who, email)) in PEOPLE.iter().enumerate() {
         if index == 8 {
@@ -210,6 +236,18 @@ async fn every_form_refuses_people_it_is_not_for_and_changes_nothing(pool: PgPoo
     .await
     .expect("count");
     assert_eq!(changed, 0, "no council's second-factor rule changed");
+    let (providers, resets): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from identity_providers),
+                (select count(*) from audit_events where action = 'mfa.reset')",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("counts");
+    assert_eq!(
+        (providers, resets),
+        (0, 0),
+        "no provider added, no second factor reset"
+    );
 }
 
 #[sqlx::test]

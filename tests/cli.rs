@@ -327,3 +327,56 @@ fn serve_refuses_to_start_with_a_faulty_framework_file_and_says_which_and_why() 
     assert!(stderr.contains("section 7: has 4 levels"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The key second-factor secrets are sealed with is required when second factors are, and when
+/// any account has one; a malformed key is refused. The server says which, and does not start.
+#[sqlx::test]
+async fn serve_refuses_to_start_without_the_second_factor_key_it_needs(pool: PgPool) {
+    let url = support::database_url(&pool).await;
+    let serve = |envs: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_prevent-assure"));
+        command
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("BIND_ADDR", "127.0.0.1:0")
+            .env("FRAMEWORKS_DIR", support::frameworks_dir())
+            .env("LOG_LEVEL", "warn")
+            .env_remove("MFA_KEY");
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let output = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("the binary runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (started, stderr) = serve(&[("SECOND_FACTOR_REQUIRED", "true")]);
+    assert!(!started);
+    assert!(
+        stderr.contains("SECOND_FACTOR_REQUIRED is on but MFA_KEY is not set"),
+        "{stderr}"
+    );
+    let (started, stderr) = serve(&[("SECOND_FACTOR_REQUIRED", "true"), ("MFA_KEY", "abc")]);
+    assert!(!started);
+    assert!(stderr.contains("MFA_KEY"), "{stderr}");
+    // Not required, but an account has one: its secret could not be read.
+    sqlx::query(
+        "insert into users (email, display_name, totp_secret, totp_enabled_at)
+         values ('someone@ashbridge.example', 'Someone', '\\x00'::bytea, now())",
+    )
+    .execute(&pool)
+    .await
+    .expect("an account with a second factor");
+    let (started, stderr) = serve(&[("SECOND_FACTOR_REQUIRED", "false")]);
+    assert!(!started);
+    assert!(
+        stderr.contains("some accounts have a second factor but MFA_KEY is not set"),
+        "{stderr}"
+    );
+}

@@ -12,6 +12,7 @@ mod support;
 use prevent_assure::auth::sso::verify_id_token;
 use prevent_assure::config::Secret;
 use prevent_assure::db::sso::{ProviderFields, save_provider};
+use prevent_assure::demo::DEMO_PASSWORD;
 use sqlx::PgPool;
 use support::oidc::{Person, Provider, Registration};
 use support::{Client, location, router_from, texts};
@@ -209,6 +210,52 @@ async fn an_invited_person_signs_in_through_their_provider_and_is_then_known_by_
     );
     assert_eq!(other.get("/account").await.status, 303, "not signed in");
     assert_eq!(count(&pool, "sign_in.sso_refused").await, 1);
+
+    // The lead's account at the provider was replaced: an administrator forgets the old link
+    // (audited), and the new identity, with the lead's verified email, links at its sign-in.
+    let lead_id: uuid::Uuid = sqlx::query_scalar("select id from users where email = $1")
+        .bind(LEAD)
+        .fetch_one(&pool)
+        .await
+        .expect("the lead");
+    // The administrator signs in with their password and sets up their second factor first.
+    let mut admin = Client::new(router.clone());
+    let reply = admin
+        .sign_in("admin@prevent-assure.example", DEMO_PASSWORD)
+        .await;
+    assert_eq!(location(&reply), "/login/set-up");
+    let set_up = admin.get("/login/set-up").await.html();
+    let secret =
+        prevent_assure::auth::second_factor::secret_from_text(&texts(&set_up, "#secret")[0])
+            .expect("the key as text");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let code =
+        prevent_assure::auth::second_factor::code_at(&secret, "admin@prevent-assure.example", now);
+    assert_eq!(
+        admin.post("/login/set-up", &[("code", &code)]).await.status,
+        200
+    );
+    let page = admin.get(&format!("/admin/users/{lead_id}")).await;
+    assert!(
+        page.body.contains("Forget the link to their organisation"),
+        "{}: {}",
+        page.status,
+        page.body.chars().take(400).collect::<String>()
+    );
+    let unlinked = admin
+        .post(&format!("/admin/users/{lead_id}/sso/unlink"), &[])
+        .await;
+    assert_eq!(unlinked.status, 303);
+    assert_eq!(count(&pool, "sso.unlinked").await, 1);
+    let mut replaced = Client::new(router.clone());
+    let reply = sign_in_through(
+        &mut replaced,
+        &idp,
+        LEAD,
+        &person("subject-someone-else", LEAD),
+    )
+    .await;
+    assert_eq!(location(&reply), "/", "the new identity links by its email");
 }
 
 #[sqlx::test]

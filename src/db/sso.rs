@@ -288,3 +288,13 @@ pub async fn link_of<'c>(
     .fetch_optional(conn)
     .await
 }
+
+/// Forgets which identity at its provider an account is (an administrator's act, when the
+/// person's account there was replaced): the next sign-in through the provider links it again
+/// by the verified email. Whether there was a link.
+pub async fn unlink(conn: &mut sqlx::PgConnection, user: Uuid) -> sqlx::Result<bool> {
+    sqlx::query!("delete from sso_links where user_id = $1", user)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected() > 0)
+}

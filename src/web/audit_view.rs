@@ -93,6 +93,10 @@ pub const EVENTS: &[(&str, &str)] = &[
     ("mfa.failed", "Entered a wrong or used second-factor code"),
     ("mfa.reset", "Reset someone's second factor"),
     (
+        "sso.unlinked",
+        "Forgot the link to someone's account at their organisation",
+    ),
+    (
         "mfa.council_required",
         "Changed whether the council requires a second factor",
     ),

@@ -41,6 +41,32 @@ pub fn router() -> Router<AppState> {
             "/admin/identity-providers/{id}",
             get(edit_provider).post(update_provider),
         )
+        .route("/admin/users/{id}/sso/unlink", axum::routing::post(unlink))
+}
+
+/// An administrator forgets a person's link to their identity at the provider (audited).
+async fn unlink(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Principal,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    authorise(
+        &state,
+        &who,
+        ip,
+        crate::auth::policy::Action::Administer,
+        crate::auth::policy::Object::Service,
+    )
+    .await?;
+    let mut tx = state.db.begin().await?;
+    if db::sso::unlink(&mut tx, id).await? {
+        let mut e = event(Some(who.user_id), &who.email, ip, "sso.unlinked", "user");
+        e.entity_id = Some(id.to_string());
+        db::audit::record(&mut *tx, &e).await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}?done=sso-unlinked")).into_response())
 }
 
 /// Where providers send people back to: registered at each provider.
@@ -354,7 +380,7 @@ async fn finish_sign_in(
                         "The account for {email} signs in as a different person at {}.",
                         provider.name
                     ),
-                    "If your account at your organisation has been replaced, ask an administrator to reset how you sign in.",
+                    "If your account at your organisation has been replaced, ask an administrator to forget the old one: the page of your account here has a button for it.",
                 );
             }
             // The invitation has done its work: its link no longer opens anything.
