@@ -26,17 +26,35 @@ async fn password(browser: &Browser) {
 
 #[sqlx::test]
 async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool) {
+    journey(pool, true).await;
+}
+
+#[sqlx::test]
+async fn the_second_factor_works_without_javascript(pool: PgPool) {
+    journey(pool, false).await;
+}
+
+async fn journey(pool: PgPool, javascript: bool) {
     let mut state = support::demo_state(pool.clone()).await;
     let mut settings = (*state.settings).clone();
     settings.mfa_key = Some(MfaKey::from_hex(&"7e".repeat(32)).expect("a key"));
     settings.second_factor_required = true;
     state.settings = std::sync::Arc::new(settings);
-    let browser = Browser::start(state).await;
+    let browser = Browser::start_with(state, javascript).await;
+    let shot = |name: &str| {
+        if javascript {
+            name.to_owned()
+        } else {
+            format!("{name}-nojs")
+        }
+    };
 
     password(&browser).await;
     assert_eq!(text(&browser.client, "h1").await, "Set up a second factor");
-    browser.assert_accessible().await;
-    browser.screenshot("second-factor-set-up").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    browser.screenshot(&shot("second-factor-set-up")).await;
     let secret = secret_from_text(&text(&browser.client, "#secret").await).expect("the key");
     // A wrong code first: the error summary, the page again.
     fill(&browser.client, "#code", "000000").await;
@@ -46,7 +64,9 @@ async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool)
             .await
             .contains("The code is not right")
     );
-    browser.assert_accessible().await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
     fill(&browser.client, "#code", &code_at(&secret, ADVISER, now())).await;
     submit(&browser.client, "main form button[type=submit]").await;
     assert_eq!(
@@ -59,8 +79,12 @@ async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool)
         !text(&browser.client, ".app-header__user").await.is_empty(),
         "the header shows who is signed in now"
     );
-    browser.assert_accessible().await;
-    browser.screenshot("second-factor-recovery-codes").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    browser
+        .screenshot(&shot("second-factor-recovery-codes"))
+        .await;
     browser.goto("/regions/north-vale").await;
     assert!(
         text(&browser.client, "h1").await.contains("North Vale"),
@@ -74,8 +98,10 @@ async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool)
         text(&browser.client, "h1").await,
         "Enter the code from your authenticator app"
     );
-    browser.assert_accessible().await;
-    browser.screenshot("second-factor-code").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    browser.screenshot(&shot("second-factor-code")).await;
     let used = code_at(&secret, ADVISER, now() + 30);
     fill(&browser.client, "#code", &used).await;
     submit(&browser.client, "main form button[type=submit]").await;
@@ -98,8 +124,12 @@ async fn an_adviser_sets_up_a_second_factor_at_sign_in_and_uses_it(pool: PgPool)
             "{typed} refused"
         );
     }
-    browser.assert_accessible().await;
-    browser.screenshot("second-factor-code-refused").await;
+    if javascript {
+        browser.assert_accessible().await;
+    }
+    browser
+        .screenshot(&shot("second-factor-code-refused"))
+        .await;
 
     // A recovery code, once.
     fill(&browser.client, "#code", &recovery[0]).await;

@@ -225,7 +225,7 @@ async fn an_administrator_adds_a_provider_without_javascript(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_provider_pages_are_accessible(pool: PgPool) {
-    let browser = admin_browser(pool, true).await;
+    let browser = admin_browser(pool.clone(), true).await;
     browser.goto("/admin/identity-providers").await;
     browser.assert_accessible().await;
     browser.goto("/admin/identity-providers/new").await;
@@ -237,6 +237,56 @@ async fn the_provider_pages_are_accessible(pool: PgPool) {
             .contains("Enter the provider's name")
     );
     browser.assert_accessible().await;
+    // A provider's own page, to change it.
+    fill(&browser.client, "#name", "Vale ID").await;
+    fill(&browser.client, "#slug", "vale-id").await;
+    fill(&browser.client, "#issuer_url", "https://id.vale.example").await;
+    fill(&browser.client, "#client_id", "prevent-assure").await;
+    fill(&browser.client, "#domains", "vale.example").await;
+    submit(&browser.client, "main form button[type=submit]").await;
+    submit(&browser.client, "table tbody a").await;
+    assert_eq!(
+        text(&browser.client, "h1").await,
+        "Change an identity provider"
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("sso-admin-provider-edit").await;
+    // A person's page with everything an administrator can do to how they sign in: reset a
+    // second factor, forget the link to their organisation's account.
+    let (user, provider): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select u.id, p.id from users u, identity_providers p
+         where u.email = 'adviser.north-vale@homeoffice.example' and p.slug = 'vale-id'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("ids");
+    sqlx::query(
+        "update users set totp_secret = '\\x00'::bytea, totp_enabled_at = now() where id = $1",
+    )
+    .bind(user)
+    .execute(&pool)
+    .await
+    .expect("a second factor");
+    sqlx::query(
+        "insert into sso_links (provider_id, subject, user_id) values ($1, 'subject-1', $2)",
+    )
+    .bind(provider)
+    .bind(user)
+    .execute(&pool)
+    .await
+    .expect("a link");
+    browser.goto(&format!("/admin/users/{user}")).await;
+    assert!(
+        text(&browser.client, "main")
+            .await
+            .contains("Forget the link to their organisation's account")
+    );
+    browser.assert_accessible().await;
+    browser.screenshot("admin-user-sign-in").await;
+    // The page that refuses a sign-in through a provider, as a stale link lands on it.
+    browser.goto("/login/sso/callback?state=stale&code=x").await;
+    browser.assert_accessible().await;
+    browser.screenshot("sso-refused").await;
     browser.close().await;
 }
 
