@@ -123,10 +123,11 @@ struct Outcome {
     during_cut: bool,
 }
 
-#[sqlx::test]
-async fn cut_under_load_every_answer_is_a_page_and_nothing_is_silently_lost(pool: PgPool) {
+/// The demo's data, and a server whose pool of `connections` reaches the test database only
+/// through a proxy the test controls: (the proxy, that pool, the server's state).
+async fn served_through_a_proxy(pool: &PgPool, connections: u32) -> (Arc<Proxy>, PgPool, AppState) {
     support::demo_state(pool.clone()).await;
-    let (base, name) = database(&pool).await;
+    let (base, name) = database(pool).await;
     let (server_part, _) = base.rsplit_once('/').expect("a URL");
     let authority = server_part
         .rsplit_once('@')
@@ -134,26 +135,31 @@ async fn cut_under_load_every_answer_is_a_page_and_nothing_is_silently_lost(pool
         .trim_start_matches("postgres://")
         .trim_start_matches("postgresql://")
         .to_owned();
-    let proxy = Proxy::start(authority.clone()).await;
+    let proxy = Proxy::start(authority).await;
     let user = server_part
         .split_once("://")
         .map(|(_, rest)| rest)
         .and_then(|rest| rest.split_once('@'))
         .map_or("postgres".to_owned(), |(u, _)| u.to_owned());
     let via_proxy = format!("postgres://{user}@127.0.0.1:{}/{name}", proxy.port);
-    let through = prevent_assure::db::connect(&via_proxy, 8)
+    let through = prevent_assure::db::connect(&via_proxy, connections)
         .await
         .expect("connected through the proxy");
     let frameworks = prevent_assure::app::load_frameworks(&through, &support::frameworks_dir())
         .await
         .expect("frameworks");
-    let pool_through = through.clone();
     let state = AppState::new(
-        through,
+        through.clone(),
         frameworks,
         support::root().join("static"),
         prevent_assure::app::Settings::default(),
     );
+    (proxy, through, state)
+}
+
+#[sqlx::test]
+async fn cut_under_load_every_answer_is_a_page_and_nothing_is_silently_lost(pool: PgPool) {
+    let (proxy, pool_through, state) = served_through_a_proxy(&pool, 8).await;
     let caches = state.caches.clone();
     let router = router_from(state, [10, 90, 0, 1]);
 
@@ -416,34 +422,7 @@ async fn cut_under_load_every_answer_is_a_page_and_nothing_is_silently_lost(pool
 /// carries again, the server listens again and pages work.
 #[sqlx::test]
 async fn a_connection_lost_without_a_word_stops_the_kept_views_within_the_bound(pool: PgPool) {
-    support::demo_state(pool.clone()).await;
-    let (base, name) = database(&pool).await;
-    let (server_part, _) = base.rsplit_once('/').expect("a URL");
-    let authority = server_part
-        .rsplit_once('@')
-        .map_or(server_part, |(_, a)| a)
-        .trim_start_matches("postgres://")
-        .trim_start_matches("postgresql://")
-        .to_owned();
-    let user = server_part
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .and_then(|rest| rest.split_once('@'))
-        .map_or("postgres".to_owned(), |(u, _)| u.to_owned());
-    let proxy = Proxy::start(authority).await;
-    let via_proxy = format!("postgres://{user}@127.0.0.1:{}/{name}", proxy.port);
-    let through = prevent_assure::db::connect(&via_proxy, 4)
-        .await
-        .expect("connected through the proxy");
-    let frameworks = prevent_assure::app::load_frameworks(&through, &support::frameworks_dir())
-        .await
-        .expect("frameworks");
-    let state = AppState::new(
-        through.clone(),
-        frameworks,
-        support::root().join("static"),
-        prevent_assure::app::Settings::default(),
-    );
+    let (proxy, through, state) = served_through_a_proxy(&pool, 4).await;
     let caches = state.caches.clone();
     let router = router_from(state, [10, 91, 0, 1]);
     let mut lead = Client::new(router);
