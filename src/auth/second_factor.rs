@@ -155,8 +155,9 @@ pub fn secret_from_text(text: &str) -> Option<Vec<u8>> {
     TotpSecret::Encoded(compact).to_bytes().ok()
 }
 
-/// Ten recovery codes ("k7m2q-9xpfa": 10 characters of 32, 50 bits each) and their hashes.
-pub fn new_recovery_codes() -> Vec<(String, Vec<u8>)> {
+/// Ten recovery codes ("k7m2q-9xpfa": 10 characters of 32, 50 bits each) and what is kept of
+/// each for `user` (see [`MfaKey::recovery_hash`]).
+pub fn new_recovery_codes(key: &MfaKey, user: uuid::Uuid) -> Vec<(String, Vec<u8>)> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     (0..10)
         .map(|_| {
@@ -167,20 +168,33 @@ pub fn new_recovery_codes() -> Vec<(String, Vec<u8>)> {
                 .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
                 .collect();
             let code = format!("{}-{}", &chars[..5], &chars[5..]);
-            let hash = recovery_hash(&code);
+            let hash = key.recovery_hash(user, &code);
             (code, hash)
         })
         .collect()
 }
 
-/// What is stored for a recovery code: the SHA-256 of its letters and digits, lower-cased.
-pub fn recovery_hash(code: &str) -> Vec<u8> {
-    let normal: String = code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    Sha256::digest(normal.as_bytes()).to_vec()
+impl MfaKey {
+    /// What is kept of a recovery code: an HMAC-SHA-256 of the account and the code's letters
+    /// and digits (lower-cased), under a key derived from this one. A copy of the database alone
+    /// gives nothing to try codes against; the same code for another account is another value.
+    pub fn recovery_hash(&self, user: uuid::Uuid, code: &str) -> Vec<u8> {
+        use hmac::{Hmac, Mac};
+        let normal: String = code
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let subkey = Sha256::new()
+            .chain_update(b"prevent-assure recovery codes")
+            .chain_update(self.0)
+            .finalize();
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&subkey).expect("HMAC takes a key of any length");
+        mac.update(user.as_bytes());
+        mac.update(normal.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
 }
 
 #[cfg(test)]
@@ -231,10 +245,22 @@ mod tests {
     fn the_secret_reads_back_and_recovery_codes_are_distinct() {
         let secret = new_secret();
         assert_eq!(secret_from_text(&secret_text(&secret)), Some(secret));
-        let codes = new_recovery_codes();
+        let key = MfaKey::from_hex(&"ab".repeat(32)).expect("a key");
+        let me = uuid::Uuid::new_v4();
+        let codes = new_recovery_codes(&key, me);
         assert_eq!(codes.len(), 10);
         let unique: std::collections::BTreeSet<_> = codes.iter().map(|(c, _)| c.clone()).collect();
         assert_eq!(unique.len(), 10);
-        assert_eq!(recovery_hash(&codes[0].0.to_uppercase()), codes[0].1);
+        assert_eq!(
+            key.recovery_hash(me, &codes[0].0.to_uppercase()),
+            codes[0].1
+        );
+        // Another account, or another key, keeps another value for the same code.
+        assert_ne!(
+            key.recovery_hash(uuid::Uuid::new_v4(), &codes[0].0),
+            codes[0].1
+        );
+        let other = MfaKey::from_hex(&"cd".repeat(32)).expect("a key");
+        assert_ne!(other.recovery_hash(me, &codes[0].0), codes[0].1);
     }
 }

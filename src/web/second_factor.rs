@@ -219,7 +219,12 @@ async fn code(
             "mfa.used",
         ),
         None if typed.chars().filter(char::is_ascii_alphanumeric).count() == 10 => (
-            db::second_factor::use_recovery(&mut tx, user, &sf::recovery_hash(typed)).await?,
+            db::second_factor::use_recovery(
+                &mut tx,
+                user,
+                &key(&state)?.recovery_hash(user, typed),
+            )
+            .await?,
             "mfa.recovery_used",
         ),
         None => (false, "mfa.failed"),
@@ -382,7 +387,7 @@ async fn confirm(
         tx.commit().await?;
         return Ok(None);
     };
-    let codes = sf::new_recovery_codes();
+    let codes = sf::new_recovery_codes(key, user);
     let hashes: Vec<Vec<u8>> = codes.iter().map(|(_, h)| h.clone()).collect();
     if !db::second_factor::enable(&mut tx, user, step, &hashes).await? {
         return Ok(None);
