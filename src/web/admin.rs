@@ -690,6 +690,7 @@ impl CyclesPage {
         who: &Principal,
         cycles: Vec<Cycle>,
         said: Vec<(Uuid, db::places::CycleFramework)>,
+        statement_codes: &[String],
         form: CycleForm,
         errors: Errors,
     ) -> CyclesPage {
@@ -698,7 +699,7 @@ impl CyclesPage {
             .map(|c| {
                 let row = said
                     .iter()
-                    .find(|(id, f)| *id == c.id && f.framework_code == CHANNEL);
+                    .find(|(id, f)| *id == c.id && statement_codes.contains(&f.framework_code));
                 let text = match row {
                     Some((_, f)) if !f.open => "Not open".to_owned(),
                     Some((_, f)) => crate::domain::long_date(f.deadline),
@@ -764,8 +765,17 @@ impl CyclesPage {
     }
 }
 
-/// The Channel statement's framework code.
-const CHANNEL: &str = "channel-aas-2020";
+/// The codes of the loaded Channel statement frameworks (by their kind, not a name written
+/// here: a new Home Office edition is a new file, and its cycles are set the same way).
+fn statement_codes(state: &AppState) -> Vec<String> {
+    state
+        .frameworks
+        .all()
+        .iter()
+        .filter(|f| f.kind == crate::framework::Instrument::ChannelStatement)
+        .map(|f| f.code.clone())
+        .collect()
+}
 
 async fn cycles(
     State(state): State<AppState>,
@@ -780,6 +790,7 @@ async fn cycles(
             &who,
             cycles,
             db::places::all_cycle_frameworks(&state.db).await?,
+            &statement_codes(&state),
             CycleForm::default(),
             Errors::default(),
         ),
@@ -871,11 +882,11 @@ async fn create_cycle(
             Ok(id) => {
                 // Both instruments open unless said otherwise, each with its deadline.
                 let open = form.no_statement != "yes";
-                if state.frameworks.get(CHANNEL).is_some() {
+                for code in statement_codes(&state) {
                     db::places::set_cycle_framework(
                         &mut tx,
                         id,
-                        CHANNEL,
+                        &code,
                         open,
                         statement_due.unwrap_or(deadline),
                     )
@@ -901,7 +912,7 @@ async fn create_cycle(
     let said = db::places::all_cycle_frameworks(&state.db).await?;
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
-        CyclesPage::new(&who, cycles, said, form, errors),
+        CyclesPage::new(&who, cycles, said, &statement_codes(&state), form, errors),
     )
 }
 
