@@ -577,6 +577,13 @@ async fn an_owner_reports_progress_and_a_stale_status_change_is_refused_keeping_
         .await
         .expect("status");
     assert_eq!(now, "done", "was {status}");
+    // The RAG sent with it is not the owner's to change: what the action says is the lead's.
+    let rag: Option<String> = sqlx::query_scalar("select rag from actions where id = $1")
+        .bind(action)
+        .fetch_one(&pool)
+        .await
+        .expect("rag");
+    assert_ne!(rag.as_deref(), Some("green"), "the owner's RAG is ignored");
     // The trail records the change and the note, never the note's words.
     let trail: Vec<String> = sqlx::query_scalar(
         "select coalesce(after::text, '') from audit_events where entity_id = $1::text order by id",

@@ -20,7 +20,7 @@ use crate::db;
 use crate::db::dashboards::OwnAction;
 use crate::error::AppResult;
 use crate::web::account::event;
-use crate::web::assessments::{ACTION_STATUSES, RAGS, action_status_label, rag_label, read_rag};
+use crate::web::assessments::{ACTION_STATUSES, action_status_label, rag_label};
 use crate::web::chrome::Chrome;
 use crate::web::forms::{Errors, Fields};
 use crate::web::forms::{Form, Query};
@@ -38,7 +38,6 @@ const MAX_NOTE: usize = 2000;
 struct Typed {
     note: String,
     status: String,
-    rag: String,
     version: i32,
 }
 
@@ -65,9 +64,6 @@ impl MyActionsPage {
     fn statuses(&self) -> &'static [(&'static str, &'static str)] {
         &ACTION_STATUSES
     }
-    fn rags(&self) -> &'static [(&'static str, &'static str)] {
-        &RAGS
-    }
     fn recommended(&self, cycle: &str) -> String {
         crate::web::dashboards::recommended_label(cycle)
     }
@@ -77,12 +73,6 @@ impl MyActionsPage {
     /// The status the form shows: what was typed, else the stored one.
     fn chosen_status<'a>(&'a self, row: &'a OwnAction) -> &'a str {
         self.typed.get(&row.id).map_or(&row.status, |t| &t.status)
-    }
-    fn chosen_rag<'a>(&'a self, row: &'a OwnAction) -> &'a str {
-        match self.typed.get(&row.id) {
-            Some(t) => &t.rag,
-            None => row.rag.as_deref().unwrap_or(""),
-        }
     }
     fn version(&self, row: &OwnAction) -> i32 {
         self.typed.get(&row.id).map_or(row.version, |t| t.version)
@@ -160,7 +150,6 @@ fn typed_from(fields: &Fields) -> BTreeMap<Uuid, Typed> {
         match part {
             "note" => t.note = value.to_owned(),
             "status" => t.status = value.to_owned(),
-            "rag" => t.rag = value.to_owned(),
             "version" => t.version = value.parse().unwrap_or(0),
             _ => {}
         }
@@ -190,8 +179,9 @@ async fn save(
             continue;
         };
         let note = t.note.trim();
-        let changed = !t.status.is_empty()
-            && (t.status != row.status || t.rag != row.rag.clone().unwrap_or_default());
+        // An owner reports progress: a note and the status. What the action says, its RAG
+        // among it, is the lead's (on the action's page).
+        let changed = !t.status.is_empty() && t.status != row.status;
         if note.is_empty() && !changed {
             continue;
         }
@@ -215,10 +205,7 @@ async fn save(
                 errors.add(format!("action-{id}-status"), "Choose the action's status");
                 continue;
             }
-            match read_rag(&t.rag) {
-                Ok(rag) => changes.push((row, t.status.clone(), rag, t.version)),
-                Err(message) => errors.add(format!("action-{id}-rag"), message),
-            }
+            changes.push((row, t.status.clone(), row.rag.clone(), t.version));
         }
     }
     let intent = fields.get("intent");
