@@ -58,10 +58,12 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
     let benchmark = format!("/assessments/{ashbridge}/benchmarks/1");
 
     // Once seen, a view is kept: seeing it again asks the database nothing.
+    let task_list = format!("/assessments/{ashbridge}");
     for (who, uri) in [
         (0, "/orgs/ashbridge"),
         (0, "/orgs/ashbridge/actions"),
         (0, benchmark.as_str()),
+        (0, task_list.as_str()),
         (1, "/regions/north-vale"),
     ] {
         let client = if who == 0 { &mut lead } else { &mut adviser };
@@ -115,6 +117,32 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
     assert!(page.body.contains("Evidence written on another server"));
     assert!(page.body.contains("Added on another server"));
 
+    // The task list counts an answer given elsewhere.
+    let (before, _) = get_counting(&mut lead, &task_list).await;
+    let hint = |html: &scraper::Html| texts(html, "#benchmark-1-hint").join(" | ");
+    let was = hint(&before.html());
+    elsewhere(
+        &pool,
+        &caches,
+        "update answers an set rating_id = null
+         from items i join sections s on s.id = i.section_id
+         where i.id = an.item_id and s.number = 1 and an.assessment_id = $1",
+        ashbridge,
+    )
+    .await;
+    let (after, cost) = get_counting(&mut lead, &task_list).await;
+    assert!(cost > 0, "the task list is asked again");
+    assert_ne!(
+        hint(&after.html()),
+        was,
+        "the task list shows benchmark 1 unanswered"
+    );
+    assert!(
+        hint(&after.html()).contains("0 of"),
+        "benchmark 1 has no answer now: {}",
+        hint(&after.html())
+    );
+
     // The region: Ashbridge submitted elsewhere.
     elsewhere(
         &pool,
@@ -132,6 +160,68 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
         first.starts_with("Ashbridge") && first.contains("Submitted"),
         "what waits for the adviser comes first: {first}"
     );
+}
+
+/// The first view after a change, asked for by many at once, is asked of the database once:
+/// the others wait for that answer rather than each asking the same.
+#[sqlx::test]
+async fn many_asking_at_once_for_a_view_cost_one_load(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let state = support::full_demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 2]);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let council: Uuid = sqlx::query_scalar("select id from organisations where slug = 'ashbridge'")
+        .fetch_one(&pool)
+        .await
+        .expect("ashbridge");
+    let ashbridge = latest(&pool, "ashbridge").await;
+    let pages = [
+        "/orgs/ashbridge".to_owned(),
+        "/orgs/ashbridge/actions".to_owned(),
+        format!("/assessments/{ashbridge}/benchmarks/2"),
+        format!("/assessments/{ashbridge}"),
+    ];
+    for page in &pages {
+        // Who is signed in and the places are kept; the council's pages are not.
+        get_counting(&mut lead, page).await;
+        caches.forget_council(council);
+        let (_, alone) = get_counting(&mut lead, page).await;
+        assert!(alone > 0, "{page} is asked of the database once forgotten");
+
+        caches.forget_council(council);
+        let counter = support::statements::Counter::default();
+        let _guard = counter.install();
+        // Eight at once, on this test's one thread (where the count is kept).
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] =
+            std::array::from_fn(|_| support::Client {
+                router: router.clone(),
+                cookie: lead.cookie.clone(),
+            });
+        let replies = tokio::join!(
+            a.get(page),
+            b.get(page),
+            c.get(page),
+            d.get(page),
+            e.get(page),
+            f.get(page),
+            g.get(page),
+            h.get(page)
+        );
+        let replies = [
+            replies.0, replies.1, replies.2, replies.3, replies.4, replies.5, replies.6, replies.7,
+        ];
+        for reply in &replies {
+            assert_eq!(reply.status, 200, "{page}");
+            assert!(reply.body.contains("Ashbridge"), "{page} shows the council");
+        }
+        assert_eq!(
+            counter.count(),
+            alone,
+            "eight asking at once for {page} cost what one did"
+        );
+    }
 }
 
 #[sqlx::test]

@@ -6,7 +6,11 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use sqlx::PgPool;
 use time::Date;
@@ -14,21 +18,119 @@ use uuid::Uuid;
 
 use super::Caches;
 use crate::db;
-use crate::db::assessments::{BenchmarkPage, Head};
+use crate::db::assessments::{BenchmarkPage, Head, Progress};
 use crate::db::dashboards::{BoardRow, Plan, PlanFilter, RegionCouncil};
 
 /// Answers kept by key, each with the council (or, for a region, the region) it shows.
 struct Keyed<K, V> {
     entries: RwLock<HashMap<K, (Uuid, Arc<V>)>>,
+    /// Keys being loaded now: the first view after a change is asked of the database once,
+    /// however many ask for it at that moment.
+    loading: Mutex<HashMap<K, Arc<Flight>>>,
     /// Past this many answers, all are dropped (a simple bound on memory).
     capacity: usize,
+}
+
+/// How long a request waits for another's load of the same view before asking itself.
+const LOAD_WAIT: Duration = Duration::from_secs(5);
+
+/// One load in flight, and what those waiting for it learn when it ends.
+#[derive(Default)]
+struct Flight {
+    ended: Notify,
+    /// It failed for want of the database: those waiting answer so at once, rather than each
+    /// trying again and keeping their person waiting twice as long.
+    outage: AtomicBool,
+}
+
+/// The load of one key in flight: when it ends, however it ends (done, failed, or the request
+/// that started it gone), the key is no longer loading and whoever waits is woken.
+struct Loading<'a, K: Eq + Hash + Clone> {
+    loading: &'a Mutex<HashMap<K, Arc<Flight>>>,
+    key: K,
+    flight: Arc<Flight>,
+}
+
+impl<K: Eq + Hash + Clone> Loading<'_, K> {
+    /// The load failed: an outage is told to those waiting.
+    fn failed(&self, error: &sqlx::Error) {
+        if matches!(
+            error,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+        ) {
+            self.flight.outage.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone> Drop for Loading<'_, K> {
+    fn drop(&mut self) {
+        let mut loading = super::lock(self.loading);
+        if loading
+            .get(&self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+        {
+            loading.remove(&self.key);
+        }
+        drop(loading);
+        self.flight.ended.notify_waiters();
+    }
+}
+
+/// What a request found when it asked to load a key.
+enum Turn<'a, K: Eq + Hash + Clone, V> {
+    /// Nobody was loading it: this request does, and says so while the guard lives.
+    Lead(Loading<'a, K>),
+    /// Another's load kept it.
+    Kept(Arc<V>),
+    /// Another's load ended without keeping it (something changed meanwhile, or the request
+    /// went): ask again.
+    Again,
+    /// Another's load found no database.
+    Outage,
 }
 
 impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
     fn new(capacity: usize) -> Self {
         Keyed {
             entries: RwLock::new(HashMap::new()),
+            loading: Mutex::new(HashMap::new()),
             capacity,
+        }
+    }
+
+    /// Leads the load of `key`, or waits while another request loads it (at most
+    /// [`LOAD_WAIT`]) and says how that ended.
+    async fn turn(&self, key: &K) -> Turn<'_, K, V> {
+        let flight = {
+            let mut loading = super::lock(&self.loading);
+            match loading.get(key) {
+                Some(flight) => flight.clone(),
+                None => {
+                    let flight = Arc::new(Flight::default());
+                    loading.insert(key.clone(), flight.clone());
+                    return Turn::Lead(Loading {
+                        loading: &self.loading,
+                        key: key.clone(),
+                        flight,
+                    });
+                }
+            }
+        };
+        let ended = flight.ended.notified();
+        tokio::pin!(ended);
+        ended.as_mut().enable();
+        // The load may have ended between the look and the wait.
+        let still = super::lock(&self.loading)
+            .get(key)
+            .is_some_and(|f| Arc::ptr_eq(f, &flight));
+        if still {
+            let _ = tokio::time::timeout(LOAD_WAIT, ended).await;
+        }
+        match self.get(key) {
+            Some(value) => Turn::Kept(value),
+            None if flight.outage.load(Ordering::SeqCst) => Turn::Outage,
+            None => Turn::Again,
         }
     }
 
@@ -64,6 +166,8 @@ pub struct CouncilViews {
     statements: Keyed<Uuid, Vec<db::channel::AreaCount>>,
     plans: Keyed<(Uuid, PlanFilter, Date), Option<Plan>>,
     heads: Keyed<Uuid, Option<Head>>,
+    /// Each benchmark's progress, for an assessment's task list and check page.
+    progress: Keyed<Uuid, Vec<Progress>>,
     pages: Keyed<(Uuid, i32, Option<Uuid>), Option<BenchmarkPage>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
@@ -76,6 +180,7 @@ impl Default for CouncilViews {
             statements: Keyed::new(2_000),
             plans: Keyed::new(2_000),
             heads: Keyed::new(10_000),
+            progress: Keyed::new(10_000),
             // Evidence text makes these the largest: a few hundred pages is a few megabytes.
             pages: Keyed::new(500),
             regions: Keyed::new(200),
@@ -89,6 +194,7 @@ impl CouncilViews {
         self.statements.forget(council);
         self.plans.forget(council);
         self.heads.forget(council);
+        self.progress.forget(council);
         self.pages.forget(council);
         self.regions.clear();
     }
@@ -98,6 +204,7 @@ impl CouncilViews {
         self.statements.clear();
         self.plans.clear();
         self.heads.clear();
+        self.progress.clear();
         self.pages.clear();
         self.regions.clear();
     }
@@ -124,8 +231,30 @@ impl Caches {
         if let Some(value) = keyed.get(&key) {
             return Ok(value);
         }
+        // Another request loading the same view: its answer, unless it could not keep it
+        // (something changed meanwhile), when this one asks afresh.
+        let mut leading = None;
+        for _ in 0..3 {
+            match keyed.turn(&key).await {
+                Turn::Lead(lead) => {
+                    leading = Some(lead);
+                    break;
+                }
+                Turn::Kept(value) => return Ok(value),
+                Turn::Again => continue,
+                Turn::Outage => return Err(sqlx::Error::PoolTimedOut),
+            }
+        }
         let generation = self.generation();
-        let value = Arc::new(load().await?);
+        let value = match load().await {
+            Ok(value) => Arc::new(value),
+            Err(error) => {
+                if let Some(lead) = &leading {
+                    lead.failed(&error);
+                }
+                return Err(error);
+            }
+        };
         if let Some(owner) = owner(&value) {
             let mut entries = keyed.write();
             // Checked under the lock, as for sessions.
@@ -195,6 +324,15 @@ impl Caches {
             })
             .await?;
         Ok((*head).clone())
+    }
+
+    /// Every benchmark's progress of `head`'s assessment (see `db::assessments::progress`).
+    pub async fn progress(&self, pool: &PgPool, head: &Head) -> sqlx::Result<Arc<Vec<Progress>>> {
+        let load = || db::assessments::progress(pool, head.id);
+        self.kept_for(&self.councils.progress, head.id, load, |_| {
+            Some(head.organisation_id)
+        })
+        .await
     }
 
     /// A benchmark's page (see `db::assessments::benchmark_page`) of `head`'s assessment.

@@ -12,6 +12,11 @@
 //! until it has heard its own notifications ([`Caches::settle`]), so the next request sees the
 //! change. A copy of a session is used for at most [`principals::RECHECK`], so the session's
 //! idle and absolute limits are still checked in the database.
+//!
+//! A council's view that is not kept (the first view after a change) is loaded by one request
+//! at a time: others asking for it meanwhile wait for that load rather than each asking the
+//! database the same ([`councils`]), so a change does not send every reader of a busy page to
+//! PostgreSQL at once.
 
 pub mod councils;
 pub mod places;

@@ -24,6 +24,21 @@ impl<S: tracing::Subscriber> Layer<S> for Statements {
 /// uncounted.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// Counts the statements run on this thread while its guard lives (several requests at once,
+/// on the test's one thread).
+#[derive(Clone, Default)]
+pub struct Counter(Statements);
+
+impl Counter {
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        tracing::subscriber::set_default(Registry::default().with(self.0.clone()))
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.0.load(Ordering::SeqCst)
+    }
+}
+
 /// A GET, which must answer 200, and the statements it cost.
 pub async fn get_counting(client: &mut Client, uri: &str) -> (Reply, usize) {
     let counter = Statements::default();

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Words;
-use super::{field_id, framework, object, scope_event, visible_head};
+use super::{field_id, framework, object, scope_event, shown_head, visible_head};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::policy::{self, Action};
@@ -72,12 +72,18 @@ fn short(text: &str) -> String {
     s
 }
 
-async fn check_answers(state: &AppState, head: &Head) -> AppResult<Check> {
+/// `kept`: whether the progress may come from memory (the page); a submission asks the
+/// database, which another server may have changed a moment ago.
+async fn check_answers(state: &AppState, head: &Head, kept: bool) -> AppResult<Check> {
     let fw = framework(state, head)?;
     let words = Words::of(fw);
     let scale = if fw.scored { "status" } else { "rating" };
     let now = OffsetDateTime::now_utc();
-    let progress = db::assessments::progress(&state.db, head.id).await?;
+    let progress = if kept {
+        state.caches.progress(&state.db, head).await?
+    } else {
+        std::sync::Arc::new(db::assessments::progress(&state.db, head.id).await?)
+    };
     // Whether each answer has evidence, not its text.
     let contents = db::assessments::contents(&state.db, head.id, now, false).await?;
     let (answers, criteria) = (&contents.answers, &contents.criteria);
@@ -276,8 +282,9 @@ pub(super) async fn check(
     who: Principal,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let head = visible_head(&state, &who, ip, id).await?;
-    let check = check_answers(&state, &head).await?;
+    // Only shown: the kept copies serve (submitting asks the database afresh).
+    let head = shown_head(&state, &who, ip, id).await?;
+    let check = check_answers(&state, &head, true).await?;
     let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
     let words = Words::of(framework(&state, &head)?);
     let page = CheckPage {
@@ -301,7 +308,7 @@ pub(super) async fn submit(
 ) -> AppResult<Response> {
     let head = visible_head(&state, &who, ip, id).await?;
     authorise(&state, &who, ip, Action::SubmitAssessment, object(&head)).await?;
-    let check = check_answers(&state, &head).await?;
+    let check = check_answers(&state, &head, false).await?;
     if !check.must_fix.is_empty() {
         let words = Words::of(framework(&state, &head)?);
         let page = CheckPage {

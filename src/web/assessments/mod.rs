@@ -106,6 +106,23 @@ pub(crate) async fn visible_head(
     Ok(head)
 }
 
+/// As [`visible_head`], for a page that only shows the assessment: the kept copy serves
+/// (changes go by [`visible_head`], the database's own answer).
+pub(crate) async fn shown_head(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<IpNetwork>,
+    id: Uuid,
+) -> AppResult<Head> {
+    let head = state
+        .caches
+        .head(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise_or_hide(state, who, ip, Action::ViewAssessment, object(&head)).await?;
+    Ok(head)
+}
+
 /// The framework an assessment was made on, as loaded.
 pub(crate) fn framework<'a>(state: &'a AppState, head: &Head) -> AppResult<&'a Framework> {
     state.frameworks.get(&head.framework_code).ok_or_else(|| {
