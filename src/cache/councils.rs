@@ -88,6 +88,8 @@ enum Turn<'a, K: Eq + Hash + Clone, V> {
     Again,
     /// Another's load found no database.
     Outage,
+    /// Another's load is taking too long: this request asks itself, without waiting again.
+    Alone,
 }
 
 impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
@@ -124,8 +126,8 @@ impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
         let still = super::lock(&self.loading)
             .get(key)
             .is_some_and(|f| Arc::ptr_eq(f, &flight));
-        if still {
-            let _ = tokio::time::timeout(LOAD_WAIT, ended).await;
+        if still && tokio::time::timeout(LOAD_WAIT, ended).await.is_err() {
+            return Turn::Alone;
         }
         match self.get(key) {
             Some(value) => Turn::Kept(value),
@@ -243,6 +245,7 @@ impl Caches {
                 Turn::Kept(value) => return Ok(value),
                 Turn::Again => continue,
                 Turn::Outage => return Err(sqlx::Error::PoolTimedOut),
+                Turn::Alone => break,
             }
         }
         let generation = self.generation();
