@@ -59,11 +59,13 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
 
     // Once seen, a view is kept: seeing it again asks the database nothing.
     let task_list = format!("/assessments/{ashbridge}");
+    let check = format!("/assessments/{ashbridge}/check");
     for (who, uri) in [
         (0, "/orgs/ashbridge"),
         (0, "/orgs/ashbridge/actions"),
         (0, benchmark.as_str()),
         (0, task_list.as_str()),
+        (0, check.as_str()),
         (1, "/regions/north-vale"),
     ] {
         let client = if who == 0 { &mut lead } else { &mut adviser };
@@ -159,6 +161,26 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
     assert!(
         first.starts_with("Ashbridge") && first.contains("Submitted"),
         "what waits for the adviser comes first: {first}"
+    );
+
+    // The adviser's review page is kept, and shows evidence written elsewhere.
+    let review = format!("/assessments/{ashbridge}/review");
+    get_counting(&mut adviser, &review).await;
+    let (_, again) = get_counting(&mut adviser, &review).await;
+    assert_eq!(again, 0, "{review} is kept");
+    elsewhere(
+        &pool,
+        &caches,
+        "update answers an set evidence = 'Evidence the adviser reads after a change'
+         from items i where i.id = an.item_id and i.code = '1.1' and an.assessment_id = $1",
+        ashbridge,
+    )
+    .await;
+    let (page, cost) = get_counting(&mut adviser, &review).await;
+    assert!(cost > 0, "the review page is asked again");
+    assert!(
+        page.body
+            .contains("Evidence the adviser reads after a change")
     );
 }
 

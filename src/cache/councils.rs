@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::Caches;
 use crate::db;
-use crate::db::assessments::{BenchmarkPage, Head, Progress};
+use crate::db::assessments::{BenchmarkPage, Contents, Head, Progress, ReviewRow};
 use crate::db::dashboards::{BoardRow, Plan, PlanFilter, RegionCouncil};
 
 /// Answers kept by key, each with the council (or, for a region, the region) it shows.
@@ -170,6 +170,11 @@ pub struct CouncilViews {
     heads: Keyed<Uuid, Option<Head>>,
     /// Each benchmark's progress, for an assessment's task list and check page.
     progress: Keyed<Uuid, Vec<Progress>>,
+    /// An assessment's contents (with the evidence as written, or only whether there is
+    /// any), for its check and review pages, by the day they were read.
+    contents: Keyed<(Uuid, bool, Date), Contents>,
+    /// The results as the adviser reviews them.
+    review_rows: Keyed<Uuid, Vec<ReviewRow>>,
     pages: Keyed<(Uuid, i32, Option<Uuid>), Option<BenchmarkPage>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
@@ -183,6 +188,9 @@ impl Default for CouncilViews {
             plans: Keyed::new(2_000),
             heads: Keyed::new(10_000),
             progress: Keyed::new(10_000),
+            // Every answer's evidence: the largest of all, so the fewest.
+            contents: Keyed::new(200),
+            review_rows: Keyed::new(2_000),
             // Evidence text makes these the largest: a few hundred pages is a few megabytes.
             pages: Keyed::new(500),
             regions: Keyed::new(200),
@@ -197,6 +205,8 @@ impl CouncilViews {
         self.plans.forget(council);
         self.heads.forget(council);
         self.progress.forget(council);
+        self.contents.forget(council);
+        self.review_rows.forget(council);
         self.pages.forget(council);
         self.regions.clear();
     }
@@ -207,6 +217,8 @@ impl CouncilViews {
         self.plans.clear();
         self.heads.clear();
         self.progress.clear();
+        self.contents.clear();
+        self.review_rows.clear();
         self.pages.clear();
         self.regions.clear();
     }
@@ -333,6 +345,41 @@ impl Caches {
     pub async fn progress(&self, pool: &PgPool, head: &Head) -> sqlx::Result<Arc<Vec<Progress>>> {
         let load = || db::assessments::progress(pool, head.id);
         self.kept_for(&self.councils.progress, head.id, load, |_| {
+            Some(head.organisation_id)
+        })
+        .await
+    }
+
+    /// `head`'s assessment's contents (see `db::assessments::contents`; `text`: the evidence
+    /// as written). Kept for the day: an attachment that turns a year old during it is listed
+    /// as old from the next.
+    pub async fn contents(
+        &self,
+        pool: &PgPool,
+        head: &Head,
+        text: bool,
+        today: Date,
+    ) -> sqlx::Result<Arc<Contents>> {
+        let load =
+            || db::assessments::contents(pool, head.id, time::OffsetDateTime::now_utc(), text);
+        self.kept_for(
+            &self.councils.contents,
+            (head.id, text, today),
+            load,
+            |_| Some(head.organisation_id),
+        )
+        .await
+    }
+
+    /// The results of `head`'s assessment as the adviser reviews them (see
+    /// `db::assessments::review_rows`).
+    pub async fn review_rows(
+        &self,
+        pool: &PgPool,
+        head: &Head,
+    ) -> sqlx::Result<Arc<Vec<ReviewRow>>> {
+        let load = || db::assessments::review_rows(pool, head.id);
+        self.kept_for(&self.councils.review_rows, head.id, load, |_| {
             Some(head.organisation_id)
         })
         .await

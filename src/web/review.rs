@@ -3,6 +3,7 @@
 //! publication, returning it to the council with a reason, and the history of its states.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
@@ -22,7 +23,7 @@ use crate::db::assessments::{Head, StateChange};
 use crate::error::{AppError, AppResult};
 use crate::notify::Kind;
 use crate::web::account::event;
-use crate::web::assessments::{object, scope_event, state_label, visible_head};
+use crate::web::assessments::{object, scope_event, shown_head, state_label, visible_head};
 use crate::web::chrome::Chrome;
 use crate::web::forms::{Errors, Fields};
 use crate::web::forms::{Form, Query};
@@ -114,18 +115,35 @@ fn score_label(value: &str) -> String {
     }
 }
 
+/// The review page as stored. `kept`: whether the kept copies may serve (a page only shown);
+/// what a change is checked against comes from the database.
 async fn review_page(
     state: &AppState,
     who: &Principal,
     ip: Option<sqlx::types::ipnetwork::IpNetwork>,
     id: Uuid,
+    kept: bool,
 ) -> AppResult<(Head, ReviewPage)> {
-    let head = visible_head(state, who, ip, id).await?;
+    let head = if kept {
+        shown_head(state, who, ip, id).await?
+    } else {
+        visible_head(state, who, ip, id).await?
+    };
     authorise(state, who, ip, Action::Review, object(&head)).await?;
     let fw = crate::web::assessments::framework(state, &head)?;
-    let stored = db::assessments::review_rows(&state.db, id).await?;
-    let contents =
-        db::assessments::contents(&state.db, id, time::OffsetDateTime::now_utc(), true).await?;
+    let (stored, contents) = if kept {
+        let today = crate::web::dashboards::today();
+        (
+            state.caches.review_rows(&state.db, &head).await?,
+            state.caches.contents(&state.db, &head, true, today).await?,
+        )
+    } else {
+        let now = time::OffsetDateTime::now_utc();
+        (
+            Arc::new(db::assessments::review_rows(&state.db, id).await?),
+            Arc::new(db::assessments::contents(&state.db, id, now, true).await?),
+        )
+    };
     let (answers, criteria) = (&contents.answers, &contents.criteria);
     let mut rows = Vec::new();
     for section in &fw.sections {
@@ -212,12 +230,13 @@ async fn review_page(
             .map(|a| (a.id, a.description.clone()))
             .collect(),
         recommendation: String::new(),
-        threads: db::comments::into_threads(contents.messages),
+        threads: db::comments::into_threads(contents.messages.clone()),
         requests: BTreeMap::new(),
         done: None,
         statement: contents
             .statement_beside
-            .map(|(s, st)| (s, crate::web::assessments::state_label_of(true, &st))),
+            .as_ref()
+            .map(|(s, st)| (*s, crate::web::assessments::state_label_of(true, st))),
     };
     Ok((head, page))
 }
@@ -346,7 +365,7 @@ async fn review(
     Path(id): Path<Uuid>,
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
-    let (_, mut page) = review_page(&state, &who, ip, id).await?;
+    let (_, mut page) = review_page(&state, &who, ip, id, true).await?;
     page.done = done.done.as_deref().and_then(|code| notice(code, id));
     Ok(Html(page.render()?).into_response())
 }
@@ -360,7 +379,7 @@ async fn save_review(
     Path(id): Path<Uuid>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (head, mut page) = review_page(&state, &who, ip, id).await?;
+    let (head, mut page) = review_page(&state, &who, ip, id, false).await?;
     let fields = Fields::from_pairs(pairs);
     let intent = Intent::parse(fields.get("intent"));
     let in_review = head.state == "in_review";
@@ -692,7 +711,7 @@ async fn return_form(
     who: Principal,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let (head, _) = review_page(&state, &who, ip, id).await?;
+    let (head, _) = review_page(&state, &who, ip, id, true).await?;
     let page = ReturnPage {
         chrome: Chrome::new(Some(&who), "/assessments"),
         head,
@@ -715,7 +734,7 @@ async fn return_to_council(
     Path(id): Path<Uuid>,
     Form(form): Form<ReturnForm>,
 ) -> AppResult<Response> {
-    let (head, _) = review_page(&state, &who, ip, id).await?;
+    let (head, _) = review_page(&state, &who, ip, id, false).await?;
     let reason = form.reason.trim();
     let returnable = matches!(head.state.as_str(), "submitted" | "in_review");
     if reason.is_empty() || reason.chars().count() > 2000 || !returnable {

@@ -4,6 +4,8 @@
 //! expectations with no evidence, old attachments) is listed but does not stop a submission,
 //! which records what was left.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -79,13 +81,19 @@ async fn check_answers(state: &AppState, head: &Head, kept: bool) -> AppResult<C
     let words = Words::of(fw);
     let scale = if fw.scored { "status" } else { "rating" };
     let now = OffsetDateTime::now_utc();
-    let progress = if kept {
-        state.caches.progress(&state.db, head).await?
-    } else {
-        std::sync::Arc::new(db::assessments::progress(&state.db, head.id).await?)
-    };
     // Whether each answer has evidence, not its text.
-    let contents = db::assessments::contents(&state.db, head.id, now, false).await?;
+    let (progress, contents) = if kept {
+        let today = crate::web::dashboards::today();
+        (
+            state.caches.progress(&state.db, head).await?,
+            state.caches.contents(&state.db, head, false, today).await?,
+        )
+    } else {
+        (
+            Arc::new(db::assessments::progress(&state.db, head.id).await?),
+            Arc::new(db::assessments::contents(&state.db, head.id, now, false).await?),
+        )
+    };
     let (answers, criteria) = (&contents.answers, &contents.criteria);
     // Items with an action that has a timescale and is still to be done.
     let improved: Vec<&str> = contents
