@@ -74,8 +74,8 @@ fn short(text: &str) -> String {
     s
 }
 
-/// `kept`: whether the progress may come from memory (the page); a submission asks the
-/// database, which another server may have changed a moment ago.
+/// `kept`: whether the progress and contents may come from memory (the page); a submission
+/// asks the database, which another server may have changed a moment ago.
 async fn check_answers(state: &AppState, head: &Head, kept: bool) -> AppResult<Check> {
     let fw = framework(state, head)?;
     let words = Words::of(fw);

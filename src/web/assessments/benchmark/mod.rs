@@ -21,7 +21,8 @@ use uuid::Uuid;
 use super::actions::{ActionTyped, already_past};
 use super::attachments::human_size;
 use super::{
-    ACTION_STATUSES, Done, RAGS, Words, action_status_label, field_id, framework, object, rag_label,
+    ACTION_STATUSES, Done, RAGS, Words, action_status_label, field_id, framework, object,
+    rag_label, shown_head,
 };
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -36,7 +37,6 @@ use crate::scoring::{self, Record, Suggestion};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Query;
 use crate::web::forms::{Errors, Fields};
-use crate::web::guard::authorise_or_hide;
 
 // ----- What was typed -------------------------------------------------------------------------
 
@@ -699,12 +699,7 @@ pub(super) async fn show(
     uri: axum::http::Uri,
 ) -> AppResult<Response> {
     // Only shown: the kept copies serve (saving asks the database afresh).
-    let head = state
-        .caches
-        .head(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    authorise_or_hide(&state, &who, ip, Action::ViewAssessment, object(&head)).await?;
+    let head = shown_head(&state, &who, ip, id).await?;
     let fw = framework(&state, &head)?;
     let section = section_at(fw, uri.path(), n)?;
     let editable = policy::allows(&who, Action::EditBenchmark(n as i32), object(&head));
