@@ -34,6 +34,22 @@ async fn latest(pool: &PgPool, council: &str) -> Uuid {
     .expect("an assessment")
 }
 
+/// Every cell of every sheet of a workbook, one after another.
+fn workbook_text(bytes: &[u8]) -> String {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+    let mut text = String::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).expect("a sheet");
+        for cell in range.used_cells() {
+            text.push_str(&cell.2.to_string());
+            text.push('\n');
+        }
+    }
+    text
+}
+
 /// Waits until the server listens for notifications (it connects as it starts).
 async fn listening(caches: &Caches) {
     for _ in 0..100 {
@@ -60,12 +76,14 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
     // Once seen, a view is kept: seeing it again asks the database nothing.
     let task_list = format!("/assessments/{ashbridge}");
     let check = format!("/assessments/{ashbridge}/check");
+    let export = format!("/assessments/{ashbridge}/export.xlsx");
     for (who, uri) in [
         (0, "/orgs/ashbridge"),
         (0, "/orgs/ashbridge/actions"),
         (0, benchmark.as_str()),
         (0, task_list.as_str()),
         (0, check.as_str()),
+        (0, export.as_str()),
         (1, "/regions/north-vale"),
     ] {
         let client = if who == 0 { &mut lead } else { &mut adviser };
@@ -118,6 +136,12 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
     let (page, _) = get_counting(&mut lead, &benchmark).await;
     assert!(page.body.contains("Evidence written on another server"));
     assert!(page.body.contains("Added on another server"));
+    // The workbook is written again, with them.
+    let (book, cost) = get_counting(&mut lead, &export).await;
+    assert!(cost > 0, "the workbook is written again");
+    let cells = workbook_text(&book.bytes);
+    assert!(cells.contains("Evidence written on another server"));
+    assert!(cells.contains("Added on another server"));
 
     // The task list counts an answer given elsewhere.
     let (before, _) = get_counting(&mut lead, &task_list).await;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use axum::body::Bytes;
 use sqlx::PgPool;
 use time::Date;
 use uuid::Uuid;
@@ -176,6 +177,9 @@ pub struct CouncilViews {
     /// The results as the adviser reviews them.
     review_rows: Keyed<Uuid, Vec<ReviewRow>>,
     pages: Keyed<(Uuid, i32, Option<Uuid>), Option<BenchmarkPage>>,
+    /// An assessment's workbook (`export.xlsx`) as written, or why it could not be: the
+    /// writer's CPU (milliseconds of it) is then spent once per change, not once per download.
+    workbooks: Keyed<Uuid, Result<Bytes, String>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
 }
@@ -193,6 +197,8 @@ impl Default for CouncilViews {
             review_rows: Keyed::new(2_000),
             // Evidence text makes these the largest: a few hundred pages is a few megabytes.
             pages: Keyed::new(500),
+            // Tens of kilobytes each: a hundred is a few megabytes.
+            workbooks: Keyed::new(100),
             regions: Keyed::new(200),
         }
     }
@@ -208,6 +214,7 @@ impl CouncilViews {
         self.contents.forget(council);
         self.review_rows.forget(council);
         self.pages.forget(council);
+        self.workbooks.forget(council);
         self.regions.clear();
     }
 
@@ -220,6 +227,7 @@ impl CouncilViews {
         self.contents.clear();
         self.review_rows.clear();
         self.pages.clear();
+        self.workbooks.clear();
         self.regions.clear();
     }
 }
@@ -368,6 +376,23 @@ impl Caches {
             load,
             |_| Some(head.organisation_id),
         )
+        .await
+    }
+
+    /// `head`'s assessment's workbook as `write` writes it; kept when written, not when the
+    /// writer failed (the download then says so, and the next one tries again).
+    pub async fn workbook<F, Fut>(
+        &self,
+        head: &Head,
+        write: F,
+    ) -> sqlx::Result<Arc<Result<Bytes, String>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = sqlx::Result<Result<Bytes, String>>>,
+    {
+        self.kept_for(&self.councils.workbooks, head.id, write, |book| {
+            book.as_ref().ok().map(|_| head.organisation_id)
+        })
         .await
     }
 

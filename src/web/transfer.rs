@@ -4,6 +4,7 @@
 
 use askama::Template;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -18,9 +19,10 @@ use crate::db;
 use crate::db::actions::NewAction;
 use crate::db::assessments::{Answer, Head, Save};
 use crate::error::{AppError, AppResult};
+use crate::framework::Framework;
 use crate::web::account::event;
 use crate::web::assessments::{
-    ACTION_STATUSES, content_disposition, framework, object, scope_event, visible_head,
+    ACTION_STATUSES, content_disposition, framework, object, scope_event, shown_head, visible_head,
 };
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
@@ -43,7 +45,7 @@ fn cycle_start_year(head: &Head) -> i32 {
 }
 
 /// The assessment as the workbook holds it, in two statements: the results, the contents.
-async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
+async fn book(state: &AppState, head: &Head, fw: &Framework) -> sqlx::Result<Book> {
     // Two reads at once, on two connections: with the database some milliseconds away the
     // workbook waits for one round trip here, not two.
     let (results, contents) = tokio::try_join!(
@@ -53,7 +55,6 @@ async fn book(state: &AppState, head: &Head) -> AppResult<Book> {
     let db::assessments::Contents {
         answers, actions, ..
     } = contents;
-    let fw = framework(state, head)?;
     let benchmarks = results
         .into_iter()
         .map(|r| {
@@ -127,10 +128,27 @@ async fn export(
     who: Principal,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let head = visible_head(&state, &who, ip, id).await?;
-    let book = book(&state, &head).await?;
-    let bytes = workbook::write(&book, framework(&state, &head)?, &ACTION_STATUSES)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the assessment workbook: {e}")))?;
+    let head = shown_head(&state, &who, ip, id).await?;
+    let fw = framework(&state, &head)?;
+    // Written once per change of the council's, then kept: the writer costs milliseconds of
+    // CPU, the kept copy nothing.
+    let kept = state
+        .caches
+        .workbook(&head, || async {
+            let book = book(&state, &head, fw).await?;
+            Ok(workbook::write(&book, fw, &ACTION_STATUSES)
+                .map(Bytes::from)
+                .map_err(|e| e.to_string()))
+        })
+        .await?;
+    let bytes = match kept.as_ref() {
+        Ok(bytes) => bytes.clone(),
+        Err(e) => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "writing the assessment workbook: {e}"
+            )));
+        }
+    };
     let name = format!(
         "{}-self-assessment-{}.xlsx",
         head.organisation_slug,
