@@ -63,6 +63,8 @@ pub const FIRST_OPEN: i64 = 3;
 
 /// The council's latest `cycles` assessments benchmark by benchmark, latest first, with the
 /// latest one's action counts per benchmark, in one statement. No rows: no assessment yet.
+/// The latest plan's actions are read once, counted and their first open ones gathered by
+/// benchmark in the same pass (not looked up again for each benchmark of each cycle).
 pub async fn board(
     pool: &PgPool,
     organisation: Uuid,
@@ -88,8 +90,16 @@ pub async fn board(
                       count(*) filter (where ac.status = 'done') as done,
                       count(*) filter (where ac.status = 'cancelled') as cancelled,
                       count(*) filter (where ac.status = 'open' and ac.due_on < $3) as open_overdue,
-                      count(*) filter (where ac.status = 'in_progress' and ac.due_on < $3) as in_progress_overdue
-               from actions ac where ac.assessment_id = (select id from recent where latest)
+                      count(*) filter (where ac.status = 'in_progress' and ac.due_on < $3) as in_progress_overdue,
+                      json_agg(json_build_object('description', ac.description, 'owner', ac.owner_text,
+                                                 'target', ac.target_text)
+                               order by ac.due_on nulls last, ac.created_at, ac.id)
+                          filter (where ac.pending and ac.n <= $5) as first
+               from (select ac.section_id, ac.status, ac.due_on, ac.created_at, ac.id, ac.description,
+                            ac.owner_text, ac.target_text, ac.status in ('open', 'in_progress') as pending,
+                            row_number() over (partition by ac.section_id, ac.status in ('open', 'in_progress')
+                                               order by ac.due_on nulls last, ac.created_at, ac.id) as n
+                     from actions ac where ac.assessment_id = (select id from recent where latest)) ac
                group by ac.section_id
            )
            select rc.id as "assessment_id!", rc.state as "state!", rc.cycle as "cycle!",
@@ -104,32 +114,15 @@ pub async fn board(
                   coalesce(k.done, 0) as "done!", coalesce(k.cancelled, 0) as "cancelled!",
                   coalesce(k.open_overdue, 0) as "open_overdue!",
                   coalesce(k.in_progress_overdue, 0) as "in_progress_overdue!",
-                  oa.first as "first_open?: Json<Vec<OpenAction>>"
+                  k.first as "first_open?: Json<Vec<OpenAction>>"
            from recent rc
            join section_results r on r.assessment_id = rc.id
            join sections s on s.id = r.section_id
            left join counts k on k.section_id = r.section_id and rc.latest
-           left join lateral (
-               select json_agg(json_build_object('description', x.description, 'owner', x.owner_text,
-                                                 'target', x.target_text) order by x.n) as first
-               from (select ac.description, ac.owner_text, ac.target_text,
-                            row_number() over (order by ac.due_on nulls last, ac.created_at, ac.id) as n
-                     from actions ac
-                     where ac.assessment_id = rc.id and ac.section_id = r.section_id
-                       and ac.status in ('open', 'in_progress')
-                     order by n limit $5) x
-           ) oa on rc.latest
            union all
            select rc.id, rc.state, rc.cycle, rc.latest, null, null, null, null, false, null, false, null,
                   k.open, k.in_progress, k.done, k.cancelled, k.open_overdue, k.in_progress_overdue,
-                  (select json_agg(json_build_object('description', x.description, 'owner', x.owner_text,
-                                                     'target', x.target_text) order by x.n)
-                   from (select ac.description, ac.owner_text, ac.target_text,
-                                row_number() over (order by ac.due_on nulls last, ac.created_at, ac.id) as n
-                         from actions ac
-                         where ac.assessment_id = rc.id and ac.section_id is null
-                           and ac.status in ('open', 'in_progress')
-                         order by n limit $5) x)
+                  k.first
            from recent rc join counts k on k.section_id is null
            where rc.latest
            order by 4 desc, 5, 3"#,
