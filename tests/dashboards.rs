@@ -1064,3 +1064,82 @@ async fn a_workbooks_cells_are_cleaned_as_form_fields_are(pool: PgPool) {
     );
     assert!(owners.iter().any(|o| o == "Community Safety"), "{owners:?}");
 }
+
+/// What the region view and the exports read of an agreed assessment is kept on it (migration
+/// 0021): it follows every way its results and state change, and is nothing until agreed.
+#[sqlx::test]
+async fn an_assessments_kept_agreed_scores_follow_its_results_and_state(pool: PgPool) {
+    support::full_demo_state(pool.clone()).await;
+    // Every agreed assessment of the demonstration data, written before its results were.
+    let stale: i64 = sqlx::query_scalar(
+        "select count(*) from assessments
+         where agreed_scores is distinct from case when state in ('agreed', 'published')
+               then array(select case when r.agreed_not_scored then 0::smallint
+                                      else coalesce(r.agreed_score, -1::smallint) end
+                          from section_results r join sections s on s.id = r.section_id
+                          where r.assessment_id = assessments.id order by s.number) end",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the kept scores");
+    assert_eq!(stale, 0, "every assessment's kept scores are its results'");
+
+    let id: Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join frameworks f on f.id = a.framework_id
+         where a.state in ('submitted', 'in_review') and f.code = 'prevent-la-2018' limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("an assessment under review");
+    let kept = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, Option<Vec<i16>>>(
+            "select agreed_scores from assessments where id = $1",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .expect("the kept scores")
+    };
+    let run = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    };
+    run("update section_results set agreed_score = 4, agreed_not_scored = false where assessment_id = $1").await;
+    assert_eq!(
+        kept(pool.clone()).await,
+        None,
+        "the adviser's draft is not kept"
+    );
+    run("update assessments set state = 'agreed' where id = $1").await;
+    assert_eq!(kept(pool.clone()).await, Some(vec![4; 10]));
+    run(
+        "update section_results r set agreed_score = null, agreed_not_scored = true
+         from sections s where s.id = r.section_id and s.number = 3 and r.assessment_id = $1",
+    )
+    .await;
+    run("update section_results r set agreed_score = null
+         from sections s where s.id = r.section_id and s.number = 7 and r.assessment_id = $1")
+    .await;
+    assert_eq!(
+        kept(pool.clone()).await,
+        Some(vec![4, 4, 0, 4, 4, 4, -1, 4, 4, 4]),
+        "a score changed after agreement: 0 for not scored, -1 for none"
+    );
+    run("update assessments set state = 'published' where id = $1").await;
+    assert_eq!(
+        kept(pool.clone()).await,
+        Some(vec![4, 4, 0, 4, 4, 4, -1, 4, 4, 4])
+    );
+    run("update assessments set state = 'in_review' where id = $1").await;
+    assert_eq!(
+        kept(pool.clone()).await,
+        None,
+        "returned to review: nothing agreed"
+    );
+}

@@ -412,12 +412,8 @@ pub async fn region_councils(
         RegionCouncil,
         r#"select o.slug, o.name, a.id as "assessment?", a.state as "state?",
                   a.submitted_at as "submitted_at?",
-                  case when a.state in ('agreed', 'published') then
-                      array(select case when r.agreed_not_scored then 0::smallint
-                                        else coalesce(r.agreed_score, -1::smallint) end
-                            from section_results r join sections s on s.id = r.section_id
-                            where r.assessment_id = a.id order by s.number)
-                  end as "scores?",
+                  -- Kept on the assessment while it is agreed (migration 0021).
+                  a.agreed_scores as "scores?",
                   (select count(*) from actions ac
                    where ac.assessment_id = l.id and ac.due_on < $3
                      and ac.status in ('open', 'in_progress')) as "overdue!"
@@ -512,12 +508,8 @@ pub async fn agreed_scores(
     sqlx::query_as!(
         AgreedScores,
         r#"select rg.name as region, o.name as council, a.state as "state?",
-                  case when a.state in ('agreed', 'published') then
-                      array(select case when r.agreed_not_scored then 0::smallint
-                                        else coalesce(r.agreed_score, -1::smallint) end
-                            from section_results r join sections s on s.id = r.section_id
-                            where r.assessment_id = a.id order by s.number)
-                  end as "scores?"
+                  -- Kept on the assessment while it is agreed (migration 0021).
+                  a.agreed_scores as "scores?"
            from organisations o
            join regions rg on rg.id = o.region_id
            cross join (select id from frameworks where code = $3 order by loaded_at limit 1) f
