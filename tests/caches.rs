@@ -85,6 +85,8 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
         (0, check.as_str()),
         (0, export.as_str()),
         (1, "/regions/north-vale"),
+        (1, "/regions/north-vale/scores.csv"),
+        (1, "/regions/north-vale/scores.xlsx"),
     ] {
         let client = if who == 0 { &mut lead } else { &mut adviser };
         get_counting(client, uri).await;
@@ -186,6 +188,16 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
         first.starts_with("Ashbridge") && first.contains("Submitted"),
         "what waits for the adviser comes first: {first}"
     );
+    // And the region's export says so.
+    let (scores, cost) = get_counting(&mut adviser, "/regions/north-vale/scores.csv").await;
+    assert!(cost > 0, "the export is written again");
+    let line = scores
+        .body
+        .lines()
+        .find(|l| l.contains("Ashbridge"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(line.contains("Submitted"), "{line}");
 
     // The adviser's review page is kept, and shows evidence written elsewhere.
     let review = format!("/assessments/{ashbridge}/review");

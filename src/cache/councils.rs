@@ -182,7 +182,14 @@ pub struct CouncilViews {
     workbooks: Keyed<Uuid, Result<Bytes, String>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
+    /// The agreed-score exports of a region or of every council (`scores.csv`, `scores.xlsx`)
+    /// as written, by what they hold: (file kind, regions, cycle). Any council's change drops
+    /// them all, as it does the regions' views.
+    score_exports: Keyed<ScoreExport, Result<Bytes, String>>,
 }
+
+/// Which agreed-score export: the file's kind ("csv", "xlsx"), its regions, its cycle.
+pub type ScoreExport = (&'static str, Vec<Uuid>, Uuid);
 
 impl Default for CouncilViews {
     fn default() -> Self {
@@ -200,6 +207,8 @@ impl Default for CouncilViews {
             // Tens of kilobytes each: a hundred is a few megabytes.
             workbooks: Keyed::new(100),
             regions: Keyed::new(200),
+            // Tens of kilobytes each, a few regions and cycles.
+            score_exports: Keyed::new(100),
         }
     }
 }
@@ -216,6 +225,7 @@ impl CouncilViews {
         self.pages.forget(council);
         self.workbooks.forget(council);
         self.regions.clear();
+        self.score_exports.clear();
     }
 
     pub(super) fn forget_all(&self) {
@@ -229,6 +239,7 @@ impl CouncilViews {
         self.pages.clear();
         self.workbooks.clear();
         self.regions.clear();
+        self.score_exports.clear();
     }
 }
 
@@ -439,6 +450,24 @@ impl Caches {
         let load = || db::dashboards::region_councils(pool, region, cycle, today);
         self.kept_for(&self.councils.regions, (region, cycle, today), load, |_| {
             Some(region)
+        })
+        .await
+    }
+
+    /// An agreed-score export as `write` writes it (see [`ScoreExport`]); kept when written.
+    pub async fn score_export<F, Fut>(
+        &self,
+        which: ScoreExport,
+        write: F,
+    ) -> sqlx::Result<Arc<Result<Bytes, String>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = sqlx::Result<Result<Bytes, String>>>,
+    {
+        // Dropped by any council's change, whoever it is: the owner only names the entry.
+        let owner = which.2;
+        self.kept_for(&self.councils.score_exports, which, write, |file| {
+            file.as_ref().ok().map(|_| owner)
         })
         .await
     }

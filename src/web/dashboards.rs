@@ -3,6 +3,7 @@
 
 use askama::Template;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -433,6 +434,11 @@ fn export_name(org: &Organisation, latest: &Option<Latest>, ext: &str) -> String
 
 /// A table as a CSV download named `name`: the headings, then a line per row.
 pub(crate) fn csv_download(name: &str, headings: &[&str], rows: &[Vec<Cell>]) -> Response {
+    csv_file(name, csv_body(headings, rows))
+}
+
+/// A table as CSV text: the headings, then a line per row.
+pub(crate) fn csv_body(headings: &[&str], rows: &[Vec<Cell>]) -> String {
     let mut out = String::with_capacity(128 * (rows.len() + 1));
     let mut line = |fields: Vec<String>| {
         out.push_str(&fields.join(","));
@@ -442,18 +448,23 @@ pub(crate) fn csv_download(name: &str, headings: &[&str], rows: &[Vec<Cell>]) ->
     for row in rows {
         line(row.iter().map(|c| csv_field(&csv_text(c))).collect());
     }
+    out
+}
+
+/// CSV text as a download named `name`.
+pub(crate) fn csv_file(name: &str, body: impl Into<Body>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, content_disposition(name)),
         ],
-        out,
+        body.into(),
     )
         .into_response()
 }
 
 /// A workbook download named `name`.
-pub(crate) fn xlsx_download(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn xlsx_download(name: &str, bytes: impl Into<Body>) -> Response {
     (
         [
             (
@@ -462,7 +473,7 @@ pub(crate) fn xlsx_download(name: &str, bytes: Vec<u8>) -> Response {
             ),
             (header::CONTENT_DISPOSITION, content_disposition(name)),
         ],
-        bytes,
+        bytes.into(),
     )
         .into_response()
 }

@@ -4,6 +4,7 @@
 //! numbers in the workbook. `?cycle=2025/26` chooses the cycle; the current one otherwise.
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
@@ -18,7 +19,7 @@ use crate::db;
 use crate::db::dashboards::{AgreedScores, FRAMEWORK};
 use crate::error::{AppError, AppResult};
 use crate::web::assessments::state_label;
-use crate::web::dashboards::{csv_download, today, xlsx_download};
+use crate::web::dashboards::{csv_body, csv_file, today, xlsx_download};
 use crate::web::forms::Query;
 use crate::web::guard::authorise;
 use crate::workbook::Cell;
@@ -36,17 +37,18 @@ struct CycleQuery {
     cycle: Option<String>,
 }
 
-/// What an export holds: whose scores, in which cycle, and the rows.
+/// What an export holds: whose scores, in which cycle.
 struct Export {
     /// "north-vale" or "national", for the file's name.
     scope: String,
     /// "North Vale" or "England and Wales", for the workbook's heading.
     title: String,
     cycle: String,
-    rows: Vec<AgreedScores>,
+    cycle_id: Uuid,
+    regions: Vec<Uuid>,
 }
 
-/// The rows of `regions` in the chosen cycle (an unknown cycle is not found).
+/// The export of `regions` in the chosen cycle (an unknown cycle is not found).
 async fn gather(
     state: &AppState,
     regions: Vec<Uuid>,
@@ -60,13 +62,41 @@ async fn gather(
         _ => places.current_cycle(today()),
     }
     .ok_or(AppError::NotFound)?;
-    let rows = db::dashboards::agreed_scores(&state.db, &regions, cycle.id).await?;
     Ok(Export {
         scope,
         title,
         cycle: cycle.label.clone(),
-        rows,
+        cycle_id: cycle.id,
+        regions,
     })
+}
+
+/// The export's file of `kind` ("csv" or "xlsx"), as kept, or read and written (a workbook of
+/// every council costs the writer milliseconds of CPU; kept, it costs that once per change).
+async fn file(state: &AppState, export: &Export, kind: &'static str) -> AppResult<Bytes> {
+    let which = (kind, export.regions.clone(), export.cycle_id);
+    let kept = state
+        .caches
+        .score_export(which, || async {
+            let rows =
+                db::dashboards::agreed_scores(&state.db, &export.regions, export.cycle_id).await?;
+            let (headings, rows) = table(state, export, &rows);
+            let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
+            Ok(if kind == "csv" {
+                Ok(Bytes::from(csv_body(&titles, &rows)))
+            } else {
+                workbook(export, &titles, &rows)
+                    .map(Bytes::from)
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .await?;
+    match kept.as_ref() {
+        Ok(bytes) => Ok(bytes.clone()),
+        Err(e) => Err(AppError::Internal(anyhow::anyhow!(
+            "writing the agreed scores {kind}: {e}"
+        ))),
+    }
 }
 
 async fn region_export(
@@ -157,36 +187,43 @@ fn file_name(export: &Export, ext: &str) -> String {
 }
 
 /// The headings and the rows as cells.
-fn table(state: &AppState, export: &Export) -> (Vec<String>, Vec<Vec<Cell>>) {
+fn table(
+    state: &AppState,
+    export: &Export,
+    rows: &[AgreedScores],
+) -> (Vec<String>, Vec<Vec<Cell>>) {
     let headings = headings(state);
     let benchmarks = headings.len() - 4;
-    let rows = export
-        .rows
+    let rows = rows
         .iter()
         .map(|r| cells(r, &export.cycle, benchmarks))
         .collect();
     (headings, rows)
 }
 
-fn csv(state: &AppState, export: &Export) -> Response {
-    let (headings, rows) = table(state, export);
-    let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
-    csv_download(&file_name(export, "csv"), &titles, &rows)
-}
-
-fn xlsx(state: &AppState, export: &Export) -> AppResult<Response> {
-    let (headings, rows) = table(state, export);
-    let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
+fn workbook(
+    export: &Export,
+    titles: &[&str],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut widths = vec![22.0, 28.0, 10.0, 12.0];
-    widths.extend(std::iter::repeat_n(16.0, headings.len() - 4));
-    let bytes = crate::workbook::table(
+    widths.extend(std::iter::repeat_n(16.0, titles.len() - 4));
+    crate::workbook::table(
         "Agreed scores",
         &format!("{}: agreed scores, {}", export.title, export.cycle),
-        &titles,
+        titles,
         &widths,
-        &rows,
+        rows,
     )
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the agreed scores workbook: {e}")))?;
+}
+
+async fn csv(state: &AppState, export: &Export) -> AppResult<Response> {
+    let bytes = file(state, export, "csv").await?;
+    Ok(csv_file(&file_name(export, "csv"), bytes))
+}
+
+async fn xlsx(state: &AppState, export: &Export) -> AppResult<Response> {
+    let bytes = file(state, export, "xlsx").await?;
     Ok(xlsx_download(&file_name(export, "xlsx"), bytes))
 }
 
@@ -198,7 +235,7 @@ async fn region_csv(
     Query(query): Query<CycleQuery>,
 ) -> AppResult<Response> {
     let export = region_export(&state, &who, ip, &slug, &query).await?;
-    Ok(csv(&state, &export))
+    csv(&state, &export).await
 }
 
 async fn region_xlsx(
@@ -209,7 +246,7 @@ async fn region_xlsx(
     Query(query): Query<CycleQuery>,
 ) -> AppResult<Response> {
     let export = region_export(&state, &who, ip, &slug, &query).await?;
-    xlsx(&state, &export)
+    xlsx(&state, &export).await
 }
 
 async fn national_csv(
@@ -219,7 +256,7 @@ async fn national_csv(
     Query(query): Query<CycleQuery>,
 ) -> AppResult<Response> {
     let export = national_export(&state, &who, ip, &query).await?;
-    Ok(csv(&state, &export))
+    csv(&state, &export).await
 }
 
 async fn national_xlsx(
@@ -229,5 +266,5 @@ async fn national_xlsx(
     Query(query): Query<CycleQuery>,
 ) -> AppResult<Response> {
     let export = national_export(&state, &who, ip, &query).await?;
-    xlsx(&state, &export)
+    xlsx(&state, &export).await
 }
