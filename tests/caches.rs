@@ -80,6 +80,7 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
     for (who, uri) in [
         (0, "/orgs/ashbridge"),
         (0, "/orgs/ashbridge/actions"),
+        (0, "/orgs/ashbridge/actions.xlsx"),
         (0, benchmark.as_str()),
         (0, task_list.as_str()),
         (0, check.as_str()),
@@ -125,6 +126,9 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
     // It has no target date: neither overdue nor due soon, and listed all the same.
     assert!(plan.body.contains("Added on another server"));
     assert!(plan.body.contains("Kept Test Owner"));
+    // Its workbook is written again (from the plan the page above read again: no statement).
+    let (book, _) = get_counting(&mut lead, "/orgs/ashbridge/actions.xlsx").await;
+    assert!(workbook_text(&book.bytes).contains("Added on another server"));
 
     // Evidence on the benchmark page, and the action there too.
     elsewhere(

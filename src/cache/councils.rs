@@ -180,6 +180,9 @@ pub struct CouncilViews {
     /// An assessment's workbook (`export.xlsx`) as written, or why it could not be: the
     /// writer's CPU (milliseconds of it) is then spent once per change, not once per download.
     workbooks: Keyed<Uuid, Result<Bytes, String>>,
+    /// A plan's workbook (`actions.xlsx`) as written, by the plan it holds (see
+    /// [`PlanWorkbook`]).
+    plan_workbooks: Keyed<PlanWorkbook, Result<Bytes, String>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
     /// The agreed-score exports of a region or of every council (`scores.csv`, `scores.xlsx`)
@@ -187,6 +190,11 @@ pub struct CouncilViews {
     /// them all, as it does the regions' views.
     score_exports: Keyed<ScoreExport, Result<Bytes, String>>,
 }
+
+/// Which plan workbook: the council, the filter, the day (overdue and due soon depend on it),
+/// and whether it holds the Channel statement's areas for improvement (shown only to those who
+/// may read the statement: with the plan kept, these say all that the workbook holds).
+pub type PlanWorkbook = (Uuid, PlanFilter, Date, bool);
 
 /// Which agreed-score export: the file's kind ("csv", "xlsx"), its regions, its cycle.
 pub type ScoreExport = (&'static str, Vec<Uuid>, Uuid);
@@ -206,6 +214,7 @@ impl Default for CouncilViews {
             pages: Keyed::new(500),
             // Tens of kilobytes each: a hundred is a few megabytes.
             workbooks: Keyed::new(100),
+            plan_workbooks: Keyed::new(200),
             regions: Keyed::new(200),
             // Tens of kilobytes each, a few regions and cycles.
             score_exports: Keyed::new(100),
@@ -224,6 +233,7 @@ impl CouncilViews {
         self.review_rows.forget(council);
         self.pages.forget(council);
         self.workbooks.forget(council);
+        self.plan_workbooks.forget(council);
         self.regions.clear();
         self.score_exports.clear();
     }
@@ -238,6 +248,7 @@ impl CouncilViews {
         self.review_rows.clear();
         self.pages.clear();
         self.workbooks.clear();
+        self.plan_workbooks.clear();
         self.regions.clear();
         self.score_exports.clear();
     }
@@ -450,6 +461,23 @@ impl Caches {
         let load = || db::dashboards::region_councils(pool, region, cycle, today);
         self.kept_for(&self.councils.regions, (region, cycle, today), load, |_| {
             Some(region)
+        })
+        .await
+    }
+
+    /// A plan's workbook as `write` writes it (see [`PlanWorkbook`]); kept when written.
+    pub async fn plan_workbook<F, Fut>(
+        &self,
+        which: PlanWorkbook,
+        write: F,
+    ) -> sqlx::Result<Arc<Result<Bytes, String>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = sqlx::Result<Result<Bytes, String>>>,
+    {
+        let owner = which.0;
+        self.kept_for(&self.councils.plan_workbooks, which, write, |file| {
+            file.as_ref().ok().map(|_| owner)
         })
         .await
     }

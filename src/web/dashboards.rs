@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -501,24 +501,40 @@ async fn plan_xlsx(
     Path(slug): Path<String>,
     Query(query): Query<PlanQuery>,
 ) -> AppResult<Response> {
-    let (org, latest, _, _, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
-    let table: Vec<Vec<Cell>> = rows.iter().map(|r| export_cells(r).to_vec()).collect();
-    let title = format!(
-        "{} action plan{}",
-        org.name,
-        latest
-            .as_ref()
-            .map(|l| format!(", {}", l.cycle))
-            .unwrap_or_default()
-    );
-    let bytes = crate::workbook::table(
-        "Action plan",
-        &title,
-        &EXPORT_COLUMNS,
-        &EXPORT_WIDTHS,
-        &table,
-    )
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the action plan workbook: {e}")))?;
+    let (org, latest, _, filter, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
+    // Written once per change of the plan (the rows are the kept plan's), then kept.
+    let which = (org.id, filter, today(), rows.iter().any(|r| r.channel));
+    let kept = state
+        .caches
+        .plan_workbook(which, || async {
+            let table: Vec<Vec<Cell>> = rows.iter().map(|r| export_cells(r).to_vec()).collect();
+            let title = format!(
+                "{} action plan{}",
+                org.name,
+                latest
+                    .as_ref()
+                    .map(|l| format!(", {}", l.cycle))
+                    .unwrap_or_default()
+            );
+            Ok(crate::workbook::table(
+                "Action plan",
+                &title,
+                &EXPORT_COLUMNS,
+                &EXPORT_WIDTHS,
+                &table,
+            )
+            .map(Bytes::from)
+            .map_err(|e| e.to_string()))
+        })
+        .await?;
+    let bytes = match kept.as_ref() {
+        Ok(bytes) => bytes.clone(),
+        Err(e) => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "writing the action plan workbook: {e}"
+            )));
+        }
+    };
     Ok(xlsx_download(&export_name(&org, &latest, "xlsx"), bytes))
 }
 
