@@ -157,6 +157,11 @@ impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
         self.write().retain(|_, (o, _)| *o != owner);
     }
 
+    /// Drops the answers `drop` picks, by key and owner.
+    fn forget_where(&self, drop: impl Fn(&K, &Uuid) -> bool) {
+        self.write().retain(|k, (o, _)| !drop(k, o));
+    }
+
     fn clear(&self) {
         self.write().clear();
     }
@@ -177,27 +182,28 @@ pub struct CouncilViews {
     /// The results as the adviser reviews them.
     review_rows: Keyed<Uuid, Vec<ReviewRow>>,
     pages: Keyed<(Uuid, i32, Option<Uuid>), Option<BenchmarkPage>>,
-    /// An assessment's workbook (`export.xlsx`) as written, or why it could not be: the
-    /// writer's CPU (milliseconds of it) is then spent once per change, not once per download.
-    workbooks: Keyed<Uuid, Result<Bytes, String>>,
-    /// A plan's workbook (`actions.xlsx`) as written, by the plan it holds (see
-    /// [`PlanWorkbook`]).
-    plan_workbooks: Keyed<PlanWorkbook, Result<Bytes, String>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
-    /// The agreed-score exports of a region or of every council (`scores.csv`, `scores.xlsx`)
-    /// as written, by what they hold: (file kind, regions, cycle). Any council's change drops
-    /// them all, as it does the regions' views.
-    score_exports: Keyed<ScoreExport, Result<Bytes, String>>,
+    /// Downloads as written, or why they could not be: a workbook's writer costs milliseconds
+    /// of CPU, then spent once per change, not once per download.
+    downloads: Keyed<Download, Result<Bytes, String>>,
 }
 
-/// Which plan workbook: the council, the filter, the day (overdue and due soon depend on it),
-/// and whether it holds the Channel statement's areas for improvement (shown only to those who
-/// may read the statement: with the plan kept, these say all that the workbook holds).
-pub type PlanWorkbook = (Uuid, PlanFilter, Date, bool);
-
-/// Which agreed-score export: the file's kind ("csv", "xlsx"), its regions, its cycle.
-pub type ScoreExport = (&'static str, Vec<Uuid>, Uuid);
+/// A download kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Download {
+    /// An assessment's workbook (`export.xlsx`).
+    Assessment(Uuid),
+    /// A plan's workbook (`actions.xlsx`): the council, the filter, the day (overdue and due
+    /// soon depend on it), and whether it holds the Channel statement's areas for improvement
+    /// (shown only to those who may read the statement: with the plan kept, these say all that
+    /// the workbook holds).
+    Plan(Uuid, PlanFilter, Date, bool),
+    /// The agreed scores of a region or of every council (`scores.csv`, `scores.xlsx`): the
+    /// file's kind, the regions, the cycle. Any council's change drops them, as it does the
+    /// regions' views.
+    Scores(&'static str, Vec<Uuid>, Uuid),
+}
 
 impl Default for CouncilViews {
     fn default() -> Self {
@@ -213,11 +219,9 @@ impl Default for CouncilViews {
             // Evidence text makes these the largest: a few hundred pages is a few megabytes.
             pages: Keyed::new(500),
             // Tens of kilobytes each: a hundred is a few megabytes.
-            workbooks: Keyed::new(100),
-            plan_workbooks: Keyed::new(200),
             regions: Keyed::new(200),
-            // Tens of kilobytes each, a few regions and cycles.
-            score_exports: Keyed::new(100),
+            // Tens of kilobytes each: a few hundred are a few megabytes.
+            downloads: Keyed::new(300),
         }
     }
 }
@@ -232,10 +236,10 @@ impl CouncilViews {
         self.contents.forget(council);
         self.review_rows.forget(council);
         self.pages.forget(council);
-        self.workbooks.forget(council);
-        self.plan_workbooks.forget(council);
         self.regions.clear();
-        self.score_exports.clear();
+        self.downloads.forget_where(|which, owner| {
+            *owner == council || matches!(which, Download::Scores(..))
+        });
     }
 
     pub(super) fn forget_all(&self) {
@@ -247,10 +251,8 @@ impl CouncilViews {
         self.contents.clear();
         self.review_rows.clear();
         self.pages.clear();
-        self.workbooks.clear();
-        self.plan_workbooks.clear();
         self.regions.clear();
-        self.score_exports.clear();
+        self.downloads.clear();
     }
 }
 
@@ -401,23 +403,6 @@ impl Caches {
         .await
     }
 
-    /// `head`'s assessment's workbook as `write` writes it; kept when written, not when the
-    /// writer failed (the download then says so, and the next one tries again).
-    pub async fn workbook<F, Fut>(
-        &self,
-        head: &Head,
-        write: F,
-    ) -> sqlx::Result<Arc<Result<Bytes, String>>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = sqlx::Result<Result<Bytes, String>>>,
-    {
-        self.kept_for(&self.councils.workbooks, head.id, write, |book| {
-            book.as_ref().ok().map(|_| head.organisation_id)
-        })
-        .await
-    }
-
     /// The results of `head`'s assessment as the adviser reviews them (see
     /// `db::assessments::review_rows`).
     pub async fn review_rows(
@@ -465,36 +450,20 @@ impl Caches {
         .await
     }
 
-    /// A plan's workbook as `write` writes it (see [`PlanWorkbook`]); kept when written.
-    pub async fn plan_workbook<F, Fut>(
+    /// A download as `write` writes it, kept as `owner`'s (the council whose change drops it)
+    /// when written; not when the writer failed (the download then says so, and the next one
+    /// tries again).
+    pub async fn download<F, Fut>(
         &self,
-        which: PlanWorkbook,
+        which: Download,
+        owner: Uuid,
         write: F,
     ) -> sqlx::Result<Arc<Result<Bytes, String>>>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = sqlx::Result<Result<Bytes, String>>>,
     {
-        let owner = which.0;
-        self.kept_for(&self.councils.plan_workbooks, which, write, |file| {
-            file.as_ref().ok().map(|_| owner)
-        })
-        .await
-    }
-
-    /// An agreed-score export as `write` writes it (see [`ScoreExport`]); kept when written.
-    pub async fn score_export<F, Fut>(
-        &self,
-        which: ScoreExport,
-        write: F,
-    ) -> sqlx::Result<Arc<Result<Bytes, String>>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = sqlx::Result<Result<Bytes, String>>>,
-    {
-        // Dropped by any council's change, whoever it is: the owner only names the entry.
-        let owner = which.2;
-        self.kept_for(&self.councils.score_exports, which, write, |file| {
+        self.kept_for(&self.councils.downloads, which, write, |file| {
             file.as_ref().ok().map(|_| owner)
         })
         .await

@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::policy::{self, Action, Object};
 use crate::auth::session::ClientIp;
+use crate::cache::councils::Download;
 use crate::db;
 use crate::db::dashboards::{Latest, PlanFilter, PlanRow, RegionCouncil};
 use crate::db::places::Organisation;
@@ -463,6 +464,25 @@ pub(crate) fn csv_file(name: &str, body: impl Into<Body>) -> Response {
         .into_response()
 }
 
+/// A download as kept (see [`crate::cache::Caches::download`]), or as `write` writes it: the
+/// bytes, or, when the writer failed, an error naming `what` it was writing.
+pub(crate) async fn kept_file<F, Fut>(
+    state: &AppState,
+    which: Download,
+    owner: Uuid,
+    what: &str,
+    write: F,
+) -> AppResult<Bytes>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = sqlx::Result<Result<Bytes, String>>>,
+{
+    match state.caches.download(which, owner, write).await?.as_ref() {
+        Ok(bytes) => Ok(bytes.clone()),
+        Err(e) => Err(AppError::Internal(anyhow::anyhow!("writing {what}: {e}"))),
+    }
+}
+
 /// A workbook download named `name`.
 pub(crate) fn xlsx_download(name: &str, bytes: impl Into<Body>) -> Response {
     (
@@ -503,10 +523,13 @@ async fn plan_xlsx(
 ) -> AppResult<Response> {
     let (org, latest, _, filter, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
     // Written once per change of the plan (the rows are the kept plan's), then kept.
-    let which = (org.id, filter, today(), rows.iter().any(|r| r.channel));
-    let kept = state
-        .caches
-        .plan_workbook(which, || async {
+    let which = Download::Plan(org.id, filter, today(), rows.iter().any(|r| r.channel));
+    let bytes = kept_file(
+        &state,
+        which,
+        org.id,
+        "the action plan workbook",
+        || async {
             let table: Vec<Vec<Cell>> = rows.iter().map(|r| export_cells(r).to_vec()).collect();
             let title = format!(
                 "{} action plan{}",
@@ -525,16 +548,9 @@ async fn plan_xlsx(
             )
             .map(Bytes::from)
             .map_err(|e| e.to_string()))
-        })
-        .await?;
-    let bytes = match kept.as_ref() {
-        Ok(bytes) => bytes.clone(),
-        Err(e) => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "writing the action plan workbook: {e}"
-            )));
-        }
-    };
+        },
+    )
+    .await?;
     Ok(xlsx_download(&export_name(&org, &latest, "xlsx"), bytes))
 }
 

@@ -15,11 +15,12 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::policy::{Action, Object};
 use crate::auth::session::ClientIp;
+use crate::cache::councils::Download;
 use crate::db;
 use crate::db::dashboards::{AgreedScores, FRAMEWORK};
 use crate::error::{AppError, AppResult};
 use crate::web::assessments::state_label;
-use crate::web::dashboards::{csv_body, csv_file, today, xlsx_download};
+use crate::web::dashboards::{csv_body, csv_file, kept_file, today, xlsx_download};
 use crate::web::forms::Query;
 use crate::web::guard::authorise;
 use crate::workbook::Cell;
@@ -74,10 +75,14 @@ async fn gather(
 /// The export's file of `kind` ("csv" or "xlsx"), as kept, or read and written (a workbook of
 /// every council costs the writer milliseconds of CPU; kept, it costs that once per change).
 async fn file(state: &AppState, export: &Export, kind: &'static str) -> AppResult<Bytes> {
-    let which = (kind, export.regions.clone(), export.cycle_id);
-    let kept = state
-        .caches
-        .score_export(which, || async {
+    let which = Download::Scores(kind, export.regions.clone(), export.cycle_id);
+    // Any council's change drops it: the owner only names the entry.
+    kept_file(
+        state,
+        which,
+        export.cycle_id,
+        "the agreed scores",
+        || async {
             let rows =
                 db::dashboards::agreed_scores(&state.db, &export.regions, export.cycle_id).await?;
             let (headings, rows) = table(state, export, &rows);
@@ -89,14 +94,9 @@ async fn file(state: &AppState, export: &Export, kind: &'static str) -> AppResul
                     .map(Bytes::from)
                     .map_err(|e| e.to_string())
             })
-        })
-        .await?;
-    match kept.as_ref() {
-        Ok(bytes) => Ok(bytes.clone()),
-        Err(e) => Err(AppError::Internal(anyhow::anyhow!(
-            "writing the agreed scores {kind}: {e}"
-        ))),
-    }
+        },
+    )
+    .await
 }
 
 async fn region_export(

@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::policy::Action;
 use crate::auth::session::ClientIp;
+use crate::cache::councils::Download;
 use crate::db;
 use crate::db::actions::NewAction;
 use crate::db::assessments::{Answer, Head, Save};
@@ -25,6 +26,7 @@ use crate::web::assessments::{
     ACTION_STATUSES, content_disposition, framework, object, scope_event, shown_head, visible_head,
 };
 use crate::web::chrome::Chrome;
+use crate::web::dashboards::kept_file;
 use crate::web::forms::Errors;
 use crate::web::guard::authorise;
 use crate::workbook::{self, Book, BookAction, BookAnswer, BookBenchmark, CellError, ReadError};
@@ -132,23 +134,20 @@ async fn export(
     let fw = framework(&state, &head)?;
     // Written once per change of the council's, then kept: the writer costs milliseconds of
     // CPU, the kept copy nothing.
-    let kept = state
-        .caches
-        .workbook(&head, || async {
+    let which = Download::Assessment(head.id);
+    let bytes = kept_file(
+        &state,
+        which,
+        head.organisation_id,
+        "the assessment workbook",
+        || async {
             let book = book(&state, &head, fw).await?;
             Ok(workbook::write(&book, fw, &ACTION_STATUSES)
                 .map(Bytes::from)
                 .map_err(|e| e.to_string()))
-        })
-        .await?;
-    let bytes = match kept.as_ref() {
-        Ok(bytes) => bytes.clone(),
-        Err(e) => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "writing the assessment workbook: {e}"
-            )));
-        }
-    };
+        },
+    )
+    .await?;
     let name = format!(
         "{}-self-assessment-{}.xlsx",
         head.organisation_slug,
