@@ -269,7 +269,7 @@ async fn a_years_rows_leave_each_page_with_the_same_statements_on_index_plans(po
         for page in pages.iter() {
             caches.forget_all();
             let (_, texts) = get_recording(client, page).await;
-            before.push((page.clone(), texts.len()));
+            before.push((page.clone(), page_statements(&texts)));
         }
     }
 
@@ -286,7 +286,7 @@ async fn a_years_rows_leave_each_page_with_the_same_statements_on_index_plans(po
         for page in pages.iter() {
             caches.forget_all();
             let (_, texts) = get_recording(client, page).await;
-            after.push((page.clone(), texts.len()));
+            after.push((page.clone(), page_statements(&texts)));
             for sql in texts.iter().filter(|s| is_query(s)) {
                 // A key of a framework's definition (110 KB of JSON, stored compressed) costs
                 // decompressing all of it for each row: the pages read the columns kept beside it.
@@ -316,4 +316,12 @@ async fn a_years_rows_leave_each_page_with_the_same_statements_on_index_plans(po
     }
     assert_eq!(before, after, "the statements each page costs do not grow");
     assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+/// The statements a page made. The change listener's heartbeat (after 15 s without a
+/// notification it notifies itself) runs on the test's one thread and may fall within a page's
+/// recording when the pages are slow to come, as they are here after the year's rows: it is
+/// not the page's.
+fn page_statements(texts: &[String]) -> usize {
+    texts.iter().filter(|s| !s.contains("pg_notify(")).count()
 }
