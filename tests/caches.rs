@@ -222,6 +222,26 @@ async fn kept_views_cost_no_statement_and_show_a_change_made_elsewhere(pool: PgP
         page.body
             .contains("Evidence the adviser reads after a change")
     );
+
+    // An action owner's own actions are kept, and show an action changed elsewhere.
+    let mut owner = signed_in(&router, "owner@ashbridge.example").await;
+    get_counting(&mut owner, "/me/actions").await;
+    let (_, again) = get_counting(&mut owner, "/me/actions").await;
+    assert_eq!(again, 0, "/me/actions is kept");
+    elsewhere(
+        &pool,
+        &caches,
+        "update actions set description = 'Changed for its owner elsewhere'
+         where id = (select a.id from actions a join users u on u.id = a.owner_user_id
+                     where u.email = 'owner@ashbridge.example' and a.organisation_id =
+                           (select organisation_id from assessments where id = $1)
+                       and a.status in ('open', 'in_progress') order by a.id limit 1)",
+        ashbridge,
+    )
+    .await;
+    let (mine, cost) = get_counting(&mut owner, "/me/actions").await;
+    assert!(cost > 0, "/me/actions is asked again");
+    assert!(mine.body.contains("Changed for its owner elsewhere"));
 }
 
 /// The first view after a change, asked for by many at once, is asked of the database once:

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::Caches;
 use crate::db;
 use crate::db::assessments::{BenchmarkPage, Contents, Head, Progress, ReviewRow};
-use crate::db::dashboards::{BoardRow, Plan, PlanFilter, RegionCouncil};
+use crate::db::dashboards::{BoardRow, OwnAction, Plan, PlanFilter, RegionCouncil};
 
 /// Answers kept by key, each with the council (or, for a region, the region) it shows.
 struct Keyed<K, V> {
@@ -184,6 +184,9 @@ pub struct CouncilViews {
     pages: Keyed<(Uuid, i32, Option<Uuid>), Option<BenchmarkPage>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
+    /// A person's own actions (`/me/actions`) by person and day. They span the councils the
+    /// person belongs to, so any council's change drops them all, as it does the regions' views.
+    own_actions: Keyed<(Uuid, Date), Vec<OwnAction>>,
     /// Downloads as written, or why they could not be: a workbook's writer costs milliseconds
     /// of CPU, then spent once per change, not once per download.
     downloads: Keyed<Download, Result<Bytes, String>>,
@@ -220,6 +223,7 @@ impl Default for CouncilViews {
             pages: Keyed::new(500),
             // Tens of kilobytes each: a hundred is a few megabytes.
             regions: Keyed::new(200),
+            own_actions: Keyed::new(2_000),
             // Tens of kilobytes each: a few hundred are a few megabytes.
             downloads: Keyed::new(300),
         }
@@ -237,6 +241,7 @@ impl CouncilViews {
         self.review_rows.forget(council);
         self.pages.forget(council);
         self.regions.clear();
+        self.own_actions.clear();
         self.downloads.forget_where(|which, owner| {
             *owner == council || matches!(which, Download::Scores(..))
         });
@@ -252,6 +257,7 @@ impl CouncilViews {
         self.review_rows.clear();
         self.pages.clear();
         self.regions.clear();
+        self.own_actions.clear();
         self.downloads.clear();
     }
 }
@@ -446,6 +452,20 @@ impl Caches {
         let load = || db::dashboards::region_councils(pool, region, cycle, today);
         self.kept_for(&self.councils.regions, (region, cycle, today), load, |_| {
             Some(region)
+        })
+        .await
+    }
+
+    /// The actions `user` owns (see `db::dashboards::own_actions`), as of `today`.
+    pub async fn own_actions(
+        &self,
+        pool: &PgPool,
+        user: Uuid,
+        today: Date,
+    ) -> sqlx::Result<Arc<Vec<OwnAction>>> {
+        let load = || db::dashboards::own_actions(pool, user, today);
+        self.kept_for(&self.councils.own_actions, (user, today), load, |_| {
+            Some(user)
         })
         .await
     }

@@ -100,7 +100,11 @@ async fn my_actions(
     who: Principal,
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
-    let rows = db::dashboards::own_actions(&state.db, who.user_id, today()).await?;
+    // Only shown here: the kept copy serves (saving reads the database's own answer).
+    let rows = state
+        .caches
+        .own_actions(&state.db, who.user_id, today())
+        .await?;
     let done = done
         .done
         .as_deref()
@@ -110,7 +114,7 @@ async fn my_actions(
         .collect();
     render(
         &who,
-        rows,
+        (*rows).clone(),
         Errors::default(),
         BTreeMap::new(),
         done,
