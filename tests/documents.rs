@@ -592,7 +592,8 @@ fn with_string_replaced(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
     let options = zip::write::SimpleFileOptions::default();
     for (name, text) in xlsx_parts(bytes) {
         out.start_file(name.as_str(), options).expect("a part");
-        let text = if name == "xl/sharedStrings.xml" {
+        // The text is in the cells (written inline), or in the shared strings of a file Excel saved.
+        let text = if name == "xl/sharedStrings.xml" || name.starts_with("xl/worksheets/") {
             text.replace(&format!(">{from}<"), &format!(">{to}<"))
         } else {
             text

@@ -205,7 +205,7 @@ fn workbook(
     export: &Export,
     titles: &[&str],
     rows: &[Vec<Cell>],
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+) -> Result<Vec<u8>, crate::workbook::XlsxError> {
     let mut widths = vec![22.0, 28.0, 10.0, 12.0];
     widths.extend(std::iter::repeat_n(16.0, titles.len() - 4));
     crate::workbook::table(

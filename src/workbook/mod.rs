@@ -7,6 +7,7 @@
 mod read;
 mod table;
 mod write;
+mod xlsx;
 
 use std::fmt;
 
@@ -18,32 +19,26 @@ use uuid::Uuid;
 pub use read::read;
 pub use table::{Cell, table};
 pub use write::write;
+pub use xlsx::XlsxError;
 
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The longest text a cell may hold: evidence and justifications.
 pub const MAX_TEXT: usize = 20_000;
 
-/// A new workbook, compressed for speed: the files are tens of kilobytes, and at the crate's
-/// default level (6) deflate took half of a workbook's CPU (bench/README.md). Level 1 is
-/// measured there too.
-fn new_workbook() -> rust_xlsxwriter::Workbook {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    wb.set_zip_compression_level(ZIP_LEVEL);
-    wb
+/// A new workbook (`xlsx`: written here, bench/README.md says why), saved at `ZIP_LEVEL`.
+fn new_workbook() -> xlsx::Workbook {
+    xlsx::Workbook::new()
 }
 
-/// The zip level of every workbook written here.
-pub const ZIP_LEVEL: u8 = 1;
+/// The zip level of every workbook written here: the files are tens of kilobytes, and at
+/// zlib's default level (6) deflate took half of a workbook's CPU (bench/README.md).
+pub const ZIP_LEVEL: i64 = 1;
 
 /// Sets a row tall enough for its wrapped text: Excel and LibreOffice do not grow a row for
 /// wrapped text on opening a file, so each row is given the height its longest cell needs.
 /// `cells` are (column width in characters, text).
-fn fit_row(
-    ws: &mut rust_xlsxwriter::Worksheet,
-    row: u32,
-    cells: &[(f64, &str)],
-) -> Result<(), rust_xlsxwriter::XlsxError> {
+fn fit_row(ws: &mut xlsx::Worksheet, row: u32, cells: &[(f64, &str)]) -> Result<(), XlsxError> {
     let lines = cells
         .iter()
         .map(|(width, text)| {

@@ -1,7 +1,7 @@
 //! One sheet of rows under a heading row (the action plan's export): dates as dates, a filter
 //! on every column, the heading row frozen and repeated on every printed page, A4 landscape.
 
-use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, XlsxError};
+use super::xlsx::{Style, XlsxError};
 use time::Date;
 
 /// A cell of the table.
@@ -23,15 +23,7 @@ pub fn table(
     rows: &[Vec<Cell>],
 ) -> Result<Vec<u8>, XlsxError> {
     let mut book = super::new_workbook();
-    let bold = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top);
-    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
-    let date = Format::new()
-        .set_num_format("d mmm yyyy")
-        .set_align(FormatAlign::Top)
-        .set_align(FormatAlign::Left);
+    let (bold, wrap, date) = (Style::TableBold, Style::TableWrap, Style::TableDate);
     let ws = book.add_worksheet();
     ws.set_name(sheet)?;
     // The heading row tall enough for its longest heading, wrapped to its column (a program
@@ -62,8 +54,7 @@ pub fn table(
                     ws.write_string_with_format(r, c, text, &wrap)?;
                 }
                 Cell::Date(Some(d)) => {
-                    let day = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day())?;
-                    ws.write_datetime_with_format(r, c, &day, &date)?;
+                    ws.write_date_with_format(r, c, *d, &date)?;
                 }
                 Cell::Date(None) => {}
                 Cell::Number(n) => {
@@ -81,9 +72,9 @@ pub fn table(
     )?;
     ws.set_landscape();
     ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, 0)?;
+    ws.set_print_fit_to_width();
+    ws.set_repeat_row(0)?;
     ws.set_header(format!("&L&B{}&R&D", title.replace('&', "&&")));
     ws.set_footer("&CPage &P of &N");
-    book.save_to_buffer()
+    book.save_to_buffer(super::ZIP_LEVEL)
 }

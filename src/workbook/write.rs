@@ -5,7 +5,7 @@
 //! choices as a list; the rest is locked (no password: protection keeps the ids the import
 //! needs as exported, it hides nothing). Each sheet prints on A4 landscape, one page wide.
 
-use rust_xlsxwriter::{DataValidation, Format, FormatAlign, FormatBorder, Worksheet, XlsxError};
+use super::xlsx::{DataValidation, Style, Worksheet, XlsxError};
 
 use super::{
     ACTION_HEADERS, Book, BookAction, CRITERIA_HEADERS, NEW_ACTION_ROWS, OTHER_ACTIONS, Part,
@@ -14,49 +14,45 @@ use super::{
 };
 use crate::framework::Framework;
 
-/// The formats of a workbook.
+/// The styles of a workbook's cells (`xlsx::Style`, one style sheet for every workbook).
 struct Formats {
-    heading: Format,
-    header: Format,
+    heading: Style,
+    header: Style,
     /// Read only: locked, shaded.
-    fixed: Format,
-    fixed_bold: Format,
+    fixed: Style,
+    fixed_bold: Style,
     /// To fill in: unlocked.
-    open: Format,
+    open: Style,
 }
 
 impl Formats {
     fn new() -> Formats {
-        let cell = Format::new()
-            .set_text_wrap()
-            .set_align(FormatAlign::Top)
-            .set_border(FormatBorder::Thin)
-            .set_border_color("#B1B4B6");
         Formats {
-            heading: Format::new().set_bold().set_font_size(14),
-            header: cell.clone().set_bold().set_background_color("#DEE0E2"),
-            fixed: cell.clone().set_background_color("#F3F2F1"),
-            fixed_bold: cell.clone().set_bold().set_background_color("#F3F2F1"),
-            open: cell.set_unlocked(),
+            heading: Style::Heading,
+            header: Style::Header,
+            fixed: Style::Fixed,
+            fixed_bold: Style::FixedBold,
+            open: Style::Open,
         }
     }
 }
 
 /// A choice from a list, with a message saying what the cell takes.
 fn choice(list: &[&str], what: &str) -> Result<DataValidation, XlsxError> {
-    DataValidation::new()
-        .allow_list_strings(list)?
-        .set_error_title("Choose from the list")?
-        .set_error_message(format!("{what} must be one of: {}", list.join(", ")))
+    DataValidation::list(
+        list,
+        "Choose from the list",
+        &format!("{what} must be one of: {}", list.join(", ")),
+    )
 }
 
 /// Print setup every sheet shares: A4 landscape, one page wide, the heading rows repeated.
 fn print_setup(ws: &mut Worksheet, title: &str, repeat: Option<u32>) -> Result<(), XlsxError> {
     ws.set_landscape();
     ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_fit_to_width();
     if let Some(row) = repeat {
-        ws.set_repeat_rows(row, row)?;
+        ws.set_repeat_row(row)?;
     }
     ws.set_header(format!("&L&B{}&R&A", title.replace('&', "&&")));
     ws.set_footer("&CPage &P of &N");
@@ -347,7 +343,7 @@ pub fn write(book: &Book, framework: &Framework, statuses: Statuses) -> Result<V
         write_actions_only(ws, 4, &book.other_actions, statuses, &f)?;
         print_setup(ws, &title, Some(4))?;
     }
-    wb.save_to_buffer()
+    wb.save_to_buffer(super::ZIP_LEVEL)
 }
 
 /// The actions table at `top`, with empty open rows under it for new actions.
