@@ -549,7 +549,7 @@ mod tests {
         );
         let files = [
             "html", "csv", "xlsx", "docx", "txt", "toml", "json", "svg", "png", "pdf", "css",
-            "mjs", "js", "md",
+            "mjs", "js", "md", "xml",
         ];
         let known: Vec<&str> = EVENTS.iter().map(|(c, _)| *c).collect();
         let mut seen = 0;
