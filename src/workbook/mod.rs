@@ -245,15 +245,9 @@ fn rag_label(code: &str) -> &'static str {
 
 /// Column letters as Excel shows them: 0 is A, 26 is AA.
 fn column(c: u32) -> String {
-    let mut n = c + 1;
-    let mut s = Vec::new();
-    while n > 0 {
-        let r = (n - 1) % 26;
-        s.push(b'A' + r as u8);
-        n = (n - 1) / 26;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
+    let mut s = String::new();
+    xlsx::push_column(&mut s, c);
+    s
 }
 
 /// A prompt's id in the hidden column: "1.1/2" for the second prompt of question 1.1.

@@ -10,6 +10,8 @@ fn columns_are_lettered_as_excel_does() {
     assert_eq!(column(25), "Z");
     assert_eq!(column(26), "AA");
     assert_eq!(column(27), "AB");
+    assert_eq!(column(16_383), "XFD");
+    assert_eq!(column(u32::MAX), "MWLQKWV");
 }
 
 #[test]

@@ -708,9 +708,10 @@ fn push_number(out: &mut String, mut n: u32) {
     }
 }
 
-fn push_column(out: &mut String, col: u32) {
-    let mut n = col + 1;
-    let mut letters = [0u8; 3];
+/// Column letters as Excel shows them: 0 is A, 26 is AA (any u32: seven letters at most).
+pub(super) fn push_column(out: &mut String, col: u32) {
+    let mut n = u64::from(col) + 1;
+    let mut letters = [0u8; 7];
     let mut i = letters.len();
     while n > 0 {
         i -= 1;
