@@ -631,8 +631,8 @@ impl Workbook {
         }
         if !defined.is_empty() {
             part.push_str("<definedNames>");
+            // Each name written as built: `quote_sheet` escaped the sheet's name for XML.
             for d in &defined {
-                // The sheet names were escaped for XML by `quote_sheet`'s caller: escape here.
                 part.push_str(d);
             }
             part.push_str("</definedNames>");
