@@ -216,7 +216,8 @@ async fn grid(
     for row in rows {
         councils += 1;
         let state_code = row.state.clone().unwrap_or_default();
-        if !row.ratings.is_empty() {
+        let ratings = row.ratings();
+        if !ratings.is_empty() {
             submitted += 1;
             let region_count = match by_region
                 .iter_mut()
@@ -232,13 +233,13 @@ async fn grid(
                     by_region.last_mut().expect("just pushed")
                 }
             };
-            for (i, code) in row.ratings.iter().enumerate() {
+            for (i, code) in ratings.iter().enumerate() {
                 let Some(col) = all.get(i) else { continue };
                 if area.is_some_and(|a| a != col.area) {
                     continue;
                 }
                 let slot = &mut by_area[col.area as usize - 1];
-                match code.as_str() {
+                match *code {
                     "amber" => {
                         slot.amber += 1;
                         region_count.amber += 1;
@@ -264,7 +265,7 @@ async fn grid(
         }
         // A rating filter keeps the councils with that rating among the columns shown.
         if let Some(r) = &rating
-            && !shown.iter().any(|&i| row.ratings.get(i) == Some(r))
+            && !shown.iter().any(|&i| ratings.get(i) == Some(&r.as_str()))
         {
             continue;
         }
@@ -272,7 +273,7 @@ async fn grid(
         lines.push(Line {
             cells: shown
                 .iter()
-                .map(|&i| cell(row.ratings.get(i).map_or("", String::as_str)))
+                .map(|&i| cell(ratings.get(i).copied().unwrap_or_default()))
                 .collect(),
             state: if row.assessment.is_none() {
                 "Not started"
