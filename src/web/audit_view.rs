@@ -197,7 +197,15 @@ impl Change {
 /// The fields an event changed: for a new thing every field it was given, for a removed one
 /// every field it had, otherwise only those whose value differs.
 pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
-    let object = |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_default();
+    // Read where they are, not copied: an event's before and after can hold a benchmark's
+    // evidence, and a page shows fifty events.
+    fn object<'a>(
+        v: Option<&'a Value>,
+        empty: &'a serde_json::Map<String, Value>,
+    ) -> &'a serde_json::Map<String, Value> {
+        v.and_then(Value::as_object).unwrap_or(empty)
+    }
+    let empty = serde_json::Map::new();
     match (before, after) {
         (None, None) => Vec::new(),
         (Some(b), Some(a)) if !b.is_object() || !a.is_object() => {
@@ -212,7 +220,7 @@ pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
             }
         }
         _ => {
-            let (b, a) = (object(before), object(after));
+            let (b, a) = (object(before, &empty), object(after, &empty));
             let mut keys: Vec<&String> = a.keys().collect();
             keys.extend(b.keys().filter(|k| !a.contains_key(*k)));
             keys.into_iter()
