@@ -216,7 +216,7 @@ async fn grid(
     for row in rows {
         councils += 1;
         let state_code = row.state.clone().unwrap_or_default();
-        let ratings = row.ratings();
+        let ratings = &row.ratings;
         if !ratings.is_empty() {
             submitted += 1;
             let region_count = match by_region
@@ -239,7 +239,7 @@ async fn grid(
                     continue;
                 }
                 let slot = &mut by_area[col.area as usize - 1];
-                match *code {
+                match code {
                     "amber" => {
                         slot.amber += 1;
                         region_count.amber += 1;
@@ -265,7 +265,7 @@ async fn grid(
         }
         // A rating filter keeps the councils with that rating among the columns shown.
         if let Some(r) = &rating
-            && !shown.iter().any(|&i| ratings.get(i) == Some(&r.as_str()))
+            && !shown.iter().any(|&i| ratings.get(i) == Some(r.as_str()))
         {
             continue;
         }
@@ -273,7 +273,7 @@ async fn grid(
         lines.push(Line {
             cells: shown
                 .iter()
-                .map(|&i| cell(ratings.get(i).copied().unwrap_or_default()))
+                .map(|&i| cell(ratings.get(i).unwrap_or_default()))
                 .collect(),
             state: if row.assessment.is_none() {
                 "Not started"
