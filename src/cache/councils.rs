@@ -309,16 +309,25 @@ impl Caches {
             }
         };
         if let Some(owner) = owner(&value) {
-            let mut entries = keyed.write();
-            // Checked under the lock, as for sessions.
-            if self.may_keep(generation) {
-                if entries.len() >= keyed.capacity {
-                    entries.clear();
-                }
-                entries.insert(key, (owner, value.clone()));
-            }
+            self.keep(keyed, key, owner, &value, generation);
         }
         Ok(value)
+    }
+
+    /// Keeps `value` as `owner`'s, unless something was forgotten since `generation` (when it
+    /// was asked of the database).
+    fn keep<K, V>(&self, keyed: &Keyed<K, V>, key: K, owner: Uuid, value: &Arc<V>, generation: u64)
+    where
+        K: Eq + Hash + Clone,
+    {
+        let mut entries = keyed.write();
+        // Checked under the lock, as for sessions.
+        if self.may_keep(generation) {
+            if entries.len() >= keyed.capacity {
+                entries.clear();
+            }
+            entries.insert(key, (owner, value.clone()));
+        }
     }
 
     /// The council's board (see `db::dashboards::board`).
@@ -386,6 +395,51 @@ impl Caches {
             Some(head.organisation_id)
         })
         .await
+    }
+
+    /// An assessment's head and every benchmark's progress, for the task list: as kept, or,
+    /// when the head is not (the first view after a change), both in one statement
+    /// (`db::assessments::head_and_progress`) and both kept. The head's load is shared as
+    /// [`Self::head`]'s is: whoever asks at the same moment waits for it, then finds the
+    /// progress kept beside it.
+    pub async fn head_and_progress(
+        &self,
+        pool: &PgPool,
+        id: Uuid,
+    ) -> sqlx::Result<Option<(Head, Arc<Vec<Progress>>)>> {
+        let read: Mutex<Option<Arc<Vec<Progress>>>> = Mutex::new(None);
+        let load = || async {
+            let generation = self.generation();
+            let loaded = db::assessments::head_and_progress(pool, id).await?;
+            Ok(loaded.map(|(head, progress)| {
+                let progress = Arc::new(progress);
+                if self.views_kept() {
+                    self.keep(
+                        &self.councils.progress,
+                        id,
+                        head.organisation_id,
+                        &progress,
+                        generation,
+                    );
+                }
+                *super::lock(&read) = Some(progress);
+                head
+            }))
+        };
+        let head = self
+            .kept_for(&self.councils.heads, id, load, |h| {
+                h.as_ref().map(|h| h.organisation_id)
+            })
+            .await?;
+        let Some(head) = (*head).clone() else {
+            return Ok(None);
+        };
+        let loaded = super::lock(&read).take();
+        let progress = match loaded {
+            Some(progress) => progress,
+            None => self.progress(pool, &head).await?,
+        };
+        Ok(Some((head, progress)))
     }
 
     /// `head`'s assessment's contents (see `db::assessments::contents`; `text`: the evidence

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Words;
-use super::{field_id, framework, object, scope_event, shown_head, visible_head};
+use super::{field_id, framework, object, scope_event, shown_head_and_progress, visible_head};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::policy::{self, Action};
@@ -74,18 +74,22 @@ fn short(text: &str) -> String {
     s
 }
 
-/// `kept`: whether the progress and contents may come from memory (the page); a submission
-/// asks the database, which another server may have changed a moment ago.
-async fn check_answers(state: &AppState, head: &Head, kept: bool) -> AppResult<Check> {
+/// `kept`: the progress as kept, when it and the contents may come from memory (the page); a
+/// submission (None) asks the database, which another server may have changed a moment ago.
+async fn check_answers(
+    state: &AppState,
+    head: &Head,
+    kept: Option<Arc<Vec<db::assessments::Progress>>>,
+) -> AppResult<Check> {
     let fw = framework(state, head)?;
     let words = Words::of(fw);
     let scale = if fw.scored { "status" } else { "rating" };
     let now = OffsetDateTime::now_utc();
     // Whether each answer has evidence, not its text.
-    let (progress, contents) = if kept {
+    let (progress, contents) = if let Some(progress) = kept {
         let today = crate::web::dashboards::today();
         (
-            state.caches.progress(&state.db, head).await?,
+            progress,
             state.caches.contents(&state.db, head, false, today).await?,
         )
     } else {
@@ -291,8 +295,8 @@ pub(super) async fn check(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     // Only shown: the kept copies serve (submitting asks the database afresh).
-    let head = shown_head(&state, &who, ip, id).await?;
-    let check = check_answers(&state, &head, true).await?;
+    let (head, progress) = shown_head_and_progress(&state, &who, ip, id).await?;
+    let check = check_answers(&state, &head, Some(progress)).await?;
     let may_submit = policy::allows(&who, Action::SubmitAssessment, object(&head));
     let words = Words::of(framework(&state, &head)?);
     let page = CheckPage {
@@ -316,7 +320,7 @@ pub(super) async fn submit(
 ) -> AppResult<Response> {
     let head = visible_head(&state, &who, ip, id).await?;
     authorise(&state, &who, ip, Action::SubmitAssessment, object(&head)).await?;
-    let check = check_answers(&state, &head, false).await?;
+    let check = check_answers(&state, &head, None).await?;
     if !check.must_fix.is_empty() {
         let words = Words::of(framework(&state, &head)?);
         let page = CheckPage {

@@ -123,6 +123,24 @@ pub(crate) async fn shown_head(
     Ok(head)
 }
 
+/// [`shown_head`] with every benchmark's progress, for the pages that show both (the task
+/// list, the check page): as kept, or both in one statement. The progress is read before the
+/// policy is asked, and given only if it allows.
+pub(crate) async fn shown_head_and_progress(
+    state: &AppState,
+    who: &Principal,
+    ip: Option<IpNetwork>,
+    id: Uuid,
+) -> AppResult<(Head, std::sync::Arc<Vec<crate::db::assessments::Progress>>)> {
+    let (head, progress) = state
+        .caches
+        .head_and_progress(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    authorise_or_hide(state, who, ip, Action::ViewAssessment, object(&head)).await?;
+    Ok((head, progress))
+}
+
 /// The framework an assessment was made on, as loaded.
 pub(crate) fn framework<'a>(state: &'a AppState, head: &Head) -> AppResult<&'a Framework> {
     state.frameworks.get(&head.framework_code).ok_or_else(|| {

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
 
-use super::{Done, framework, object, shown_head, state_label_of};
+use super::{Done, framework, object, shown_head_and_progress, state_label_of};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::policy::{self, Action};
@@ -62,10 +62,9 @@ pub(super) async fn task_list(
     Path(id): Path<Uuid>,
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
-    // Only shown: the kept copies serve.
-    let head = shown_head(&state, &who, ip, id).await?;
+    // Only shown: the kept copies serve; when they are not kept, one statement reads both.
+    let (head, progress) = shown_head_and_progress(&state, &who, ip, id).await?;
     let fw = framework(&state, &head)?;
-    let progress = state.caches.progress(&state.db, &head).await?;
     let items = format!("{}s", fw.item_label.to_lowercase());
     let tasks: Vec<Task> = fw
         .sections
