@@ -246,21 +246,16 @@ pub async fn head_and_progress(
                   coalesce(f.kind = 'channel_statement', false) as "channel!",
                   f.section_path as "section_path!", a.state,
                   a.submitted_at, u.display_name as "submitted_by?", pc.label as "started_from_label?",
+                  -- The answers' counts are kept on each result (migration 0022).
                   (select coalesce(json_agg(p order by p.number), '[]') from (
-                       select s.number,
-                              count(an.id) filter (where an.rating_id is not null) as answered,
-                              count(an.id) as questions,
-                              count(an.id) filter (where an.needs_review) as needs_review,
+                       select s.number, r.answered, r.questions, r.needs_review,
                               r.proposed_score, r.proposed_not_scored, r.justification, r.version,
                               (select count(*) from comments cm
                                where cm.assessment_id = r.assessment_id and cm.section_id = s.id
                                  and cm.kind = 'evidence_request' and cm.resolved_at is null) as open_requests
                        from section_results r
                        join sections s on s.id = r.section_id
-                       left join items i on i.section_id = s.id
-                       left join answers an on an.item_id = i.id and an.assessment_id = r.assessment_id
-                       where r.assessment_id = a.id
-                       group by s.number, s.id, r.id) p) as "progress!: Json<Vec<Progress>>"
+                       where r.assessment_id = a.id) p) as "progress!: Json<Vec<Progress>>"
            from assessments a
            join organisations o on o.id = a.organisation_id
            join cycles c on c.id = a.cycle_id
