@@ -3,6 +3,8 @@
 //! local time. The filters live in the address, so a filtered view can be bookmarked or sent;
 //! the same events download as JSON, as recorded, for auditors.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
@@ -128,31 +130,66 @@ pub const EVENTS: &[(&str, &str)] = &[
 
 /// An event's name in words; an event this list does not know yet, as recorded.
 pub fn describe(action: &str) -> String {
-    EVENTS
-        .iter()
-        .find(|(code, _)| *code == action)
-        .map_or_else(|| action.to_owned(), |(_, words)| (*words).to_owned())
+    words_for(action).into_owned()
 }
 
-/// A field's name in words.
-fn field_label(key: &str) -> String {
-    match key {
-        "item_code" => "Question".to_owned(),
-        "section" | "number" | "section_number" => "Benchmark".to_owned(),
-        "target_text" => "Target".to_owned(),
-        "rag" => "RAG".to_owned(),
-        "cc" => "Copied to".to_owned(),
-        "owner_user" => "Owner's account".to_owned(),
-        "extra" => "Own paragraph".to_owned(),
-        "ip" => "Internet address".to_owned(),
-        _ => {
-            let words = key.replace(['_', '.'], " ");
-            let mut chars = words.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        }
+/// As [`describe`], without a copy of the words when the event is known (the page's rows).
+fn words_for(action: &str) -> Cow<'static, str> {
+    EVENTS.iter().find(|(code, _)| *code == action).map_or_else(
+        || Cow::Owned(action.to_owned()),
+        |(_, words)| Cow::Borrowed(*words),
+    )
+}
+
+/// A field's name in words: named here, or its name with spaces for `_` and `.` and a capital.
+fn field_label(key: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match key {
+        "item_code" => "Question",
+        "section" | "number" | "section_number" => "Benchmark",
+        "target_text" => "Target",
+        "rag" => "RAG",
+        "cc" => "Copied to",
+        "owner_user" => "Owner's account",
+        "extra" => "Own paragraph",
+        "ip" => "Internet address",
+        // The commonest fields and entities, as the rule below words them, without building
+        // the words for each of a page's events (a test checks they agree with the rule).
+        _ => match COMMON_FIELDS.iter().find(|(k, _)| *k == key) {
+            Some((_, words)) => words,
+            None => return Cow::Owned(field_words(key)),
+        },
+    })
+}
+
+const COMMON_FIELDS: &[(&str, &str)] = &[
+    ("statuses", "Statuses"),
+    ("status", "Status"),
+    ("criteria_met", "Criteria met"),
+    ("proposed_score", "Proposed score"),
+    ("proposed_not_scored", "Proposed not scored"),
+    ("version", "Version"),
+    ("description", "Description"),
+    ("owner", "Owner"),
+    ("due_on", "Due on"),
+    ("benchmark", "Benchmark"),
+    ("question", "Question"),
+    ("filename", "Filename"),
+    ("state", "State"),
+    ("assessment", "Assessment"),
+    ("action", "Action"),
+    ("attachment", "Attachment"),
+    ("comment", "Comment"),
+    ("user", "User"),
+    ("session", "Session"),
+    ("organisation", "Organisation"),
+];
+
+fn field_words(key: &str) -> String {
+    let words = key.replace(['_', '.'], " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -182,7 +219,7 @@ fn value_text(v: &Value) -> String {
 /// One field as it was and as it became (`None`: it was not there).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
-    pub field: String,
+    pub field: Cow<'static, str>,
     pub before: Option<String>,
     pub after: Option<String>,
 }
@@ -213,7 +250,7 @@ pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
                 Vec::new()
             } else {
                 vec![Change {
-                    field: "Value".to_owned(),
+                    field: Cow::Borrowed("Value"),
                     before: Some(value_text(b)),
                     after: Some(value_text(a)),
                 }]
@@ -354,9 +391,9 @@ pub struct Row {
     pub when: String,
     pub who: String,
     pub from: String,
-    pub what: String,
+    pub what: Cow<'static, str>,
     pub code: String,
-    pub entity: String,
+    pub entity: Cow<'static, str>,
     pub council: String,
     pub changes: Vec<Change>,
 }
@@ -367,7 +404,7 @@ impl From<Event> for Row {
             when: crate::domain::uk_time(e.occurred_at),
             who: e.actor_label,
             from: e.ip.map(|ip| ip.ip().to_string()).unwrap_or_default(),
-            what: describe(&e.action),
+            what: words_for(&e.action),
             changes: changes(e.before.as_ref(), e.after.as_ref()),
             code: e.action,
             entity: field_label(&e.entity_type),
@@ -530,6 +567,15 @@ mod tests {
         let gone = changes(Some(&made), None);
         assert_eq!(gone.len(), 2);
         assert!(gone.iter().all(|c| c.after.is_none() && c.before.is_some()));
+    }
+
+    #[test]
+    fn the_common_fields_are_worded_as_the_rule_words_them() {
+        for (key, words) in COMMON_FIELDS {
+            assert_eq!(field_words(key), *words);
+        }
+        assert_eq!(field_label("owner_text"), "Owner text");
+        assert_eq!(field_label("criteria_met"), "Criteria met");
     }
 
     #[test]
