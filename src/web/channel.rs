@@ -75,6 +75,7 @@ struct Column {
     starts_area: bool,
 }
 
+/// Written into the page unescaped (`|safe`): both are fixed words of [`cell`], never typed.
 struct Cell {
     /// "G", "A", "R", "N/A", or "" when not rated.
     short: &'static str,
@@ -270,11 +271,9 @@ async fn grid(
             continue;
         }
         let late = row.submitted_at.is_some_and(|at| at.date() > row.deadline);
+        // The cells are made for the page's councils alone, below.
         lines.push(Line {
-            cells: shown
-                .iter()
-                .map(|&i| cell(ratings.get(i).unwrap_or_default()))
-                .collect(),
+            cells: Vec::new(),
             state: if row.assessment.is_none() {
                 "Not started"
             } else {
@@ -306,7 +305,16 @@ async fn grid(
     let end = (start + GRID_PAGE).min(matching);
     let previous = (start > 0).then(|| lines[start].row.organisation_slug.clone());
     let next = (end < matching).then(|| lines[end - 1].row.organisation_slug.clone());
-    let lines: Vec<Line> = lines.drain(start..end).collect();
+    let lines: Vec<Line> = lines
+        .drain(start..end)
+        .map(|mut line| {
+            line.cells = shown
+                .iter()
+                .map(|&i| cell(line.row.ratings.get(i).unwrap_or_default()))
+                .collect();
+            line
+        })
+        .collect();
     let deadline =
         crate::domain::long_date(lines.first().map_or(cycle.deadline, |l| l.row.deadline));
     let page = GridPage {
