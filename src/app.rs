@@ -33,6 +33,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Who is signed in and the places, kept in memory and kept true by notifications.
     pub caches: Arc<Caches>,
+    /// Audit events as the trail words them (they never change once recorded).
+    pub audit_rows: Arc<crate::web::audit_view::Worded>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             caches: Caches::start(&db),
+            audit_rows: Arc::default(),
             db,
             frameworks: Arc::new(frameworks),
             static_dir,

@@ -4,6 +4,8 @@
 //! the same events download as JSON, as recorded, for auditors.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,7 +14,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, Time};
 
 use crate::app::AppState;
-use crate::db::audit::{Cursor, Event, Filter};
+use crate::db::audit::{Cursor, Filter, Listed};
 use crate::error::AppResult;
 use crate::web::forms::Errors;
 
@@ -367,11 +369,11 @@ impl AuditQuery {
     }
 
     /// The address of the page that follows `last`, with the same filters.
-    fn after(&self, last: &Event) -> String {
-        let micros = last.occurred_at.unix_timestamp_nanos() / 1000;
+    fn after(&self, occurred_at: OffsetDateTime, id: i64) -> String {
+        let micros = occurred_at.unix_timestamp_nanos() / 1000;
         let filters = self.filters();
         let sep = if filters.is_empty() { "" } else { "&" };
-        format!("?{filters}{sep}older={micros}.{}", last.id)
+        format!("?{filters}{sep}older={micros}.{id}")
     }
 }
 
@@ -386,8 +388,10 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// One row of the trail, in words.
+/// One row of the trail, in words, and as the page's table shows it.
 pub struct Row {
+    /// The row's `<tr>`, escaped as written (`partials/audit_row.html`).
+    pub html: String,
     pub when: String,
     pub who: String,
     pub from: String,
@@ -398,25 +402,82 @@ pub struct Row {
     pub changes: Vec<Change>,
 }
 
-impl From<Event> for Row {
-    fn from(e: Event) -> Row {
-        Row {
+/// The row's cells, written once when the event is first worded.
+#[derive(askama::Template)]
+#[template(path = "partials/audit_row.html")]
+struct RowHtml<'a> {
+    r: &'a Row,
+}
+
+impl Row {
+    fn worded(e: Listed) -> askama::Result<Row> {
+        let json = |text: Option<String>| text.and_then(|t| serde_json::from_str::<Value>(&t).ok());
+        let (before, after) = (json(e.before), json(e.after));
+        let mut row = Row {
+            html: String::new(),
             when: crate::domain::uk_time(e.occurred_at),
             who: e.actor_label,
             from: e.ip.map(|ip| ip.ip().to_string()).unwrap_or_default(),
             what: words_for(&e.action),
-            changes: changes(e.before.as_ref(), e.after.as_ref()),
+            changes: changes(before.as_ref(), after.as_ref()),
             code: e.action,
             entity: field_label(&e.entity_type),
             council: e.organisation_name.unwrap_or_default(),
+        };
+        row.html = askama::Template::render(&RowHtml { r: &row })?;
+        Ok(row)
+    }
+}
+
+/// Most events kept worded; past it, all are forgotten and worded again as they are shown.
+const WORDED_LIMIT: usize = 5_000;
+
+/// Events as the trail's page words them, by id, kept by each server. An event is never changed
+/// once recorded (the database refuses it), so its words, time and changes are worked out once
+/// and reused by every view that shows it: reading fifty events' JSON and listing what changed
+/// was most of the page's cost, and the page is the one not otherwise kept in memory
+/// (bench/README.md). Only its council's name can change (the council renamed): a row whose
+/// name differs from the one just read is worded again.
+#[derive(Default)]
+pub struct Worded(Mutex<HashMap<i64, Arc<Row>>>);
+
+impl Worded {
+    /// The page's rows, worded or taken as kept; `keep`: whether copies are kept at all
+    /// (not with `KEEP_VIEWS=false`, where every view is built from what the database says).
+    fn rows(&self, events: Vec<Listed>, keep: bool) -> askama::Result<Vec<Arc<Row>>> {
+        if !keep {
+            return events
+                .into_iter()
+                .map(|e| Row::worded(e).map(Arc::new))
+                .collect();
         }
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        events
+            .into_iter()
+            .map(|e| {
+                let council = e.organisation_name.as_deref().unwrap_or_default();
+                if let Some(row) = kept.get(&e.id).filter(|r| r.council == council) {
+                    return Ok(row.clone());
+                }
+                let id = e.id;
+                let row = Arc::new(Row::worded(e)?);
+                if kept.len() >= WORDED_LIMIT {
+                    kept.clear();
+                }
+                kept.insert(id, row.clone());
+                Ok(row)
+            })
+            .collect()
     }
 }
 
 /// A page of the trail, for either audit page.
 pub struct Trail {
     pub query: AuditQuery,
-    pub rows: Vec<Row>,
+    pub rows: Vec<Arc<Row>>,
     pub errors: Errors,
     /// The next (older) page's address, when there is one.
     pub older: Option<String>,
@@ -439,17 +500,20 @@ impl Trail {
             errors.add(field, message);
         }
         let mut events =
-            crate::db::audit::list(&state.db, &filter, query.cursor(), PAGE_SIZE + 1).await?;
+            crate::db::audit::list_page(&state.db, &filter, query.cursor(), PAGE_SIZE + 1).await?;
         let older = if events.len() as i64 > PAGE_SIZE {
             events.truncate(PAGE_SIZE as usize);
-            events.last().map(|last| query.after(last))
+            events
+                .last()
+                .map(|last| query.after(last.occurred_at, last.id))
         } else {
             None
         };
+        let keep = state.caches.keeps_views();
         Ok(Trail {
             later_page: query.cursor().is_some(),
             query,
-            rows: events.into_iter().map(Row::from).collect(),
+            rows: state.audit_rows.rows(events, keep)?,
             errors,
             older,
             events: EVENTS,
@@ -470,7 +534,7 @@ impl Trail {
             events.truncate(DOWNLOAD_SIZE as usize);
             events
                 .last()
-                .map(|last| format!("{address}{}", query.after(last)))
+                .map(|last| format!("{address}{}", query.after(last.occurred_at, last.id)))
         } else {
             None
         };
@@ -567,6 +631,51 @@ mod tests {
         let gone = changes(Some(&made), None);
         assert_eq!(gone.len(), 2);
         assert!(gone.iter().all(|c| c.after.is_none() && c.before.is_some()));
+    }
+
+    #[test]
+    fn an_event_is_worded_once_and_again_only_when_its_council_is_renamed() {
+        let event = |council: &str| Listed {
+            id: 7,
+            occurred_at: OffsetDateTime::UNIX_EPOCH,
+            actor_label: "lead@ashbridge.example".into(),
+            ip: None,
+            action: "action.updated".into(),
+            entity_type: "action".into(),
+            organisation_name: Some(council.into()),
+            before: Some(r#"{"status": "open"}"#.into()),
+            after: Some(r#"{"status": "done"}"#.into()),
+        };
+        let worded = Worded::default();
+        let first = worded.rows(vec![event("Ashbridge")], true).expect("worded");
+        assert!(
+            first[0]
+                .html
+                .contains("<del><span class=\"govuk-visually-hidden\">was </span>open</del>")
+        );
+        assert_eq!(first[0].what, "Changed an action");
+        assert_eq!(
+            first[0].changes,
+            [Change {
+                field: "Status".into(),
+                before: Some("open".into()),
+                after: Some("done".into())
+            }]
+        );
+        let again = worded.rows(vec![event("Ashbridge")], true).expect("kept");
+        assert!(Arc::ptr_eq(&first[0], &again[0]), "the same event, kept");
+        let renamed = worded
+            .rows(vec![event("Ashbridge Borough")], true)
+            .expect("worded again");
+        assert!(!Arc::ptr_eq(&first[0], &renamed[0]));
+        assert_eq!(renamed[0].council, "Ashbridge Borough");
+        let unkept = worded
+            .rows(vec![event("Ashbridge Borough")], false)
+            .expect("worded");
+        assert!(
+            !Arc::ptr_eq(&renamed[0], &unkept[0]),
+            "nothing kept is used when views are not kept"
+        );
     }
 
     #[test]
