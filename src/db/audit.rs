@@ -43,7 +43,8 @@ pub async fn record<'c>(conn: impl PgExecutor<'c>, event: &NewEvent) -> sqlx::Re
     .map(|_| ())
 }
 
-/// An event as the trail shows it.
+/// An event as the trail shows it, with its `before` and `after` as the JSON's text, read only
+/// when needed (the trail's page words an event once: [`crate::web::audit_view::Worded`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Event {
     pub id: i64,
@@ -54,8 +55,8 @@ pub struct Event {
     pub entity_type: String,
     pub entity_id: Option<String>,
     pub organisation_name: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 /// What to show: every filter is optional; `organisation` limits to one council's events.
@@ -80,23 +81,13 @@ pub struct Cursor {
 /// (the page's start as a row comparison on the trail's order), never `($n is null or …)`,
 /// which a generic plan cannot use an index for. Each combination of filters is a statement of
 /// its own, prepared once per connection.
-fn page_statement(
-    f: &Filter,
-    after: Option<Cursor>,
-    limit: i64,
-    json_as_text: bool,
-) -> QueryBuilder<'_, Postgres> {
-    let mut q = QueryBuilder::new(if json_as_text {
+fn page_statement(f: &Filter, after: Option<Cursor>, limit: i64) -> QueryBuilder<'_, Postgres> {
+    let mut q = QueryBuilder::new(
         "select e.id, e.occurred_at, e.actor_label, e.ip, e.action, e.entity_type, e.entity_id,
                 o.name as organisation_name, e.before::text as before, e.after::text as after
          from audit_events e left join organisations o on o.id = e.organisation_id
-         where true"
-    } else {
-        "select e.id, e.occurred_at, e.actor_label, e.ip, e.action, e.entity_type, e.entity_id,
-                o.name as organisation_name, e.before, e.after
-         from audit_events e left join organisations o on o.id = e.organisation_id
-         where true"
-    });
+         where true",
+    );
     if let Some(organisation) = f.organisation {
         q.push(" and e.organisation_id = ").push_bind(organisation);
     }
@@ -143,36 +134,8 @@ pub async fn list(
     after: Option<Cursor>,
     limit: i64,
 ) -> sqlx::Result<Vec<Event>> {
-    page_statement(f, after, limit, false)
+    page_statement(f, after, limit)
         .build_query_as::<Event>()
-        .fetch_all(pool)
-        .await
-}
-
-/// An event with its `before` and `after` as text, read as JSON only when needed (the trail's
-/// page words an event once: [`crate::web::audit_view::Worded`]).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Listed {
-    pub id: i64,
-    pub occurred_at: OffsetDateTime,
-    pub actor_label: String,
-    pub ip: Option<IpNetwork>,
-    pub action: String,
-    pub entity_type: String,
-    pub organisation_name: Option<String>,
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
-
-/// As [`list`], with `before` and `after` as text.
-pub async fn list_page(
-    pool: &PgPool,
-    f: &Filter,
-    after: Option<Cursor>,
-    limit: i64,
-) -> sqlx::Result<Vec<Listed>> {
-    page_statement(f, after, limit, true)
-        .build_query_as::<Listed>()
         .fetch_all(pool)
         .await
 }

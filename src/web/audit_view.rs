@@ -14,7 +14,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, Time};
 
 use crate::app::AppState;
-use crate::db::audit::{Cursor, Filter, Listed};
+use crate::db::audit::{Cursor, Event, Filter};
 use crate::error::AppResult;
 use crate::web::forms::Errors;
 
@@ -402,6 +402,11 @@ pub struct Row {
     pub changes: Vec<Change>,
 }
 
+/// An event's `before` or `after`, as the JSON it was recorded as.
+fn json(text: Option<&str>) -> Option<Value> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+}
+
 /// The row's cells, written once when the event is first worded.
 #[derive(askama::Template)]
 #[template(path = "partials/audit_row.html")]
@@ -410,9 +415,8 @@ struct RowHtml<'a> {
 }
 
 impl Row {
-    fn worded(e: Listed) -> askama::Result<Row> {
-        let json = |text: Option<String>| text.and_then(|t| serde_json::from_str::<Value>(&t).ok());
-        let (before, after) = (json(e.before), json(e.after));
+    fn worded(e: Event) -> askama::Result<Row> {
+        let (before, after) = (json(e.before.as_deref()), json(e.after.as_deref()));
         let mut row = Row {
             html: String::new(),
             when: crate::domain::uk_time(e.occurred_at),
@@ -444,7 +448,7 @@ pub struct Worded(Mutex<HashMap<i64, Arc<Row>>>);
 impl Worded {
     /// The page's rows, worded or taken as kept; `keep`: whether copies are kept at all
     /// (not with `KEEP_VIEWS=false`, where every view is built from what the database says).
-    fn rows(&self, events: Vec<Listed>, keep: bool) -> askama::Result<Vec<Arc<Row>>> {
+    fn rows(&self, events: Vec<Event>, keep: bool) -> askama::Result<Vec<Arc<Row>>> {
         if !keep {
             return events
                 .into_iter()
@@ -500,7 +504,7 @@ impl Trail {
             errors.add(field, message);
         }
         let mut events =
-            crate::db::audit::list_page(&state.db, &filter, query.cursor(), PAGE_SIZE + 1).await?;
+            crate::db::audit::list(&state.db, &filter, query.cursor(), PAGE_SIZE + 1).await?;
         let older = if events.len() as i64 > PAGE_SIZE {
             events.truncate(PAGE_SIZE as usize);
             events
@@ -551,8 +555,8 @@ impl Trail {
                     "entity_type": e.entity_type,
                     "entity_id": e.entity_id,
                     "council": e.organisation_name,
-                    "before": e.before,
-                    "after": e.after,
+                    "before": json(e.before.as_deref()),
+                    "after": json(e.after.as_deref()),
                 })
             })
             .collect();
@@ -635,13 +639,14 @@ mod tests {
 
     #[test]
     fn an_event_is_worded_once_and_again_only_when_its_council_is_renamed() {
-        let event = |council: &str| Listed {
+        let event = |council: &str| Event {
             id: 7,
             occurred_at: OffsetDateTime::UNIX_EPOCH,
             actor_label: "lead@ashbridge.example".into(),
             ip: None,
             action: "action.updated".into(),
             entity_type: "action".into(),
+            entity_id: None,
             organisation_name: Some(council.into()),
             before: Some(r#"{"status": "open"}"#.into()),
             after: Some(r#"{"status": "done"}"#.into()),
