@@ -108,11 +108,7 @@ impl Caches {
     }
 
     /// Whether views are kept in memory now (listening, and not started with `KEEP_VIEWS=false`).
-    pub fn keeps_views(&self) -> bool {
-        self.views_kept()
-    }
-
-    fn views_kept(&self) -> bool {
+    pub fn views_kept(&self) -> bool {
         self.listening() && !self.views_off.load(Ordering::SeqCst)
     }
 

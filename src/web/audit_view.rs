@@ -513,7 +513,7 @@ impl Trail {
         } else {
             None
         };
-        let keep = state.caches.keeps_views();
+        let keep = state.caches.views_kept();
         Ok(Trail {
             later_page: query.cursor().is_some(),
             query,
