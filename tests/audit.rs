@@ -115,6 +115,33 @@ async fn a_change_to_an_action_reads_as_words_with_the_fields_that_changed(pool:
         offered.contains(&"Added an action".to_owned()),
         "{offered:?}"
     );
+
+    // Seen again, the events are this server's worded rows, read without their before and
+    // after: the same rows.
+    let again = lead.get("/orgs/ashbridge/audit").await.html();
+    assert_eq!(texts(&again, ".app-audit tbody tr"), rows);
+    // The council renamed: the statement still leaves out the before and after of the events
+    // worded under the old name, which are then read in full and worded again, never shown
+    // without their changes.
+    sqlx::query("update organisations set name = 'Ashbridge Borough' where slug = 'ashbridge'")
+        .execute(&pool)
+        .await
+        .expect("renamed");
+    let renamed = texts(
+        &lead.get("/orgs/ashbridge/audit").await.html(),
+        ".app-audit tbody tr",
+    );
+    assert_eq!(renamed.len(), rows.len());
+    let changed_row = renamed
+        .iter()
+        .find(|r| r.contains("Changed an action"))
+        .unwrap_or_else(|| panic!("{renamed:#?}"));
+    assert!(
+        changed_row.contains("Ashbridge Borough")
+            && changed_row
+                .contains("Owner: was Community Safety Manager → now Prevent Coordinator"),
+        "{changed_row}"
+    );
 }
 
 #[sqlx::test]

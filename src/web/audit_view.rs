@@ -4,7 +4,7 @@
 //! the same events download as JSON, as recorded, for auditors.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
@@ -440,41 +440,74 @@ const WORDED_LIMIT: usize = 5_000;
 /// once recorded (the database refuses it), so its words, time and changes are worked out once
 /// and reused by every view that shows it: reading fifty events' JSON and listing what changed
 /// was most of the page's cost, and the page is the one not otherwise kept in memory
-/// (bench/README.md). Only its council's name can change (the council renamed): a row whose
-/// name differs from the one just read is worded again.
+/// (bench/README.md). The page's statement is told which events are worded already and leaves
+/// out their `before` and `after`. Only an event's council's name can change (the council
+/// renamed): a row whose name differs from the one just read is worded again.
 #[derive(Default)]
-pub struct Worded(Mutex<HashMap<i64, Arc<Row>>>);
+pub struct Worded(Mutex<BTreeMap<i64, Arc<Row>>>);
 
 impl Worded {
-    /// The page's rows, worded or taken as kept; `keep`: whether copies are kept at all
-    /// (not with `KEEP_VIEWS=false`, where every view is built from what the database says).
-    fn rows(&self, events: Vec<Event>, keep: bool) -> askama::Result<Vec<Arc<Row>>> {
+    fn kept(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, Arc<Row>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The newest `n` events worded, below `below` when given (a later page's start): those the
+    /// page asked for most likely shows again (ids follow the order events are recorded in).
+    fn newest(&self, below: Option<i64>, n: usize) -> Vec<i64> {
+        let kept = self.kept();
+        kept.range(..below.unwrap_or(i64::MAX))
+            .rev()
+            .take(n)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The page's rows, worded or taken as kept; `keep`: whether copies are kept at all (not
+    /// with `KEEP_VIEWS=false`, where every view is built from what the database says). An
+    /// event read without its `before` and `after` that is not kept after all (forgotten since
+    /// the statement was asked for, or its council renamed) is `Err(id)`: read it in full and
+    /// word it with [`Worded::word`].
+    fn rows(&self, events: Vec<Event>, keep: bool) -> askama::Result<Vec<Result<Arc<Row>, i64>>> {
         if !keep {
             return events
                 .into_iter()
-                .map(|e| Row::worded(e).map(Arc::new))
+                .map(|e| Row::worded(e).map(|r| Ok(Arc::new(r))))
                 .collect();
         }
-        let mut kept = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept = self.kept();
         events
             .into_iter()
             .map(|e| {
                 let council = e.organisation_name.as_deref().unwrap_or_default();
                 if let Some(row) = kept.get(&e.id).filter(|r| r.council == council) {
-                    return Ok(row.clone());
+                    return Ok(Ok(row.clone()));
                 }
-                let id = e.id;
-                let row = Arc::new(Row::worded(e)?);
-                if kept.len() >= WORDED_LIMIT {
-                    kept.clear();
+                if e.unread {
+                    return Ok(Err(e.id));
                 }
-                kept.insert(id, row.clone());
-                Ok(row)
+                Self::keep(&mut kept, e).map(Ok)
             })
             .collect()
+    }
+
+    /// An event read in full, worded (and kept when `keep`).
+    fn word(&self, e: Event, keep: bool) -> askama::Result<Arc<Row>> {
+        if !keep {
+            return Row::worded(e).map(Arc::new);
+        }
+        Self::keep(&mut self.kept(), e)
+    }
+
+    fn keep(kept: &mut BTreeMap<i64, Arc<Row>>, e: Event) -> askama::Result<Arc<Row>> {
+        let id = e.id;
+        let row = Arc::new(Row::worded(e)?);
+        if kept.len() >= WORDED_LIMIT {
+            kept.clear();
+        }
+        kept.insert(id, row.clone());
+        Ok(row)
     }
 }
 
@@ -503,8 +536,17 @@ impl Trail {
         for (field, message) in problems {
             errors.add(field, message);
         }
+        let keep = state.caches.views_kept();
+        let worded = if keep {
+            state
+                .audit_rows
+                .newest(query.cursor().map(|c| c.id), PAGE_SIZE as usize + 1)
+        } else {
+            Vec::new()
+        };
         let mut events =
-            crate::db::audit::list(&state.db, &filter, query.cursor(), PAGE_SIZE + 1).await?;
+            crate::db::audit::list(&state.db, &filter, query.cursor(), PAGE_SIZE + 1, &worded)
+                .await?;
         let older = if events.len() as i64 > PAGE_SIZE {
             events.truncate(PAGE_SIZE as usize);
             events
@@ -513,11 +555,35 @@ impl Trail {
         } else {
             None
         };
-        let keep = state.caches.views_kept();
+        let mut rows = state.audit_rows.rows(events, keep)?;
+        // Events read without their before and after and forgotten meanwhile (seldom): read
+        // in full and worded.
+        let missing: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            let mut full: std::collections::HashMap<i64, Event> =
+                crate::db::audit::by_ids(&state.db, &missing)
+                    .await?
+                    .into_iter()
+                    .map(|e| (e.id, e))
+                    .collect();
+            for row in &mut rows {
+                if let Err(id) = *row
+                    && let Some(e) = full.remove(&id)
+                {
+                    *row = Ok(state.audit_rows.word(e, keep)?);
+                }
+            }
+        }
         Ok(Trail {
             later_page: query.cursor().is_some(),
             query,
-            rows: state.audit_rows.rows(events, keep)?,
+            // An event read without its changes and then not found in full (impossible: events
+            // are never deleted) is left out rather than shown without them.
+            rows: rows.into_iter().filter_map(Result::ok).collect(),
             errors,
             older,
             events: EVENTS,
@@ -533,7 +599,8 @@ impl Trail {
     ) -> AppResult<Value> {
         let (filter, _) = query.filter(organisation);
         let mut events =
-            crate::db::audit::list(&state.db, &filter, query.cursor(), DOWNLOAD_SIZE + 1).await?;
+            crate::db::audit::list(&state.db, &filter, query.cursor(), DOWNLOAD_SIZE + 1, &[])
+                .await?;
         let next = if events.len() as i64 > DOWNLOAD_SIZE {
             events.truncate(DOWNLOAD_SIZE as usize);
             events
@@ -650,37 +717,90 @@ mod tests {
             organisation_name: Some(council.into()),
             before: Some(r#"{"status": "open"}"#.into()),
             after: Some(r#"{"status": "done"}"#.into()),
+            unread: false,
+        };
+        let shown = |worded: &Worded, e: Event, keep: bool| {
+            worded
+                .rows(vec![e], keep)
+                .expect("worded")
+                .remove(0)
+                .expect("kept or read in full")
         };
         let worded = Worded::default();
-        let first = worded.rows(vec![event("Ashbridge")], true).expect("worded");
+        let first = shown(&worded, event("Ashbridge"), true);
         assert!(
-            first[0]
+            first
                 .html
                 .contains("<del><span class=\"govuk-visually-hidden\">was </span>open</del>")
         );
-        assert_eq!(first[0].what, "Changed an action");
+        assert_eq!(first.what, "Changed an action");
         assert_eq!(
-            first[0].changes,
+            first.changes,
             [Change {
                 field: "Status".into(),
                 before: Some("open".into()),
                 after: Some("done".into())
             }]
         );
-        let again = worded.rows(vec![event("Ashbridge")], true).expect("kept");
-        assert!(Arc::ptr_eq(&first[0], &again[0]), "the same event, kept");
-        let renamed = worded
-            .rows(vec![event("Ashbridge Borough")], true)
-            .expect("worded again");
-        assert!(!Arc::ptr_eq(&first[0], &renamed[0]));
-        assert_eq!(renamed[0].council, "Ashbridge Borough");
-        let unkept = worded
-            .rows(vec![event("Ashbridge Borough")], false)
-            .expect("worded");
+        let again = shown(&worded, event("Ashbridge"), true);
+        assert!(Arc::ptr_eq(&first, &again), "the same event, kept");
+        // Read without its before and after, as the page asks when it has the event worded.
+        let unread = |council: &str| Event {
+            before: None,
+            after: None,
+            unread: true,
+            ..event(council)
+        };
+        let kept = shown(&worded, unread("Ashbridge"), true);
+        assert!(Arc::ptr_eq(&first, &kept), "kept, so nothing more to read");
         assert!(
-            !Arc::ptr_eq(&renamed[0], &unkept[0]),
+            matches!(
+                worded
+                    .rows(vec![unread("Ashbridge Borough")], true)
+                    .as_deref(),
+                Ok([Err(7)])
+            ),
+            "renamed: to be read in full and worded again, never shown without its changes"
+        );
+        let renamed = worded
+            .word(event("Ashbridge Borough"), true)
+            .expect("worded again");
+        assert!(!Arc::ptr_eq(&first, &renamed));
+        assert_eq!(renamed.council, "Ashbridge Borough");
+        assert_eq!(renamed.changes, first.changes);
+        assert!(Arc::ptr_eq(
+            &renamed,
+            &shown(&worded, unread("Ashbridge Borough"), true)
+        ));
+        let unkept = shown(&worded, event("Ashbridge Borough"), false);
+        assert!(
+            !Arc::ptr_eq(&renamed, &unkept),
             "nothing kept is used when views are not kept"
         );
+    }
+
+    #[test]
+    fn the_page_names_the_newest_events_worded_below_where_it_starts() {
+        let worded = Worded::default();
+        for id in [3, 9, 5, 12, 7] {
+            let e = Event {
+                id,
+                occurred_at: OffsetDateTime::UNIX_EPOCH,
+                actor_label: "admin@example.org".into(),
+                ip: None,
+                action: "user.signed_in".into(),
+                entity_type: "user".into(),
+                entity_id: None,
+                organisation_name: None,
+                before: None,
+                after: None,
+                unread: false,
+            };
+            worded.word(e, true).expect("worded");
+        }
+        assert_eq!(worded.newest(None, 3), [12, 9, 7]);
+        assert_eq!(worded.newest(Some(9), 10), [7, 5, 3]);
+        assert!(worded.newest(Some(3), 10).is_empty());
     }
 
     #[test]
