@@ -208,7 +208,13 @@ fn value_text(v: &Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::Array(items) if items.is_empty() => "none".to_owned(),
         Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join("; "),
-        Value::Object(_) => v.to_string(),
+        // A map of things by name (a benchmark's statuses by question, say): each named.
+        Value::Object(map) if map.is_empty() => "none".to_owned(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", value_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
     };
     if text.chars().count() > SHOWN_CHARS {
         let cut: String = text.chars().take(SHOWN_CHARS).collect();
@@ -679,6 +685,21 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_map_of_things_by_name_is_listed_in_words_not_as_json() {
+        let before = json!({"statuses": {"2.1": null, "2.2": "developing"}});
+        let after = json!({"statuses": {"2.1": "achieving", "2.2": "developing"}});
+        assert_eq!(
+            changes(Some(&before), Some(&after)),
+            [Change {
+                field: "Statuses".into(),
+                before: Some("2.1: none; 2.2: developing".into()),
+                after: Some("2.1: achieving; 2.2: developing".into())
+            }]
+        );
+        assert_eq!(value_text(&json!({})), "none");
     }
 
     #[test]
