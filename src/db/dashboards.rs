@@ -237,34 +237,41 @@ pub async fn plan(
                   p.channel as "channel?", p.assessment_id as "assessment_id?"
            from latest l
            left join lateral (
-               select a.id, coalesce(nullif(a.owner_text, ''), $9) as owner, a.owner_user_id,
-                      -- Names and labels by key, one at a time: a join would read every row.
-                      (select u.display_name from users u where u.id = a.owner_user_id) as owner_name,
-                      s.number, s.title as benchmark, i.code as item_code,
-                      case when a.source = 'recommendation' then
-                          coalesce((select rc.label from cycles rc where rc.id = a.recommended_in), l.cycle)
-                      end as recommended_in,
-                      a.description, a.target_text, a.due_on, a.status, a.rag, a.version,
-                      n.body as latest_note, n.noted_on as latest_note_on,
-                      -- An action with no target date is neither overdue nor due soon.
-                      coalesce(a.due_on < $7 and a.status in ('open', 'in_progress'), false) as overdue,
-                      coalesce(a.due_on between $7 and $7 + 30 and a.status in ('open', 'in_progress'), false) as due_soon,
-                      a.assessment_id <> l.id as channel, a.assessment_id,
-                      a.created_at
-               from actions a
-               left join sections s on s.id = a.section_id
-               left join items i on i.id = a.item_id
-               left join lateral (
-                   select body, noted_on from action_notes
-                   where action_id = a.id order by noted_on desc, created_at desc limit 1
-               ) n on true
-               where a.assessment_id = any(array[l.id, (select id from statement)])
-                 and ($3::text is null or coalesce(nullif(a.owner_text, ''), $9) = $3)
+               select x.* from (
+                   select a.id, coalesce(nullif(a.owner_text, ''), $9) as owner, a.owner_user_id,
+                          -- Names and labels by key, one at a time: a join would read every row.
+                          (select u.display_name from users u where u.id = a.owner_user_id) as owner_name,
+                          s.number, s.title as benchmark, i.code as item_code,
+                          case when a.source = 'recommendation' then
+                              coalesce((select rc.label from cycles rc where rc.id = a.recommended_in), l.cycle)
+                          end as recommended_in,
+                          a.description, a.target_text, a.due_on, a.status, a.rag, a.version,
+                          n.body as latest_note, n.noted_on as latest_note_on,
+                          -- An action with no target date is neither overdue nor due soon.
+                          coalesce(a.due_on < $7 and a.status in ('open', 'in_progress'), false) as overdue,
+                          coalesce(a.due_on between $7 and $7 + 30 and a.status in ('open', 'in_progress'), false) as due_soon,
+                          a.assessment_id <> l.id as channel, a.assessment_id,
+                          a.created_at
+                   from actions a
+                   left join sections s on s.id = a.section_id
+                   left join items i on i.id = a.item_id
+                   left join lateral (
+                       select body, noted_on from action_notes
+                       where action_id = a.id order by noted_on desc, created_at desc limit 1
+                   ) n on true
+                   where a.assessment_id = any(array[l.id, (select id from statement)])
+                   -- Planned on its own (not merged with the filter below): a generic plan
+                   -- counts on the filter's parameters keeping one action in a thousand, and
+                   -- then looks up each action's benchmark and question by reading every one
+                   -- (nested loops); planned alone, the plan's actions are joined to them by hash.
+                   offset 0
+               ) x
+               where ($3::text is null or x.owner = $3)
                  -- A benchmark is the self-assessment's: key areas share its numbers.
-                 and ($4::int is null or (s.number = $4 and a.assessment_id = l.id))
-                 and ($5::text is null or a.status = $5)
-                 and (not $6 or (a.due_on < $7 and a.status in ('open', 'in_progress')))
-               order by owner, overdue desc, due_soon desc, a.due_on nulls last, s.number nulls first, a.created_at, a.id
+                 and ($4::int is null or (x.number = $4 and x.assessment_id = l.id))
+                 and ($5::text is null or x.status = $5)
+                 and (not $6 or x.overdue)
+               order by x.owner, x.overdue desc, x.due_soon desc, x.due_on nulls last, x.number nulls first, x.created_at, x.id
                limit $8
            ) p on true
            order by p.owner, p.overdue desc, p.due_soon desc, p.due_on nulls last, p.number nulls first,
