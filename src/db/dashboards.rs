@@ -188,6 +188,10 @@ pub const PLAN_LIMIT: i64 = 2000;
 pub struct Plan {
     pub latest: Latest,
     pub owners: Vec<String>,
+    /// The state of the council's latest Channel statement, whose areas for improvement the
+    /// plan holds: who may read and change them is asked of the policy with it, without
+    /// reading the statement again.
+    pub statement_state: Option<String>,
     pub rows: Vec<PlanRow>,
 }
 
@@ -205,7 +209,7 @@ pub async fn plan(
         r#"with
            -- The council's latest Channel statement: its areas for improvement are in the plan.
            statement as (
-               select a.id from assessments a
+               select a.id, a.state from assessments a
                join cycles c on c.id = a.cycle_id
                join frameworks f on f.id = a.framework_id
                where a.organisation_id = $1 and f.kind = 'channel_statement'
@@ -226,6 +230,7 @@ pub async fn plan(
            )
            select l.id as latest_id, l.state as latest_state, l.cycle as latest_cycle,
                   l.owners as "owners!",
+                  (select st.state from statement st) as "statement_state?",
                   p.id as "id?", p.owner as "owner?", p.owner_user_id as "owner_user_id?",
                   p.owner_name as "owner_name?",
                   p.number as "number?", p.benchmark as "benchmark?", p.item_code as "item_code?",
@@ -297,6 +302,7 @@ pub async fn plan(
         cycle: first.latest_cycle.clone(),
     };
     let owners = first.owners.clone();
+    let statement_state = first.statement_state.clone();
     let rows = rows
         .into_iter()
         .filter_map(|r| {
@@ -327,6 +333,7 @@ pub async fn plan(
     Ok(Some(Plan {
         latest,
         owners,
+        statement_state,
         rows,
     }))
 }

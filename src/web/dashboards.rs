@@ -232,6 +232,7 @@ async fn plan_rows(
     PlanFilter,
     Errors,
     Vec<PlanRow>,
+    Option<Object>,
 )> {
     let org = visible_council(state, who, ip, slug).await?;
     let (filter, errors) = query.filter();
@@ -239,38 +240,36 @@ async fn plan_rows(
         .caches
         .plan(&state.db, org.id, &filter, today())
         .await?;
-    let (latest, owners, mut rows) = match (*plan).clone() {
-        Some(plan) => (Some(plan.latest), plan.owners, plan.rows),
-        None => (None, Vec::new(), Vec::new()),
+    let (latest, owners, statement, mut rows) = match (*plan).clone() {
+        Some(plan) => (
+            Some(plan.latest),
+            plan.owners,
+            plan.statement_state
+                .map(|state| statement_object(&org, &state)),
+            plan.rows,
+        ),
+        None => (None, Vec::new(), None, Vec::new()),
     };
     // The Channel statement's areas for improvement, for those who may read the statement (a
     // board member once it is accepted).
-    if let Some(statement) = rows.iter().find(|r| r.channel).map(|r| r.assessment_id) {
-        let visible = match state.caches.head(&state.db, statement).await? {
-            Some(head) => policy::allows(
-                who,
-                Action::ViewAssessment,
-                crate::web::assessments::object(&head),
-            ),
-            None => false,
-        };
-        if !visible {
-            rows.retain(|r| !r.channel);
-        }
+    let visible = statement.is_some_and(|s| policy::allows(who, Action::ViewAssessment, s));
+    if !visible {
+        rows.retain(|r| !r.channel);
     }
-    Ok((org, latest, owners, filter, errors, rows))
+    Ok((org, latest, owners, filter, errors, rows, statement))
 }
 
-/// Whether this person may change the actions of the Channel statement with this id.
-async fn statement_editable(state: &AppState, who: &Principal, id: Uuid) -> AppResult<bool> {
-    Ok(match state.caches.head(&state.db, id).await? {
-        Some(head) => policy::allows(
-            who,
-            Action::EditAction(None),
-            crate::web::assessments::object(&head),
-        ),
-        None => false,
-    })
+/// The council's Channel statement as the policy knows it, from its state: it is the council's
+/// own (the plan's statement reads the council's), so no second read of it is needed.
+fn statement_object(org: &Organisation, state: &str) -> Object {
+    Object::Assessment {
+        organisation_id: org.id,
+        region_id: org.region_id,
+        draft: state == "draft",
+        in_review: matches!(state, "submitted" | "in_review"),
+        published: state == "published",
+        channel: true,
+    }
 }
 
 async fn plan(
@@ -280,7 +279,7 @@ async fn plan(
     Path(slug): Path<String>,
     Query(query): Query<PlanQuery>,
 ) -> AppResult<Response> {
-    let (org, latest, owners, filter, errors, rows) =
+    let (org, latest, owners, filter, errors, rows, statement) =
         plan_rows(&state, &who, ip, &slug, &query).await?;
     let total = rows.len();
     let mut groups: Vec<OwnerGroup> = Vec::new();
@@ -317,10 +316,9 @@ async fn plan(
         }
         None => Vec::new(),
     };
-    let channel_editable = match groups.iter().flat_map(|g| &g.rows).find(|r| r.channel) {
-        Some(r) => statement_editable(&state, &who, r.assessment_id).await?,
-        None => false,
-    };
+    // Who may change the Channel statement's areas for improvement, when the plan shows them.
+    let channel_editable = groups.iter().flat_map(|g| &g.rows).any(|r| r.channel)
+        && statement.is_some_and(|s| policy::allows(&who, Action::EditAction(None), s));
     let page = PlanPage {
         channel_editable,
         chrome: Chrome::new(Some(&who), &format!("/orgs/{slug}/actions")),
@@ -505,7 +503,7 @@ async fn plan_csv(
     Path(slug): Path<String>,
     Query(query): Query<PlanQuery>,
 ) -> AppResult<Response> {
-    let (org, latest, _, _, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
+    let (org, latest, _, _, _, rows, _) = plan_rows(&state, &who, ip, &slug, &query).await?;
     let table: Vec<Vec<Cell>> = rows.iter().map(|r| export_cells(r).to_vec()).collect();
     Ok(csv_download(
         &export_name(&org, &latest, "csv"),
@@ -521,7 +519,7 @@ async fn plan_xlsx(
     Path(slug): Path<String>,
     Query(query): Query<PlanQuery>,
 ) -> AppResult<Response> {
-    let (org, latest, _, filter, _, rows) = plan_rows(&state, &who, ip, &slug, &query).await?;
+    let (org, latest, _, filter, _, rows, _) = plan_rows(&state, &who, ip, &slug, &query).await?;
     // Written once per change of the plan (the rows are the kept plan's), then kept.
     let which = Download::Plan(org.id, filter, today(), rows.iter().any(|r| r.channel));
     let bytes = kept_file(
