@@ -145,7 +145,9 @@ pub async fn prepare(config: &Config, static_dir: PathBuf) -> anyhow::Result<App
     let files = framework::load_dir(&config.frameworks_dir)?;
     let pool = db::connect_with(
         config.database_url.expose(),
-        config.pool_size(),
+        // The listeners hold theirs for as long as the server runs: the size asked for is
+        // what requests and background work share.
+        config.pool_size() + db::changes::LISTENERS,
         Duration::from_millis(config.database_acquire_timeout_ms),
     )
     .await

@@ -47,9 +47,10 @@ pub struct Config {
     #[arg(long, env = "FRAMEWORKS_DIR", default_value_os_t = default_dir("frameworks"))]
     pub frameworks_dir: PathBuf,
 
-    /// Connections to PostgreSQL at most, one of which listens for changes (default: twice
-    /// the processor cores, at least 4). More connections than PostgreSQL has cores to run
-    /// them make every statement slower.
+    /// Connections to PostgreSQL at most for requests and background work (default: twice
+    /// the processor cores, at least 4); the server holds two more, which listen for changes
+    /// and for mail. More connections than PostgreSQL has cores to run them make every
+    /// statement slower.
     #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub database_pool_size: Option<u32>,
 
