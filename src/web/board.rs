@@ -293,14 +293,7 @@ async fn board(
             crate::auth::policy::allows(
                 &who,
                 crate::auth::policy::Action::ViewAssessment,
-                crate::auth::policy::Object::Assessment {
-                    organisation_id: org.id,
-                    region_id: org.region_id,
-                    draft: *st == "draft",
-                    in_review: matches!(*st, "submitted" | "in_review"),
-                    published: *st == "published",
-                    channel: true,
-                },
+                crate::web::assessments::statement_object(&org, st),
             )
         });
     let (statement, statement_state) = match readable {

@@ -245,7 +245,7 @@ async fn plan_rows(
             Some(plan.latest),
             plan.owners,
             plan.statement_state
-                .map(|state| statement_object(&org, &state)),
+                .map(|state| crate::web::assessments::statement_object(&org, &state)),
             plan.rows,
         ),
         None => (None, Vec::new(), None, Vec::new()),
@@ -257,19 +257,6 @@ async fn plan_rows(
         rows.retain(|r| !r.channel);
     }
     Ok((org, latest, owners, filter, errors, rows, statement))
-}
-
-/// The council's Channel statement as the policy knows it, from its state: it is the council's
-/// own (the plan's statement reads the council's), so no second read of it is needed.
-fn statement_object(org: &Organisation, state: &str) -> Object {
-    Object::Assessment {
-        organisation_id: org.id,
-        region_id: org.region_id,
-        draft: state == "draft",
-        in_review: matches!(state, "submitted" | "in_review"),
-        published: state == "published",
-        channel: true,
-    }
 }
 
 async fn plan(

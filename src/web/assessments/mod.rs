@@ -91,6 +91,20 @@ pub(crate) fn object(head: &Head) -> Object {
     }
 }
 
+/// A council's Channel statement as the policy knows it, from the council and the statement's
+/// state (for pages that read the state beside the council's own data, not the statement's
+/// head).
+pub(crate) fn statement_object(org: &crate::db::places::Organisation, state: &str) -> Object {
+    Object::Assessment {
+        organisation_id: org.id,
+        region_id: org.region_id,
+        draft: state == "draft",
+        in_review: matches!(state, "submitted" | "in_review"),
+        published: state == "published",
+        channel: true,
+    }
+}
+
 /// The assessment, if this person may see it; another council's is not found (404), so its
 /// existence is not given away.
 pub(crate) async fn visible_head(
