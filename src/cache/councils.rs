@@ -24,13 +24,27 @@ use crate::db::dashboards::{BoardRow, OwnAction, Plan, PlanFilter, RegionCouncil
 
 /// Answers kept by key, each with the council (or, for a region, the region) it shows.
 struct Keyed<K, V> {
-    entries: RwLock<HashMap<K, (Uuid, Arc<V>)>>,
+    entries: RwLock<HashMap<K, Entry<V>>>,
     /// Keys being loaded now: the first view after a change is asked of the database once,
     /// however many ask for it at that moment.
     loading: Mutex<HashMap<K, Arc<Flight>>>,
     /// Past this many answers, all are dropped (a simple bound on memory).
     capacity: usize,
 }
+
+/// One kept answer.
+struct Entry<V> {
+    /// The council (region, person) whose change drops it.
+    owner: Uuid,
+    value: Arc<V>,
+    /// Whether a request has been served it since it was loaded: only such an answer is
+    /// loaded again when a change drops it ([`Stale`]), so that an answer nobody reads is not
+    /// loaded again and again as its council changes.
+    read: AtomicBool,
+}
+
+/// The most views one change loads again ([`Caches::refresh`]).
+pub const REFRESH_LIMIT: usize = 64;
 
 /// How long a request waits for another's load of the same view before asking itself.
 const LOAD_WAIT: Duration = Duration::from_secs(5);
@@ -137,29 +151,65 @@ impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<K, (Uuid, Arc<V>)>> {
+    /// Leads the load of `key` when nobody loads it now; never waits.
+    fn try_lead(&self, key: &K) -> Option<Loading<'_, K>> {
+        let mut loading = super::lock(&self.loading);
+        if loading.contains_key(key) {
+            return None;
+        }
+        let flight = Arc::new(Flight::default());
+        loading.insert(key.clone(), flight.clone());
+        Some(Loading {
+            loading: &self.loading,
+            key: key.clone(),
+            flight,
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<K, Entry<V>>> {
         self.entries
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<K, (Uuid, Arc<V>)>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<K, Entry<V>>> {
         self.entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The answer kept under `key`, which a request is served.
     fn get(&self, key: &K) -> Option<Arc<V>> {
-        self.read().get(key).map(|(_, v)| v.clone())
+        self.read().get(key).map(|e| {
+            if !e.read.load(Ordering::Relaxed) {
+                e.read.store(true, Ordering::Relaxed);
+            }
+            e.value.clone()
+        })
     }
 
-    fn forget(&self, owner: Uuid) {
-        self.write().retain(|_, (o, _)| *o != owner);
+    fn contains(&self, key: &K) -> bool {
+        self.read().contains_key(key)
     }
 
-    /// Drops the answers `drop` picks, by key and owner.
-    fn forget_where(&self, drop: impl Fn(&K, &Uuid) -> bool) {
-        self.write().retain(|k, (o, _)| !drop(k, o));
+    /// Drops the answers `drop` picks, by key and owner; gives back those read since they were
+    /// loaded, with their owners.
+    fn forget_where(&self, drop: impl Fn(&K, &Uuid) -> bool) -> Vec<(K, Uuid)> {
+        let mut read = Vec::new();
+        self.write().retain(|k, e| {
+            if !drop(k, &e.owner) {
+                return true;
+            }
+            if e.read.load(Ordering::Relaxed) {
+                read.push((k.clone(), e.owner));
+            }
+            false
+        });
+        read
+    }
+
+    fn forget(&self, owner: Uuid) -> Vec<(K, Uuid)> {
+        self.forget_where(|_, o| *o == owner)
     }
 
     fn clear(&self) {
@@ -167,9 +217,13 @@ impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
     }
 }
 
+/// A benchmark page: the assessment, the benchmark, and whose people its owner list names.
+type PageKey = (Uuid, i32, Option<Uuid>);
+
 /// The kept answers of councils' pages.
 pub struct CouncilViews {
-    boards: Keyed<(Uuid, Date), Vec<BoardRow>>,
+    /// By council, day, and how many cycles the trend shows.
+    boards: Keyed<(Uuid, Date, i64), Vec<BoardRow>>,
     /// The council's latest Channel statement by key area, for its board view.
     statements: Keyed<Uuid, Vec<db::channel::AreaCount>>,
     plans: Keyed<(Uuid, PlanFilter, Date), Option<Plan>>,
@@ -181,7 +235,7 @@ pub struct CouncilViews {
     contents: Keyed<(Uuid, bool, Date), Contents>,
     /// The results as the adviser reviews them.
     review_rows: Keyed<Uuid, Vec<ReviewRow>>,
-    pages: Keyed<(Uuid, i32, Option<Uuid>), Option<BenchmarkPage>>,
+    pages: Keyed<PageKey, Option<BenchmarkPage>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
     /// A person's own actions (`/me/actions`) by person and day. They span the councils the
@@ -230,21 +284,76 @@ impl Default for CouncilViews {
     }
 }
 
+/// What a change dropped that had been read since it was loaded, by key and owner: loaded
+/// again at once ([`Caches::refresh`]), so that the next reader finds it kept. Downloads are
+/// not among them (their writers belong to their pages): they are written on the next download.
+#[derive(Default)]
+pub struct Stale {
+    boards: Vec<((Uuid, Date, i64), Uuid)>,
+    statements: Vec<(Uuid, Uuid)>,
+    plans: Vec<((Uuid, PlanFilter, Date), Uuid)>,
+    heads: Vec<(Uuid, Uuid)>,
+    progress: Vec<(Uuid, Uuid)>,
+    contents: Vec<((Uuid, bool, Date), Uuid)>,
+    review_rows: Vec<(Uuid, Uuid)>,
+    pages: Vec<(PageKey, Uuid)>,
+    regions: Vec<((Uuid, Uuid, Date), Uuid)>,
+    own_actions: Vec<((Uuid, Date), Uuid)>,
+}
+
+impl Stale {
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.boards.len()
+            + self.statements.len()
+            + self.plans.len()
+            + self.heads.len()
+            + self.progress.len()
+            + self.contents.len()
+            + self.review_rows.len()
+            + self.pages.len()
+            + self.regions.len()
+            + self.own_actions.len()
+    }
+
+    /// Adds `other`'s views to these.
+    pub fn merge(&mut self, other: Stale) {
+        self.boards.extend(other.boards);
+        self.statements.extend(other.statements);
+        self.plans.extend(other.plans);
+        self.heads.extend(other.heads);
+        self.progress.extend(other.progress);
+        self.contents.extend(other.contents);
+        self.review_rows.extend(other.review_rows);
+        self.pages.extend(other.pages);
+        self.regions.extend(other.regions);
+        self.own_actions.extend(other.own_actions);
+    }
+}
+
 impl CouncilViews {
-    pub(super) fn forget_council(&self, council: Uuid) {
-        self.boards.forget(council);
-        self.statements.forget(council);
-        self.plans.forget(council);
-        self.heads.forget(council);
-        self.progress.forget(council);
-        self.contents.forget(council);
-        self.review_rows.forget(council);
-        self.pages.forget(council);
-        self.regions.clear();
-        self.own_actions.clear();
+    /// Drops what shows `council` (and every region's view and person's own actions, which
+    /// span councils); gives back what of it had been read.
+    pub(super) fn forget_council(&self, council: Uuid) -> Stale {
+        let stale = Stale {
+            boards: self.boards.forget(council),
+            statements: self.statements.forget(council),
+            plans: self.plans.forget(council),
+            heads: self.heads.forget(council),
+            progress: self.progress.forget(council),
+            contents: self.contents.forget(council),
+            review_rows: self.review_rows.forget(council),
+            pages: self.pages.forget(council),
+            regions: self.regions.forget_where(|_, _| true),
+            own_actions: self.own_actions.forget_where(|_, _| true),
+        };
         self.downloads.forget_where(|which, owner| {
             *owner == council || matches!(which, Download::Scores(..))
         });
+        stale
     }
 
     pub(super) fn forget_all(&self) {
@@ -309,15 +418,158 @@ impl Caches {
             }
         };
         if let Some(owner) = owner(&value) {
-            self.keep(keyed, key, owner, &value, generation);
+            self.keep(keyed, key, owner, &value, generation, true);
         }
         Ok(value)
     }
 
+    /// Loads the view under `key` again after a change dropped it, unless a request has
+    /// already (or is now): kept as `owner`'s when `keep_if` says so and nothing changed
+    /// meanwhile; not marked as read, so that it is loaded again after the next change only if
+    /// someone reads it before.
+    async fn refresh_one<K, V, F, Fut>(
+        &self,
+        keyed: &Keyed<K, V>,
+        key: K,
+        owner: Uuid,
+        load: F,
+        keep_if: impl FnOnce(&V) -> bool,
+    ) -> sqlx::Result<()>
+    where
+        K: Eq + Hash + Clone,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = sqlx::Result<V>>,
+    {
+        if !self.views_kept() || keyed.contains(&key) {
+            return Ok(());
+        }
+        let Some(lead) = keyed.try_lead(&key) else {
+            return Ok(());
+        };
+        let generation = self.generation();
+        match load().await {
+            Ok(value) => {
+                let value = Arc::new(value);
+                if keep_if(&value) {
+                    self.keep(keyed, key, owner, &value, generation, false);
+                }
+                Ok(())
+            }
+            Err(error) => {
+                lead.failed(&error);
+                Err(error)
+            }
+        }
+    }
+
+    /// Loads again, one after another, the views a change dropped that had been read (at
+    /// most [`REFRESH_LIMIT`]; the rest wait for their next reader), those of a past day
+    /// excepted. Stops at the first failure: the database is away, and readers will say so.
+    pub(super) async fn refresh(&self, pool: &PgPool, stale: Stale) -> sqlx::Result<()> {
+        let today = time::OffsetDateTime::now_utc().date();
+        let now = time::OffsetDateTime::now_utc();
+        let views = &self.councils;
+        let mut left = REFRESH_LIMIT;
+        let mut go = || {
+            if left == 0 {
+                return false;
+            }
+            left -= 1;
+            true
+        };
+        async {
+            for ((region, cycle, day), owner) in stale.regions {
+                if day == today && go() {
+                    let key = (region, cycle, day);
+                    let load = || db::dashboards::region_councils(pool, region, cycle, day);
+                    self.refresh_one(&views.regions, key, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for ((council, day, cycles), owner) in stale.boards {
+                if day == today && go() {
+                    let load = || db::dashboards::board(pool, council, day, cycles);
+                    let key = (council, day, cycles);
+                    self.refresh_one(&views.boards, key, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for (council, owner) in stale.statements {
+                if go() {
+                    let load = || db::channel::latest_by_area(pool, council);
+                    self.refresh_one(&views.statements, council, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for ((council, filter, day), owner) in stale.plans {
+                if day == today && go() {
+                    let load = || db::dashboards::plan(pool, council, &filter, day);
+                    let key = (council, filter.clone(), day);
+                    self.refresh_one(&views.plans, key, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for (id, owner) in stale.heads {
+                if go() {
+                    let load = || db::assessments::head(pool, id);
+                    self.refresh_one(&views.heads, id, owner, load, |h| h.is_some())
+                        .await?;
+                }
+            }
+            for (id, owner) in stale.progress {
+                if go() {
+                    let load = || db::assessments::progress(pool, id);
+                    self.refresh_one(&views.progress, id, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for ((id, number, people_of), owner) in stale.pages {
+                if go() {
+                    let load = || db::assessments::benchmark_page(pool, id, number, people_of);
+                    let key = (id, number, people_of);
+                    self.refresh_one(&views.pages, key, owner, load, |p| p.is_some())
+                        .await?;
+                }
+            }
+            for ((id, text, day), owner) in stale.contents {
+                if day == today && go() {
+                    let load = || db::assessments::contents(pool, id, now, text);
+                    let key = (id, text, day);
+                    self.refresh_one(&views.contents, key, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for (id, owner) in stale.review_rows {
+                if go() {
+                    let load = || db::assessments::review_rows(pool, id);
+                    self.refresh_one(&views.review_rows, id, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for ((user, day), owner) in stale.own_actions {
+                if day == today && go() {
+                    let load = || db::dashboards::own_actions(pool, user, day);
+                    let key = (user, day);
+                    self.refresh_one(&views.own_actions, key, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            Ok(())
+        }
+        .await
+    }
+
     /// Keeps `value` as `owner`'s, unless something was forgotten since `generation` (when it
     /// was asked of the database).
-    fn keep<K, V>(&self, keyed: &Keyed<K, V>, key: K, owner: Uuid, value: &Arc<V>, generation: u64)
-    where
+    fn keep<K, V>(
+        &self,
+        keyed: &Keyed<K, V>,
+        key: K,
+        owner: Uuid,
+        value: &Arc<V>,
+        generation: u64,
+        read: bool,
+    ) where
         K: Eq + Hash + Clone,
     {
         let mut entries = keyed.write();
@@ -326,7 +578,14 @@ impl Caches {
             if entries.len() >= keyed.capacity {
                 entries.clear();
             }
-            entries.insert(key, (owner, value.clone()));
+            entries.insert(
+                key,
+                Entry {
+                    owner,
+                    value: value.clone(),
+                    read: AtomicBool::new(read),
+                },
+            );
         }
     }
 
@@ -339,9 +598,12 @@ impl Caches {
         cycles: i64,
     ) -> sqlx::Result<Arc<Vec<BoardRow>>> {
         let load = || db::dashboards::board(pool, organisation, today, cycles);
-        self.kept_for(&self.councils.boards, (organisation, today), load, |_| {
-            Some(organisation)
-        })
+        self.kept_for(
+            &self.councils.boards,
+            (organisation, today, cycles),
+            load,
+            |_| Some(organisation),
+        )
         .await
     }
 
@@ -420,6 +682,7 @@ impl Caches {
                         head.organisation_id,
                         &progress,
                         generation,
+                        true,
                     );
                 }
                 *super::lock(&read) = Some(progress);

@@ -16,7 +16,10 @@
 //! A council's view that is not kept (the first view after a change) is loaded by one request
 //! at a time: others asking for it meanwhile wait for that load rather than each asking the
 //! database the same ([`councils`]), so a change does not send every reader of a busy page to
-//! PostgreSQL at once.
+//! PostgreSQL at once. And a view read since it was loaded is loaded again as soon as a change
+//! to its council is heard, in the background, one view after another ([`Caches::refreshed`]
+//! waits for them): the first reader after the change finds it kept. A view nobody read since
+//! its last load is left for its next reader, so no view is loaded more often than it is read.
 
 pub mod councils;
 pub mod places;
@@ -24,12 +27,13 @@ pub mod principals;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::sync::oneshot;
+use tracing::instrument::WithSubscriber;
 use uuid::Uuid;
 
 use crate::db;
@@ -51,6 +55,15 @@ pub struct Caches {
     generation: AtomicU64,
     /// Markers sent and not yet heard ([`Caches::settle`], [`Caches::carry_marker`]).
     markers: Mutex<HashMap<Uuid, Marker>>,
+    /// These caches and their pool, for loading views again after a change ([`Caches::start`]).
+    home: OnceLock<(Weak<Caches>, PgPool)>,
+    /// What a request dropped itself after its change (a save), by council: loaded again when
+    /// the change's own notification arrives, which would otherwise drop the new copies.
+    dropped_by_requests: Mutex<HashMap<Uuid, councils::Stale>>,
+    /// Loads of dropped views again under way or waiting, one at a time.
+    refreshes: AtomicUsize,
+    refresh_turn: tokio::sync::Mutex<()>,
+    refreshed: tokio::sync::Notify,
 }
 
 /// Where a marker is between being sent and being heard.
@@ -97,6 +110,7 @@ impl Caches {
     /// closed or the caches are dropped). Needs a Tokio runtime.
     pub fn start(pool: &PgPool) -> Arc<Caches> {
         let caches = Arc::new(Caches::default());
+        let _ = caches.home.set((Arc::downgrade(&caches), pool.clone()));
         tokio::spawn(listen(Arc::downgrade(&caches), pool.clone()));
         caches
     }
@@ -146,10 +160,79 @@ impl Caches {
         self.councils.forget_all();
     }
 
-    /// Something a council's pages show changed.
+    /// Something a council's pages show changed, as a request that changed it knows before
+    /// the change's notification arrives: its views go now, and those read since they were
+    /// loaded are loaded again when the notification comes ([`Caches::council_changed`]).
     pub fn forget_council(&self, council: Uuid) {
         self.advance();
-        self.councils.forget_council(council);
+        let stale = self.councils.forget_council(council);
+        if !stale.is_empty() {
+            lock(&self.dropped_by_requests)
+                .entry(council)
+                .or_default()
+                .merge(stale);
+        }
+    }
+
+    /// The notification that a council's data changed: its views go, and those read since
+    /// they were loaded are loaded again at once, in the background, so that the first view
+    /// after the change is kept rather than asked of the database by its reader. Each such
+    /// load follows a read, so there are never more loads than without it; a view nobody
+    /// reads after it is loaded again is not loaded again after the next change.
+    fn council_changed(&self, council: Uuid) {
+        self.advance();
+        let mut stale = self.councils.forget_council(council);
+        if let Some(earlier) = lock(&self.dropped_by_requests).remove(&council) {
+            stale.merge(earlier);
+        }
+        self.refresh_later(stale);
+    }
+
+    fn refresh_later(&self, stale: councils::Stale) {
+        if stale.is_empty() || !self.views_kept() {
+            return;
+        }
+        let Some((me, pool)) = self.home.get() else {
+            return;
+        };
+        let (Some(me), Ok(runtime)) = (me.upgrade(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let pool = pool.clone();
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        runtime.spawn(async move {
+            let refreshed = {
+                let _turn = me.refresh_turn.lock().await;
+                // No request's work: its statements are not told to whoever listens to the
+                // request that happens to be running on this thread when it runs.
+                me.refresh(&pool, stale)
+                    .with_subscriber(tracing::subscriber::NoSubscriber::default())
+                    .await
+            };
+            if let Err(error) = refreshed {
+                tracing::debug!(%error, "could not load again the views a change dropped");
+            }
+            if me.refreshes.fetch_sub(1, Ordering::SeqCst) == 1 {
+                me.refreshed.notify_waiters();
+            }
+        });
+    }
+
+    /// Waits until the views dropped by the changes heard so far have been loaded again (or
+    /// could not be), at most `limit`.
+    pub async fn refreshed(&self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, async {
+            loop {
+                let done = self.refreshed.notified();
+                tokio::pin!(done);
+                done.as_mut().enable();
+                if self.refreshes.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                done.await;
+            }
+        })
+        .await;
     }
 
     pub fn forget_all(&self) {
@@ -159,6 +242,7 @@ impl Caches {
         self.national.forget();
         self.channel.forget();
         self.councils.forget_all();
+        lock(&self.dropped_by_requests).clear();
     }
 
     /// A value kept in `kept`, or loaded by `load` now and kept when nothing changed meanwhile;
@@ -231,7 +315,7 @@ impl Caches {
         } else if let Some(Ok(user)) = id("user:") {
             self.forget_user(user);
         } else if let Some(Ok(council)) = id("council:") {
-            self.forget_council(council);
+            self.council_changed(council);
         } else if let Some(marker) = payload.strip_prefix("marker:") {
             if let Ok(marker) = marker.parse::<Uuid>() {
                 let mut markers = lock(&self.markers);
