@@ -18,9 +18,14 @@ prepare_data() {
   fi
   url=$(ensure_database "$db")
 
-  say "building the release binary"
-  SQLX_OFFLINE=true cargo build --release --quiet
-  bin=target/release/prevent-assure
+  # BIN=path measures another build (an A/B against an earlier commit's binary).
+  if [ -n "${BIN:-}" ]; then
+    bin=$BIN
+  else
+    say "building the release binary"
+    SQLX_OFFLINE=true cargo build --release --quiet
+    bin=target/release/prevent-assure
+  fi
 
   if [ -z "${KEEP_DATA:-}" ] || [ "$(psql "$url" -qAt -c "select to_regclass('organisations') is not null and exists (select 1 from organisations where slug = 'council-001')")" != t ]; then
     say "generating $COUNCILS councils × $CYCLES cycles, $ACTIONS actions each"
