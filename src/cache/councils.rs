@@ -446,6 +446,11 @@ impl Caches {
         let Some(lead) = keyed.try_lead(&key) else {
             return Ok(());
         };
+        // A reader's load may have ended between the look and the lead: its copy stays, with
+        // its mark of having been read.
+        if keyed.contains(&key) {
+            return Ok(());
+        }
         let generation = self.generation();
         match load().await {
             Ok(value) => {

@@ -177,8 +177,9 @@ impl Caches {
     /// The notification that a council's data changed: its views go, and those read since
     /// they were loaded are loaded again at once, in the background, so that the first view
     /// after the change is kept rather than asked of the database by its reader. Each such
-    /// load follows a read, so there are never more loads than without it; a view nobody
-    /// reads after it is loaded again is not loaded again after the next change.
+    /// load follows a read since the view's last load, so no view is loaded more often than
+    /// it is read; one nobody reads after it is loaded again is not loaded after the next
+    /// change.
     fn council_changed(&self, council: Uuid) {
         self.advance();
         let mut stale = self.councils.forget_council(council);
