@@ -193,14 +193,14 @@ impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
     }
 
     /// Drops the answers `drop` picks, by key and owner; gives back those read since they were
-    /// loaded, with their owners.
-    fn forget_where(&self, drop: impl Fn(&K, &Uuid) -> bool) -> Vec<(K, Uuid)> {
+    /// loaded (or, `all`, every one), with their owners.
+    fn forget_where(&self, all: bool, drop: impl Fn(&K, &Uuid) -> bool) -> Vec<(K, Uuid)> {
         let mut read = Vec::new();
         self.write().retain(|k, e| {
             if !drop(k, &e.owner) {
                 return true;
             }
-            if e.read.load(Ordering::Relaxed) {
+            if all || e.read.load(Ordering::Relaxed) {
                 read.push((k.clone(), e.owner));
             }
             false
@@ -208,8 +208,8 @@ impl<K: Eq + Hash + Clone, V> Keyed<K, V> {
         read
     }
 
-    fn forget(&self, owner: Uuid) -> Vec<(K, Uuid)> {
-        self.forget_where(|_, o| *o == owner)
+    fn forget(&self, all: bool, owner: Uuid) -> Vec<(K, Uuid)> {
+        self.forget_where(all, |_, o| *o == owner)
     }
 
     fn clear(&self) {
@@ -336,21 +336,22 @@ impl Stale {
 
 impl CouncilViews {
     /// Drops what shows `council` (and every region's view and person's own actions, which
-    /// span councils); gives back what of it had been read.
-    pub(super) fn forget_council(&self, council: Uuid) -> Stale {
+    /// span councils); gives back what of it had been read since it was loaded (or, `all`,
+    /// everything dropped).
+    pub(super) fn forget_council(&self, council: Uuid, all: bool) -> Stale {
         let stale = Stale {
-            boards: self.boards.forget(council),
-            statements: self.statements.forget(council),
-            plans: self.plans.forget(council),
-            heads: self.heads.forget(council),
-            progress: self.progress.forget(council),
-            contents: self.contents.forget(council),
-            review_rows: self.review_rows.forget(council),
-            pages: self.pages.forget(council),
-            regions: self.regions.forget_where(|_, _| true),
-            own_actions: self.own_actions.forget_where(|_, _| true),
+            boards: self.boards.forget(all, council),
+            statements: self.statements.forget(all, council),
+            plans: self.plans.forget(all, council),
+            heads: self.heads.forget(all, council),
+            progress: self.progress.forget(all, council),
+            contents: self.contents.forget(all, council),
+            review_rows: self.review_rows.forget(all, council),
+            pages: self.pages.forget(all, council),
+            regions: self.regions.forget_where(all, |_, _| true),
+            own_actions: self.own_actions.forget_where(all, |_, _| true),
         };
-        self.downloads.forget_where(|which, owner| {
+        self.downloads.forget_where(false, |which, owner| {
             *owner == council || matches!(which, Download::Scores(..))
         });
         stale
@@ -433,11 +434,11 @@ impl Caches {
         key: K,
         owner: Uuid,
         load: F,
-        keep_if: impl FnOnce(&V) -> bool,
+        keep_if: impl Fn(&V) -> bool,
     ) -> sqlx::Result<()>
     where
         K: Eq + Hash + Clone,
-        F: FnOnce() -> Fut,
+        F: Fn() -> Fut,
         Fut: std::future::Future<Output = sqlx::Result<V>>,
     {
         if !self.views_kept() || keyed.contains(&key) {
@@ -446,25 +447,29 @@ impl Caches {
         let Some(lead) = keyed.try_lead(&key) else {
             return Ok(());
         };
-        // A reader's load may have ended between the look and the lead: its copy stays, with
-        // its mark of having been read.
-        if keyed.contains(&key) {
-            return Ok(());
-        }
-        let generation = self.generation();
-        match load().await {
-            Ok(value) => {
-                let value = Arc::new(value);
-                if keep_if(&value) {
-                    self.keep(keyed, key, owner, &value, generation, false);
+        // Twice at most: something changed while the first load was under way (this council
+        // again, the request that changed it dropping what its notification had loaded
+        // again, or any other council), so its answer may not be kept; the second load begins
+        // after that change.
+        for _ in 0..2 {
+            // A reader's load may have ended between the look and the lead: its copy stays,
+            // with its mark of having been read.
+            if keyed.contains(&key) || !self.views_kept() {
+                return Ok(());
+            }
+            let generation = self.generation();
+            let value = match load().await {
+                Ok(value) => Arc::new(value),
+                Err(error) => {
+                    lead.failed(&error);
+                    return Err(error);
                 }
-                Ok(())
-            }
-            Err(error) => {
-                lead.failed(&error);
-                Err(error)
+            };
+            if !keep_if(&value) || self.keep(keyed, key.clone(), owner, &value, generation, false) {
+                return Ok(());
             }
         }
+        Ok(())
     }
 
     /// Loads again, one after another, the views a change dropped that had been read (at
@@ -565,7 +570,7 @@ impl Caches {
     }
 
     /// Keeps `value` as `owner`'s, unless something was forgotten since `generation` (when it
-    /// was asked of the database).
+    /// was asked of the database); says whether it did.
     fn keep<K, V>(
         &self,
         keyed: &Keyed<K, V>,
@@ -574,24 +579,27 @@ impl Caches {
         value: &Arc<V>,
         generation: u64,
         read: bool,
-    ) where
+    ) -> bool
+    where
         K: Eq + Hash + Clone,
     {
         let mut entries = keyed.write();
         // Checked under the lock, as for sessions.
-        if self.may_keep(generation) {
-            if entries.len() >= keyed.capacity {
-                entries.clear();
-            }
-            entries.insert(
-                key,
-                Entry {
-                    owner,
-                    value: value.clone(),
-                    read: AtomicBool::new(read),
-                },
-            );
+        if !self.may_keep(generation) {
+            return false;
         }
+        if entries.len() >= keyed.capacity {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                owner,
+                value: value.clone(),
+                read: AtomicBool::new(read),
+            },
+        );
+        true
     }
 
     /// The council's board (see `db::dashboards::board`).

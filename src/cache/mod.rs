@@ -55,6 +55,8 @@ pub struct Caches {
     generation: AtomicU64,
     /// Markers sent and not yet heard ([`Caches::settle`], [`Caches::carry_marker`]).
     markers: Mutex<HashMap<Uuid, Marker>>,
+    /// How many changes of each council this server has heard of ([`Caches::forget_council_since`]).
+    councils_heard: Mutex<HashMap<Uuid, u64>>,
     /// These caches and their pool, for loading views again after a change ([`Caches::start`]).
     home: OnceLock<(Weak<Caches>, PgPool)>,
     /// What a request dropped itself after its change (a save), by council: loaded again when
@@ -165,13 +167,43 @@ impl Caches {
     /// loaded are loaded again when the notification comes ([`Caches::council_changed`]).
     pub fn forget_council(&self, council: Uuid) {
         self.advance();
-        let stale = self.councils.forget_council(council);
+        let stale = self.councils.forget_council(council, false);
         if !stale.is_empty() {
             lock(&self.dropped_by_requests)
                 .entry(council)
                 .or_default()
                 .merge(stale);
         }
+    }
+
+    /// How many of `council`'s changes this server has heard of: taken before a change commits,
+    /// and given to [`Caches::forget_council_since`] after.
+    pub fn council_changes_heard(&self, council: Uuid) -> u64 {
+        lock(&self.councils_heard)
+            .get(&council)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// As [`Caches::forget_council`], by a request whose change committed after this server had
+    /// heard of `heard_before` of the council's changes. When it has heard of more since, the
+    /// change's own notification has most likely come already, and whatever is kept of the
+    /// council now was loaded since (loaded again for having been read, or by a reader): it
+    /// goes, and is loaded again now rather than left for a notification that has been. When
+    /// that was another change's, this one's, still to come, drops what is loaded now before
+    /// anyone reads it, and the next reader loads it, as without loading again at all: never a
+    /// copy older than the change.
+    pub fn forget_council_since(&self, council: Uuid, heard_before: u64) {
+        if self.council_changes_heard(council) == heard_before {
+            self.forget_council(council);
+            return;
+        }
+        self.advance();
+        let mut stale = self.councils.forget_council(council, true);
+        if let Some(earlier) = lock(&self.dropped_by_requests).remove(&council) {
+            stale.merge(earlier);
+        }
+        self.refresh_later(stale);
     }
 
     /// The notification that a council's data changed: its views go, and those read since
@@ -181,8 +213,9 @@ impl Caches {
     /// it is read; one nobody reads after it is loaded again is not loaded after the next
     /// change.
     fn council_changed(&self, council: Uuid) {
+        *lock(&self.councils_heard).entry(council).or_default() += 1;
         self.advance();
-        let mut stale = self.councils.forget_council(council);
+        let mut stale = self.councils.forget_council(council, false);
         if let Some(earlier) = lock(&self.dropped_by_requests).remove(&council) {
             stale.merge(earlier);
         }

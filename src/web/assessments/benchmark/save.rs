@@ -150,6 +150,8 @@ pub(in crate::web::assessments) async fn save(
     // Saved alone, the benchmark's statement also carries the marker that the wait after the
     // request listens for (a round trip fewer than sending one after it).
     let mut carried = None;
+    // How many of the council's changes this server had heard of before this one committed.
+    let heard_before = state.caches.council_changes_heard(head.organisation_id);
     if let Some(save) = &plan.benchmark {
         let (number, version, event) = (n as i32, typed.version, saved_event.as_ref());
         let saved = match tx.as_mut() {
@@ -308,7 +310,9 @@ pub(in crate::web::assessments) async fn save(
     if let Some(marker) = carried {
         // The save's own notifications (this council's) may come after its marker: what they
         // would make this server forget is forgotten now, the save being committed.
-        state.caches.forget_council(head.organisation_id);
+        state
+            .caches
+            .forget_council_since(head.organisation_id, heard_before);
         response.extensions_mut().insert(marker);
     }
     Ok(response)
