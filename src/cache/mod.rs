@@ -196,14 +196,9 @@ impl Caches {
     pub fn forget_council_since(&self, council: Uuid, heard_before: u64) {
         if self.council_changes_heard(council) == heard_before {
             self.forget_council(council);
-            return;
+        } else {
+            self.drop_and_load_again(council, true);
         }
-        self.advance();
-        let mut stale = self.councils.forget_council(council, true);
-        if let Some(earlier) = lock(&self.dropped_by_requests).remove(&council) {
-            stale.merge(earlier);
-        }
-        self.refresh_later(stale);
     }
 
     /// The notification that a council's data changed: its views go, and those read since
@@ -214,8 +209,14 @@ impl Caches {
     /// change.
     fn council_changed(&self, council: Uuid) {
         *lock(&self.councils_heard).entry(council).or_default() += 1;
+        self.drop_and_load_again(council, false);
+    }
+
+    /// Drops the council's views and loads again, in the background, those read since they
+    /// were loaded (or, `all`, every one dropped), with what a request dropped itself before.
+    fn drop_and_load_again(&self, council: Uuid, all: bool) {
         self.advance();
-        let mut stale = self.councils.forget_council(council, false);
+        let mut stale = self.councils.forget_council(council, all);
         if let Some(earlier) = lock(&self.dropped_by_requests).remove(&council) {
             stale.merge(earlier);
         }
