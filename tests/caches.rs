@@ -490,9 +490,28 @@ async fn the_national_picture_follows_an_agreement_made_elsewhere(pool: PgPool) 
         ashbridge,
     )
     .await;
+    // Read before the agreement, the picture was loaded again as it was heard.
     let (after, cost) = get_counting(&mut admin, "/national").await;
-    assert!(cost > 0, "asked again");
+    assert_eq!(
+        cost, 0,
+        "loaded again after the agreement, without a reader asking"
+    );
     assert_eq!(agreed_in(&after.body), agreed_in(&before.body) + 1);
+
+    // Agreed no more, then agreed again, unread between: loaded again after the first change
+    // only (nobody read that copy), so the next reader asks the database.
+    for state in ["submitted", "agreed"] {
+        elsewhere(
+            &pool,
+            &caches,
+            &format!("update assessments set state = '{state}' where id = $1"),
+            ashbridge,
+        )
+        .await;
+    }
+    let (last, cost) = get_counting(&mut admin, "/national").await;
+    assert!(cost > 0, "not loaded again while unread");
+    assert_eq!(agreed_in(&last.body), agreed_in(&before.body) + 1);
 }
 
 #[sqlx::test]
@@ -608,8 +627,9 @@ async fn the_channel_grid_is_kept_and_follows_a_statement_changed_anywhere(pool:
         .next()
         .and_then(|id| id.parse().ok())
         .expect("the statement's id");
+    caches.refreshed(Duration::from_secs(10)).await;
     let (draft, cost) = get_counting(&mut team, "/channel").await;
-    assert!(cost > 0, "asked again");
+    assert_eq!(cost, 0, "read before, loaded again as the change was heard");
     assert!(
         ashbridge(&draft.body).contains("Draft"),
         "{}",
@@ -639,13 +659,21 @@ async fn the_channel_grid_is_kept_and_follows_a_statement_changed_anywhere(pool:
     )
     .await;
     let (submitted, cost) = get_counting(&mut team, "/channel").await;
-    assert!(cost > 0, "asked again");
+    assert_eq!(cost, 0, "loaded again as the change was heard");
     let row = ashbridge(&submitted.body);
     assert!(
         row.contains("Submitted") && row.contains(" A A A "),
         "{row}"
     );
-    // And removed elsewhere: not started again.
+    // Returned, then removed elsewhere, unread between: the grid is loaded again after the
+    // first change only, and its next reader asks the database, and sees it not started.
+    elsewhere(
+        &pool,
+        &caches,
+        "update assessments set state = 'draft', submitted_at = null where id = $1",
+        statement,
+    )
+    .await;
     elsewhere(
         &pool,
         &caches,
@@ -653,6 +681,7 @@ async fn the_channel_grid_is_kept_and_follows_a_statement_changed_anywhere(pool:
         statement,
     )
     .await;
-    let (removed, _) = get_counting(&mut team, "/channel").await;
+    let (removed, cost) = get_counting(&mut team, "/channel").await;
+    assert!(cost > 0, "not loaded again while unread");
     assert!(ashbridge(&removed.body).contains("Not started"));
 }

@@ -285,10 +285,16 @@ impl Default for CouncilViews {
 }
 
 /// What a change dropped that had been read since it was loaded, by key and owner: loaded
-/// again at once ([`Caches::refresh`]), so that the next reader finds it kept. Downloads are
-/// not among them (their writers belong to their pages): they are written on the next download.
+/// again at once ([`Caches::refresh`]), so that the next reader finds it kept; and the national
+/// picture and the Channel grid (kept apart, in [`Caches`]) when an agreement or a Channel
+/// statement's change dropped them. Downloads are not among them (their writers belong to their
+/// pages, and a file is downloaded once where a page is read many times): they are written on
+/// the next download.
 #[derive(Default)]
 pub struct Stale {
+    national: bool,
+    /// The Channel grid's cycle and framework.
+    channel: Option<(Uuid, String)>,
     boards: Vec<((Uuid, Date, i64), Uuid)>,
     statements: Vec<(Uuid, Uuid)>,
     plans: Vec<((Uuid, PlanFilter, Date), Uuid)>,
@@ -302,12 +308,30 @@ pub struct Stale {
 }
 
 impl Stale {
+    /// The national picture, dropped by an agreement.
+    pub fn national() -> Self {
+        Stale {
+            national: true,
+            ..Stale::default()
+        }
+    }
+
+    /// The Channel grid of `cycle`, dropped by a statement's change.
+    pub fn channel_grid(cycle: Uuid, framework_code: String) -> Self {
+        Stale {
+            channel: Some((cycle, framework_code)),
+            ..Stale::default()
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     pub fn len(&self) -> usize {
-        self.boards.len()
+        usize::from(self.national)
+            + usize::from(self.channel.is_some())
+            + self.boards.len()
             + self.statements.len()
             + self.plans.len()
             + self.heads.len()
@@ -321,6 +345,10 @@ impl Stale {
 
     /// Adds `other`'s views to these.
     pub fn merge(&mut self, other: Stale) {
+        self.national |= other.national;
+        if other.channel.is_some() {
+            self.channel = other.channel;
+        }
         self.boards.extend(other.boards);
         self.statements.extend(other.statements);
         self.plans.extend(other.plans);
@@ -340,6 +368,8 @@ impl CouncilViews {
     /// everything dropped).
     pub(super) fn forget_council(&self, council: Uuid, all: bool) -> Stale {
         let stale = Stale {
+            national: false,
+            channel: None,
             boards: self.boards.forget(all, council),
             statements: self.statements.forget(all, council),
             plans: self.plans.forget(all, council),
@@ -488,6 +518,22 @@ impl Caches {
             true
         };
         async {
+            if stale.national && go() {
+                self.refresh_kept(&self.national, || db::dashboards::national(pool))
+                    .await?;
+            }
+            if let Some((cycle, framework_code)) = &stale.channel
+                && go()
+            {
+                self.refresh_kept(&self.channel, || async {
+                    Ok(super::ChannelGrid {
+                        cycle: *cycle,
+                        framework_code: framework_code.clone(),
+                        rows: db::channel::grid(pool, *cycle, framework_code).await?,
+                    })
+                })
+                .await?;
+            }
             for ((region, cycle, day), owner) in stale.regions {
                 if day == today && go() {
                     let key = (region, cycle, day);
@@ -567,6 +613,32 @@ impl Caches {
             Ok(())
         }
         .await
+    }
+
+    /// Loads again one of the values kept apart (the national picture, the Channel grid) after
+    /// a change dropped it, unless a request has already: kept when nothing changed meanwhile
+    /// (twice at most, as [`Caches::refresh_one`]), not marked as read.
+    async fn refresh_kept<V, F, Fut>(&self, kept: &super::Kept<V>, load: F) -> sqlx::Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = sqlx::Result<V>>,
+    {
+        for _ in 0..2 {
+            if !self.views_kept() || kept.is_kept() {
+                return Ok(());
+            }
+            let generation = self.generation();
+            let value = Arc::new(load().await?);
+            let mut slot = kept.write();
+            if slot.is_some() {
+                return Ok(());
+            }
+            if self.may_keep(generation) {
+                kept.put(&mut slot, value, false);
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 
     /// Keeps `value` as `owner`'s, unless something was forgotten since `generation` (when it

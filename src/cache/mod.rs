@@ -18,8 +18,10 @@
 //! database the same ([`councils`]), so a change does not send every reader of a busy page to
 //! PostgreSQL at once. And a view read since it was loaded is loaded again as soon as a change
 //! to its council is heard, in the background, one view after another ([`Caches::refreshed`]
-//! waits for them): the first reader after the change finds it kept. A view nobody read since
-//! its last load is left for its next reader, so no view is loaded more often than it is read.
+//! waits for them): the first reader after the change finds it kept. So are the national
+//! picture after an agreement and the Channel grid after a statement's change. A view nobody
+//! read since its last load is left for its next reader, so no view is loaded more often than
+//! it is read.
 
 pub mod councils;
 pub mod places;
@@ -94,6 +96,8 @@ impl CarriedMarker {
 /// Every council's line of the Channel grid for one cycle.
 pub struct ChannelGrid {
     pub cycle: Uuid,
+    /// The Channel statement's framework, whose grid this is (to load it again).
+    pub framework_code: String,
     pub rows: Vec<db::channel::GridRow>,
 }
 
@@ -298,7 +302,7 @@ impl Caches {
         let mut slot = kept.write();
         // Checked under the lock, as for sessions.
         if self.may_keep(generation) {
-            *slot = Some(value.clone());
+            kept.put(&mut slot, value.clone(), true);
         }
         Ok(value)
     }
@@ -331,12 +335,13 @@ impl Caches {
         let generation = self.generation();
         let grid = Arc::new(ChannelGrid {
             cycle,
+            framework_code: framework_code.to_owned(),
             rows: db::channel::grid(pool, cycle, framework_code).await?,
         });
         if in_use {
             let mut slot = self.channel.write();
             if self.may_keep(generation) {
-                *slot = Some(grid.clone());
+                self.channel.put(&mut slot, grid.clone(), true);
             }
         }
         Ok(grid)
@@ -368,10 +373,17 @@ impl Caches {
             // A listener asking, after a silence, whether it still hears: nothing changed.
         } else if payload == "agreed" {
             self.advance();
-            self.national.forget();
+            if self.national.forget().is_some() {
+                self.refresh_later(councils::Stale::national());
+            }
         } else if payload == "channel" {
             self.advance();
-            self.channel.forget();
+            if let Some(grid) = self.channel.forget() {
+                self.refresh_later(councils::Stale::channel_grid(
+                    grid.cycle,
+                    grid.framework_code.clone(),
+                ));
+            }
         } else {
             // 'places' (councils' names are in every person's memberships), or anything new.
             self.forget_all();
@@ -467,22 +479,39 @@ impl Caches {
 /// One value kept in memory.
 struct Kept<T> {
     value: RwLock<Option<Arc<T>>>,
+    /// Whether a request has been served it since it was loaded: only then is it loaded again
+    /// when a change drops it, as councils' views are.
+    read: AtomicBool,
 }
 
 impl<T> Default for Kept<T> {
     fn default() -> Self {
         Kept {
             value: RwLock::new(None),
+            read: AtomicBool::new(false),
         }
     }
 }
 
 impl<T> Kept<T> {
+    /// The value kept, which a request is served.
     fn get(&self) -> Option<Arc<T>> {
+        let value = self
+            .value
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if value.is_some() && !self.read.load(Ordering::Relaxed) {
+            self.read.store(true, Ordering::Relaxed);
+        }
+        value
+    }
+
+    fn is_kept(&self) -> bool {
         self.value
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+            .is_some()
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Arc<T>>> {
@@ -491,8 +520,17 @@ impl<T> Kept<T> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn forget(&self) {
-        *self.write() = None;
+    /// Keeps `value` in `slot` (this one's, locked), marked as read or not.
+    fn put(&self, slot: &mut Option<Arc<T>>, value: Arc<T>, read: bool) {
+        *slot = Some(value);
+        self.read.store(read, Ordering::Relaxed);
+    }
+
+    /// Drops the value; gives it back when a request was served it since it was loaded.
+    fn forget(&self) -> Option<Arc<T>> {
+        let mut slot = self.write();
+        let read = self.read.swap(false, Ordering::Relaxed);
+        slot.take().filter(|_| read)
     }
 }
 
