@@ -343,6 +343,68 @@ async fn views_read_before_a_change_are_loaded_again_as_it_is_heard(pool: PgPool
     );
 }
 
+/// A Channel statement's pages (its task list, the statement, the Channel team's check of it)
+/// are kept like a self-assessment's, sign-off included, and loaded again after a change.
+#[sqlx::test]
+async fn a_channel_statements_pages_are_kept_with_their_sign_off(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let state = support::full_demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 4]);
+    let statement: Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join organisations o on o.id = a.organisation_id
+         join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id
+         where o.slug = 'ashbridge' and f.code = 'channel-aas-2020' order by c.starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("Ashbridge's statement");
+    // No sign-off asked for yet, whatever the demo holds.
+    elsewhere(
+        &pool,
+        &caches,
+        "delete from sign_offs where assessment_id = $1",
+        statement,
+    )
+    .await;
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let mut team = signed_in(&router, "channel@homeoffice.example").await;
+    let task_list = format!("/assessments/{statement}");
+    let page = format!("/assessments/{statement}/statement");
+    let check = format!("/assessments/{statement}/channel-review");
+    let (first, _) = get_counting(&mut lead, &task_list).await;
+    assert!(first.body.contains("Not asked for"), "{}", first.body);
+    for (by_team, uri) in [(false, &task_list), (false, &page), (true, &check)] {
+        let client = if by_team { &mut team } else { &mut lead };
+        get_counting(client, uri).await;
+        let (_, texts) = support::statements::get_recording(client, uri).await;
+        assert!(texts.is_empty(), "{uri} is kept: {texts:?}");
+    }
+
+    // Sign-off asked for elsewhere: each page shows it, loaded again without a reader asking.
+    elsewhere(
+        &pool,
+        &caches,
+        "insert into sign_offs (assessment_id, requested_by)
+         select $1, u.id from users u where u.email = 'lead@ashbridge.example'",
+        statement,
+    )
+    .await;
+    let (asked, cost) = get_counting(&mut lead, &task_list).await;
+    assert_eq!(cost, 0, "the task list was loaded again");
+    assert!(
+        asked.body.contains("Waiting for the signatory"),
+        "{}",
+        asked.body
+    );
+    for (by_team, uri) in [(false, &page), (true, &check)] {
+        let client = if by_team { &mut team } else { &mut lead };
+        let (_, cost) = get_counting(client, uri).await;
+        assert_eq!(cost, 0, "{uri} was loaded again");
+    }
+}
+
 /// The first view after a change, asked for by many at once, is asked of the database once:
 /// the others wait for that answer rather than each asking the same.
 #[sqlx::test]

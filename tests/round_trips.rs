@@ -171,7 +171,10 @@ async fn every_page_costs_at_most_three_round_trips_to_the_database(pool: PgPool
                 "/admin/users".into(),
             ],
         ),
-        ("channel@homeoffice.example", vec!["/channel".into()]),
+        (
+            "channel@homeoffice.example",
+            vec!["/channel".into(), format!("{s}/channel-review")],
+        ),
     ];
 
     let mut report = Vec::new();

@@ -21,6 +21,7 @@ use super::Caches;
 use crate::db;
 use crate::db::assessments::{BenchmarkPage, Contents, Head, Progress, ReviewRow};
 use crate::db::dashboards::{BoardRow, OwnAction, Plan, PlanFilter, RegionCouncil};
+use crate::db::sign_offs::SignOff;
 
 /// Answers kept by key, each with the council (or, for a region, the region) it shows.
 struct Keyed<K, V> {
@@ -235,6 +236,9 @@ pub struct CouncilViews {
     contents: Keyed<(Uuid, bool, Date), Contents>,
     /// The results as the adviser reviews them.
     review_rows: Keyed<Uuid, Vec<ReviewRow>>,
+    /// A Channel statement's sign-off, for its task list, its statement and the Channel team's
+    /// check (sign-offs notify their council's change, migration 0009).
+    sign_offs: Keyed<Uuid, Option<SignOff>>,
     pages: Keyed<PageKey, Option<BenchmarkPage>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
@@ -273,6 +277,7 @@ impl Default for CouncilViews {
             // Every answer's evidence: the largest of all, so the fewest.
             contents: Keyed::new(200),
             review_rows: Keyed::new(2_000),
+            sign_offs: Keyed::new(2_000),
             // Evidence text makes these the largest: a few hundred pages is a few megabytes.
             pages: Keyed::new(500),
             // Tens of kilobytes each: a hundred is a few megabytes.
@@ -302,6 +307,7 @@ pub struct Stale {
     progress: Vec<(Uuid, Uuid)>,
     contents: Vec<((Uuid, bool, Date), Uuid)>,
     review_rows: Vec<(Uuid, Uuid)>,
+    sign_offs: Vec<(Uuid, Uuid)>,
     pages: Vec<(PageKey, Uuid)>,
     regions: Vec<((Uuid, Uuid, Date), Uuid)>,
     own_actions: Vec<((Uuid, Date), Uuid)>,
@@ -338,6 +344,7 @@ impl Stale {
             + self.progress.len()
             + self.contents.len()
             + self.review_rows.len()
+            + self.sign_offs.len()
             + self.pages.len()
             + self.regions.len()
             + self.own_actions.len()
@@ -356,6 +363,7 @@ impl Stale {
         self.progress.extend(other.progress);
         self.contents.extend(other.contents);
         self.review_rows.extend(other.review_rows);
+        self.sign_offs.extend(other.sign_offs);
         self.pages.extend(other.pages);
         self.regions.extend(other.regions);
         self.own_actions.extend(other.own_actions);
@@ -377,6 +385,7 @@ impl CouncilViews {
             progress: self.progress.forget(all, council),
             contents: self.contents.forget(all, council),
             review_rows: self.review_rows.forget(all, council),
+            sign_offs: self.sign_offs.forget(all, council),
             pages: self.pages.forget(all, council),
             regions: self.regions.forget_where(all, |_, _| true),
             own_actions: self.own_actions.forget_where(all, |_, _| true),
@@ -395,6 +404,7 @@ impl CouncilViews {
         self.progress.clear();
         self.contents.clear();
         self.review_rows.clear();
+        self.sign_offs.clear();
         self.pages.clear();
         self.regions.clear();
         self.own_actions.clear();
@@ -599,6 +609,13 @@ impl Caches {
                 if go() {
                     let load = || db::assessments::review_rows(pool, id);
                     self.refresh_one(&views.review_rows, id, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for (id, owner) in stale.sign_offs {
+                if go() {
+                    let load = || db::sign_offs::get(pool, id);
+                    self.refresh_one(&views.sign_offs, id, owner, load, |_| true)
                         .await?;
                 }
             }
@@ -808,6 +825,15 @@ impl Caches {
             load,
             |_| Some(head.organisation_id),
         )
+        .await
+    }
+
+    /// The sign-off of `head`'s Channel statement, if asked for (see `db::sign_offs::get`).
+    pub async fn sign_off(&self, pool: &PgPool, head: &Head) -> sqlx::Result<Arc<Option<SignOff>>> {
+        let load = || db::sign_offs::get(pool, head.id);
+        self.kept_for(&self.councils.sign_offs, head.id, load, |_| {
+            Some(head.organisation_id)
+        })
         .await
     }
 

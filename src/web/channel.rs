@@ -21,7 +21,7 @@ use crate::db;
 use crate::db::assessments::Head;
 use crate::error::{AppError, AppResult};
 use crate::framework::{Framework, Instrument};
-use crate::web::assessments::{framework, object, state_label_of, visible_head};
+use crate::web::assessments::{framework, object, shown_head, state_label_of, visible_head};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
 use crate::web::forms::{Form, Query};
@@ -388,13 +388,20 @@ impl ReviewPage {
     }
 }
 
+/// The statement the Channel team may check: the database's answer (for a change), or,
+/// `shown`, the kept copy (for the page that only shows it).
 async fn reviewable(
     state: &AppState,
     who: &Principal,
     ip: Option<sqlx::types::ipnetwork::IpNetwork>,
     id: Uuid,
+    shown: bool,
 ) -> AppResult<Head> {
-    let head = visible_head(state, who, ip, id).await?;
+    let head = if shown {
+        shown_head(state, who, ip, id).await?
+    } else {
+        visible_head(state, who, ip, id).await?
+    };
     if !head.channel {
         return Err(AppError::NotFound);
     }
@@ -438,7 +445,7 @@ async fn review_page(
     Path(id): Path<Uuid>,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    let head = reviewable(&state, &who, ip, id).await?;
+    let head = reviewable(&state, &who, ip, id, true).await?;
     let done = match q.done.as_str() {
         "accepted" => Some("The statement has been accepted."),
         "returned" => Some("The statement has been returned to the council with your reason."),
@@ -471,7 +478,7 @@ async fn review(
     Path(id): Path<Uuid>,
     Form(form): Form<ReviewForm>,
 ) -> AppResult<Response> {
-    let head = reviewable(&state, &who, ip, id).await?;
+    let head = reviewable(&state, &who, ip, id, false).await?;
     let reason = form.reason.trim().to_owned();
     let mut errors = Errors::default();
     let open = matches!(head.state.as_str(), "submitted" | "in_review");

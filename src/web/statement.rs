@@ -23,7 +23,9 @@ use crate::db::sign_offs::{SignOff, Signature};
 use crate::error::{AppError, AppResult};
 use crate::framework::Framework;
 use crate::web::account::event;
-use crate::web::assessments::{Done, framework, object, scope_event, state_label_of, visible_head};
+use crate::web::assessments::{
+    Done, framework, object, scope_event, shown_head, state_label_of, visible_head,
+};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Query;
 use crate::web::forms::{Errors, Form};
@@ -84,13 +86,18 @@ impl Statement {
     }
 }
 
-/// Reads the statement in two statements: its contents (answers and actions), the sign-off.
+/// Reads the statement: its contents (answers and actions) and the sign-off, kept until the
+/// council's data changes, or asked of the database at once (two statements side by side).
 pub async fn load(state: &AppState, head: &Head, fw: &Framework) -> AppResult<Statement> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let (contents, sign_off) = tokio::try_join!(
+        state.caches.contents(&state.db, head, true, today),
+        state.caches.sign_off(&state.db, head),
+    )?;
     let db::assessments::Contents {
         answers, actions, ..
-    } = db::assessments::contents(&state.db, head.id, time::OffsetDateTime::now_utc(), true)
-        .await?;
-    let sign_off = db::sign_offs::get(&state.db, head.id).await?;
+    } = contents.as_ref();
+    let sign_off = sign_off.as_ref().clone();
     let improvement = |a: &db::actions::Row| {
         let target = if a.target_text.is_empty() {
             "No timescale".to_owned()
@@ -164,14 +171,20 @@ pub async fn load(state: &AppState, head: &Head, fw: &Framework) -> AppResult<St
     })
 }
 
-/// The statement of an assessment that is one, for someone who may see it.
+/// The statement of an assessment that is one, for someone who may see it: the database's
+/// answer (for a change), or, `shown`, the kept copy (for a page that only shows it).
 async fn channel_head(
     state: &AppState,
     who: &Principal,
     ip: Option<sqlx::types::ipnetwork::IpNetwork>,
     id: Uuid,
+    shown: bool,
 ) -> AppResult<Head> {
-    let head = visible_head(state, who, ip, id).await?;
+    let head = if shown {
+        shown_head(state, who, ip, id).await?
+    } else {
+        visible_head(state, who, ip, id).await?
+    };
     if !head.channel {
         return Err(AppError::NotFound);
     }
@@ -213,7 +226,7 @@ async fn page(
     Path(id): Path<Uuid>,
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
-    let head = channel_head(&state, &who, ip, id).await?;
+    let head = channel_head(&state, &who, ip, id, true).await?;
     let fw = framework(&state, &head)?;
     let statement = load(&state, &head, fw).await?;
     let page = StatementPage {
@@ -298,7 +311,7 @@ async fn word(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     use axum::http::header;
-    let head = channel_head(&state, &who, ip, id).await?;
+    let head = channel_head(&state, &who, ip, id, true).await?;
     let fw = framework(&state, &head)?;
     let statement = load(&state, &head, fw).await?;
     let today = OffsetDateTime::now_utc().date();
@@ -338,7 +351,7 @@ async fn request(
     who: Principal,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let head = channel_head(&state, &who, ip, id).await?;
+    let head = channel_head(&state, &who, ip, id, false).await?;
     authorise(&state, &who, ip, Action::RequestSignOff, object(&head)).await?;
     let mut tx = state.db.begin().await?;
     db::sign_offs::request(&mut tx, id, who.user_id).await?;
@@ -436,7 +449,7 @@ async fn sign_form(
     Path(id): Path<Uuid>,
     Query(_done): Query<Done>,
 ) -> AppResult<Response> {
-    let head = channel_head(&state, &who, ip, id).await?;
+    let head = channel_head(&state, &who, ip, id, true).await?;
     if !policy::allows(&who, Action::SignOff, object(&head)) {
         return Ok(Redirect::to(&format!("/assessments/{id}/statement")).into_response());
     }
@@ -455,7 +468,7 @@ async fn sign(
     Path(id): Path<Uuid>,
     Form(typed): Form<SignForm>,
 ) -> AppResult<Response> {
-    let head = channel_head(&state, &who, ip, id).await?;
+    let head = channel_head(&state, &who, ip, id, false).await?;
     authorise(&state, &who, ip, Action::SignOff, object(&head)).await?;
     let mut errors = Errors::default();
     let text = |v: &str| v.trim().to_owned();
@@ -537,6 +550,9 @@ async fn sign(
                 "The lead has not asked for sign-off, or the statement has been submitted since you opened this page: nothing was signed"
             },
         );
+        // The page shows the statement as it is now: every change committed before this
+        // moment heard (made on another server too), so the kept copies hold it.
+        state.caches.settle(&state.db).await;
         return sign_page(&state, &who, head, typed, errors, StatusCode::CONFLICT).await;
     }
     let mut e = event(

@@ -126,7 +126,12 @@ pub(super) async fn task_list(
     let sign_off = if fw.sign_off.is_empty() {
         None
     } else {
-        db::sign_offs::get(&state.db, id).await?
+        state
+            .caches
+            .sign_off(&state.db, &head)
+            .await?
+            .as_ref()
+            .clone()
     };
     let page = TaskListPage {
         sign_off,
