@@ -53,6 +53,11 @@ prepare_data() {
     join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id
     where o.slug = 'council-001' and f.code = 'prevent-la-2018' and a.state in ('submitted', 'in_review', 'agreed', 'published')
     order by c.starts_on desc limit 1")
+  # A published self-assessment, whose letter the council reads.
+  published=$(psql "$url" -qAt -c "select a.id from assessments a join organisations o on o.id = a.organisation_id
+    join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id
+    where o.slug = 'council-001' and f.code = 'prevent-la-2018' and a.state = 'published'
+    order by c.starts_on desc limit 1")
 }
 
 server=
@@ -124,6 +129,8 @@ each_page() {
   measure "$round" "task list" "/assessments/$assessment" "$lead"
   measure "$round" "check page" "/assessments/$assessment/check" "$lead"
   [ -n "$reviewed" ] && measure "$round" "review page" "/assessments/$reviewed/review" "$adviser"
+  [ -n "$published" ] && measure "$round" "the adviser's letter (as the lead reads it)" "/assessments/$published/letter" "$lead"
+  measure "$round" "an assessment's history" "/assessments/$assessment/history" "$lead"
   measure "$round" "your actions" /me/actions "$owner"
   measure "$round" "audit trail" /admin/audit "$admin"
   measure "$round" "assessment workbook (export.xlsx)" "/assessments/$assessment/export.xlsx" "$lead"

@@ -148,6 +148,7 @@ async fn every_page_costs_at_most_three_round_trips_to_the_database(pool: PgPool
                 format!("{a}/benchmarks/5"),
                 format!("{a}/check"),
                 format!("{a}/history"),
+                format!("{p}/letter"),
                 format!("{a}/export.xlsx"),
                 s.clone(),
                 format!("{s}/key-areas/4"),

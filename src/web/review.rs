@@ -827,7 +827,9 @@ async fn history(
     Path(id): Path<Uuid>,
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
-    let head = visible_head(&state, &who, ip, id).await?;
+    // A page that only shows: the kept head (the history itself is the audit trail's, read
+    // every time).
+    let head = shown_head(&state, &who, ip, id).await?;
     let changes = db::assessments::history(&state.db, id).await?;
     let may_review = policy::allows(&who, Action::Review, object(&head));
     let page = HistoryPage {
