@@ -26,12 +26,18 @@ async fn elsewhere(pool: &PgPool, caches: &Caches, sql: &str, id: Uuid) {
 
 /// The council's latest self-assessment (not its Channel statement).
 async fn latest(pool: &PgPool, council: &str) -> Uuid {
+    latest_of(pool, council, "prevent-la-2018").await
+}
+
+/// The council's latest assessment of a framework.
+async fn latest_of(pool: &PgPool, council: &str, framework: &str) -> Uuid {
     sqlx::query_scalar(
         "select a.id from assessments a join organisations o on o.id = a.organisation_id
          join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id
-         where o.slug = $1 and f.code = 'prevent-la-2018' order by c.starts_on desc limit 1",
+         where o.slug = $1 and f.code = $2 order by c.starts_on desc limit 1",
     )
     .bind(council)
+    .bind(framework)
     .fetch_one(pool)
     .await
     .expect("an assessment")
@@ -352,14 +358,7 @@ async fn a_channel_statements_pages_are_kept_with_their_sign_off(pool: PgPool) {
     let caches = state.caches.clone();
     listening(&caches).await;
     let router = router_from(state, [10, 9, 0, 4]);
-    let statement: Uuid = sqlx::query_scalar(
-        "select a.id from assessments a join organisations o on o.id = a.organisation_id
-         join cycles c on c.id = a.cycle_id join frameworks f on f.id = a.framework_id
-         where o.slug = 'ashbridge' and f.code = 'channel-aas-2020' order by c.starts_on desc limit 1",
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("Ashbridge's statement");
+    let statement = latest_of(&pool, "ashbridge", "channel-aas-2020").await;
     // No sign-off asked for yet, whatever the demo holds.
     elsewhere(
         &pool,
