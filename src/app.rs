@@ -45,14 +45,18 @@ impl AppState {
         static_dir: PathBuf,
         settings: Settings,
     ) -> AppState {
-        AppState {
+        let state = AppState {
             caches: Caches::start(&db),
             audit_rows: Arc::default(),
             db,
             frameworks: Arc::new(frameworks),
             static_dir,
             settings: Arc::new(settings),
-        }
+        };
+        state
+            .caches
+            .write_downloads_with(crate::web::downloads::writer(&state));
+        state
     }
 }
 

@@ -349,6 +349,97 @@ async fn views_read_before_a_change_are_loaded_again_as_it_is_heard(pool: PgPool
     );
 }
 
+/// A download read since it was written is written again as soon as a change that drops it is
+/// heard, after the views it is written from: its next download costs no statement and holds
+/// the change. One not downloaded since is left for its next download.
+#[sqlx::test]
+async fn downloads_read_before_a_change_are_written_again_as_it_is_heard(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let state = support::full_demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 5]);
+    // The lead, the region's adviser, the administrator.
+    let mut clients = [
+        signed_in(&router, "lead@ashbridge.example").await,
+        signed_in(&router, "adviser.north-vale@homeoffice.example").await,
+        signed_in(&router, "admin@prevent-assure.example").await,
+    ];
+    let ashbridge = latest(&pool, "ashbridge").await;
+    let export = format!("/assessments/{ashbridge}/export.xlsx");
+    let downloads = [
+        (0, export.as_str()),
+        (0, "/orgs/ashbridge/actions.xlsx"),
+        (1, "/regions/north-vale/scores.csv"),
+        (1, "/regions/north-vale/scores.xlsx"),
+        (2, "/national/scores.csv"),
+    ];
+    for (who, uri) in downloads {
+        let c = &mut clients[who];
+        get_counting(c, uri).await;
+        let (_, again) = get_counting(c, uri).await;
+        assert_eq!(again, 0, "{uri} is kept");
+    }
+
+    // Evidence, an action and the state, changed elsewhere in one statement.
+    let change = |evidence: &str| {
+        format!(
+            "with evidence as (
+                 update answers an set evidence = '{evidence}'
+                 from items i where i.id = an.item_id and i.code = '1.1' and an.assessment_id = $1),
+             action as (
+                 update actions set description = 'Action for {evidence}'
+                 where id = (select id from actions where assessment_id = $1 order by id limit 1))
+             update assessments set state = 'submitted', submitted_at = now() where id = $1"
+        )
+    };
+    elsewhere(
+        &pool,
+        &caches,
+        &change("Written on another server"),
+        ashbridge,
+    )
+    .await;
+    let (book, cost) = get_counting(&mut clients[0], &export).await;
+    assert_eq!(
+        cost, 0,
+        "the workbook was written again before anyone asked"
+    );
+    let cells = workbook_text(&book.bytes);
+    assert!(cells.contains("Written on another server"));
+    assert!(cells.contains("Action for Written on another server"));
+    let (plan, cost) = get_counting(&mut clients[0], "/orgs/ashbridge/actions.xlsx").await;
+    assert_eq!(cost, 0, "the plan's workbook was written again");
+    assert!(workbook_text(&plan.bytes).contains("Action for Written on another server"));
+    for (who, uri) in &downloads[2..] {
+        let (file, cost) = get_counting(&mut clients[*who], uri).await;
+        assert_eq!(cost, 0, "{uri} was written again");
+        let text = if uri.ends_with(".xlsx") {
+            workbook_text(&file.bytes)
+        } else {
+            file.body.clone()
+        };
+        let line = text
+            .split(['\n', '\r'])
+            .skip_while(|l| !l.contains("Ashbridge"))
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(line.contains("Submitted"), "{uri}: {line}");
+    }
+
+    // Changed twice with nobody downloading between: written again after the first change
+    // (read before it), not after the second, and the next download writes it.
+    elsewhere(&pool, &caches, &change("First of two changes"), ashbridge).await;
+    elsewhere(&pool, &caches, &change("Second of two changes"), ashbridge).await;
+    let (book, cost) = get_counting(&mut clients[0], &export).await;
+    assert!(
+        cost > 0,
+        "the workbook, not downloaded since, was not written again"
+    );
+    assert!(workbook_text(&book.bytes).contains("Second of two changes"));
+}
+
 /// A Channel statement's pages (its task list, the statement, the Channel team's check of it)
 /// are kept like a self-assessment's, sign-off included, and loaded again after a change.
 #[sqlx::test]

@@ -261,10 +261,32 @@ pub enum Download {
     /// the workbook holds).
     Plan(Uuid, PlanFilter, Date, bool),
     /// The agreed scores of a region or of every council (`scores.csv`, `scores.xlsx`): the
-    /// file's kind, the regions, the cycle. Any council's change drops them, as it does the
-    /// regions' views.
-    Scores(&'static str, Vec<Uuid>, Uuid),
+    /// file's kind, the regions, the cycle, and the workbook's title for them ("North Vale",
+    /// "Every council"). Any council's change drops them, as it does the regions' views.
+    Scores(&'static str, Vec<Uuid>, Uuid, String),
 }
+
+impl Download {
+    /// The day the file was written for, when it depends on it.
+    fn day(&self) -> Option<Date> {
+        match self {
+            Download::Plan(_, _, day, _) => Some(*day),
+            Download::Assessment(_) | Download::Scores(..) => None,
+        }
+    }
+}
+
+/// What writing a download again gives: the file (or why it could not be written), or None
+/// when what it holds is gone.
+pub type Written = sqlx::Result<Option<Result<Bytes, String>>>;
+
+/// Writes a download again from its key alone, as its page writes it: set by the application
+/// ([`Caches::write_downloads_with`]), whose pages own the writers.
+pub type Writer = Arc<
+    dyn Fn(Download) -> std::pin::Pin<Box<dyn std::future::Future<Output = Written> + Send>>
+        + Send
+        + Sync,
+>;
 
 impl Default for CouncilViews {
     fn default() -> Self {
@@ -292,9 +314,8 @@ impl Default for CouncilViews {
 /// What a change dropped that had been read since it was loaded, by key and owner: loaded
 /// again at once ([`Caches::refresh`]), so that the next reader finds it kept; and the national
 /// picture and the Channel grid (kept apart, in [`Caches`]) when an agreement or a Channel
-/// statement's change dropped them. Downloads are not among them (their writers belong to their
-/// pages, and a file is downloaded once where a page is read many times): they are written on
-/// the next download.
+/// statement's change dropped them; and the downloads, written again by the application's
+/// [`Writer`] after the views they are written from.
 #[derive(Default)]
 pub struct Stale {
     national: bool,
@@ -311,6 +332,7 @@ pub struct Stale {
     pages: Vec<(PageKey, Uuid)>,
     regions: Vec<((Uuid, Uuid, Date), Uuid)>,
     own_actions: Vec<((Uuid, Date), Uuid)>,
+    downloads: Vec<(Download, Uuid)>,
 }
 
 impl Stale {
@@ -348,6 +370,7 @@ impl Stale {
             + self.pages.len()
             + self.regions.len()
             + self.own_actions.len()
+            + self.downloads.len()
     }
 
     /// Adds `other`'s views to these.
@@ -367,6 +390,7 @@ impl Stale {
         self.pages.extend(other.pages);
         self.regions.extend(other.regions);
         self.own_actions.extend(other.own_actions);
+        self.downloads.extend(other.downloads);
     }
 }
 
@@ -389,10 +413,10 @@ impl CouncilViews {
             pages: self.pages.forget(all, council),
             regions: self.regions.forget_where(all, |_, _| true),
             own_actions: self.own_actions.forget_where(all, |_, _| true),
+            downloads: self.downloads.forget_where(all, |which, owner| {
+                *owner == council || matches!(which, Download::Scores(..))
+            }),
         };
-        self.downloads.forget_where(false, |which, owner| {
-            *owner == council || matches!(which, Download::Scores(..))
-        });
         stale
     }
 
@@ -625,6 +649,23 @@ impl Caches {
                     let key = (user, day);
                     self.refresh_one(&views.own_actions, key, owner, load, |_| true)
                         .await?;
+                }
+            }
+            // Last: their writers read the views loaded again above.
+            if let Some(writer) = self.writer.get() {
+                for (which, owner) in stale.downloads {
+                    if which.day().is_none_or(|day| day == today) && go() {
+                        let load = || {
+                            let written = writer(which.clone());
+                            async move {
+                                Ok(written.await?.unwrap_or_else(|| Err("gone".to_owned())))
+                            }
+                        };
+                        self.refresh_one(&views.downloads, which.clone(), owner, load, |file| {
+                            file.is_ok()
+                        })
+                        .await?;
+                    }
                 }
             }
             Ok(())
@@ -896,6 +937,11 @@ impl Caches {
             Some(user)
         })
         .await
+    }
+
+    /// Writes downloads again after a change with `writer` (once; later calls change nothing).
+    pub fn write_downloads_with(&self, writer: Writer) {
+        let _ = self.writer.set(writer);
     }
 
     /// A download as `write` writes it, kept as `owner`'s (the council whose change drops it)

@@ -68,6 +68,8 @@ pub struct Caches {
     refreshes: AtomicUsize,
     refresh_turn: tokio::sync::Mutex<()>,
     refreshed: tokio::sync::Notify,
+    /// Writes a download again from its key ([`Caches::write_downloads_with`]).
+    writer: OnceLock<councils::Writer>,
 }
 
 /// Where a marker is between being sent and being heard.

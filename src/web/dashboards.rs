@@ -499,6 +499,30 @@ async fn plan_csv(
     ))
 }
 
+/// The plan's workbook as `actions.xlsx` downloads it (and as it is written again after a
+/// change, `crate::web::downloads`).
+pub(crate) fn plan_workbook(
+    org: &Organisation,
+    latest: Option<&Latest>,
+    rows: &[PlanRow],
+) -> Result<Bytes, String> {
+    let table: Vec<Vec<Cell>> = rows.iter().map(|r| export_cells(r).to_vec()).collect();
+    let title = format!(
+        "{} action plan{}",
+        org.name,
+        latest.map(|l| format!(", {}", l.cycle)).unwrap_or_default()
+    );
+    crate::workbook::table(
+        "Action plan",
+        &title,
+        &EXPORT_COLUMNS,
+        &EXPORT_WIDTHS,
+        &table,
+    )
+    .map(Bytes::from)
+    .map_err(|e| e.to_string())
+}
+
 async fn plan_xlsx(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -514,26 +538,7 @@ async fn plan_xlsx(
         which,
         org.id,
         "the action plan workbook",
-        || async {
-            let table: Vec<Vec<Cell>> = rows.iter().map(|r| export_cells(r).to_vec()).collect();
-            let title = format!(
-                "{} action plan{}",
-                org.name,
-                latest
-                    .as_ref()
-                    .map(|l| format!(", {}", l.cycle))
-                    .unwrap_or_default()
-            );
-            Ok(crate::workbook::table(
-                "Action plan",
-                &title,
-                &EXPORT_COLUMNS,
-                &EXPORT_WIDTHS,
-                &table,
-            )
-            .map(Bytes::from)
-            .map_err(|e| e.to_string()))
-        },
+        || async { Ok(plan_workbook(&org, latest.as_ref(), &rows)) },
     )
     .await?;
     Ok(xlsx_download(&export_name(&org, &latest, "xlsx"), bytes))

@@ -10,6 +10,7 @@ pub mod channel;
 pub mod charts;
 pub mod chrome;
 pub mod dashboards;
+pub mod downloads;
 pub mod forms;
 pub mod frameworks;
 pub mod guard;

@@ -75,28 +75,58 @@ async fn gather(
 /// The export's file of `kind` ("csv" or "xlsx"), as kept, or read and written (a workbook of
 /// every council costs the writer milliseconds of CPU; kept, it costs that once per change).
 async fn file(state: &AppState, export: &Export, kind: &'static str) -> AppResult<Bytes> {
-    let which = Download::Scores(kind, export.regions.clone(), export.cycle_id);
-    // Any council's change drops it: the owner only names the entry.
-    kept_file(
-        state,
-        which,
+    let which = Download::Scores(
+        kind,
+        export.regions.clone(),
         export.cycle_id,
-        "the agreed scores",
-        || async {
-            let rows =
-                db::dashboards::agreed_scores(&state.db, &export.regions, export.cycle_id).await?;
-            let (headings, rows) = table(state, export, &rows);
-            let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
-            Ok(if kind == "csv" {
-                Ok(Bytes::from(csv_body(&titles, &rows)))
-            } else {
-                workbook(export, &titles, &rows)
-                    .map(Bytes::from)
-                    .map_err(|e| e.to_string())
-            })
-        },
-    )
+        export.title.clone(),
+    );
+    // Any council's change drops it: the owner only names the entry.
+    kept_file(state, which, export.cycle_id, "the agreed scores", || {
+        write(state, export, kind)
+    })
     .await
+}
+
+/// The export's file of `kind`, read and written.
+async fn write(
+    state: &AppState,
+    export: &Export,
+    kind: &str,
+) -> sqlx::Result<Result<Bytes, String>> {
+    let rows = db::dashboards::agreed_scores(&state.db, &export.regions, export.cycle_id).await?;
+    let (headings, rows) = table(state, export, &rows);
+    let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
+    Ok(if kind == "csv" {
+        Ok(Bytes::from(csv_body(&titles, &rows)))
+    } else {
+        workbook(export, &titles, &rows)
+            .map(Bytes::from)
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The file `Download::Scores(kind, regions, cycle, title)` holds, written again after a
+/// change (`crate::web::downloads`); None when the cycle is gone.
+pub(crate) async fn write_again(
+    state: &AppState,
+    kind: &str,
+    regions: Vec<Uuid>,
+    cycle_id: Uuid,
+    title: String,
+) -> crate::cache::councils::Written {
+    let places = state.caches.places(&state.db).await?;
+    let Some(cycle) = places.cycles.iter().find(|c| c.id == cycle_id) else {
+        return Ok(None);
+    };
+    let export = Export {
+        scope: String::new(),
+        title,
+        cycle: cycle.label.clone(),
+        cycle_id,
+        regions,
+    };
+    write(state, &export, kind).await.map(Some)
 }
 
 async fn region_export(

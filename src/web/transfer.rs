@@ -124,6 +124,19 @@ fn book_action(a: &db::actions::Row) -> BookAction {
     }
 }
 
+/// The assessment's workbook as `export.xlsx` downloads it (and as it is written again after
+/// a change, `crate::web::downloads`).
+pub(crate) async fn assessment_workbook(
+    state: &AppState,
+    head: &Head,
+    fw: &Framework,
+) -> sqlx::Result<Result<Bytes, String>> {
+    let book = book(state, head, fw).await?;
+    Ok(workbook::write(&book, fw, &ACTION_STATUSES)
+        .map(Bytes::from)
+        .map_err(|e| e.to_string()))
+}
+
 async fn export(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -140,12 +153,7 @@ async fn export(
         which,
         head.organisation_id,
         "the assessment workbook",
-        || async {
-            let book = book(&state, &head, fw).await?;
-            Ok(workbook::write(&book, fw, &ACTION_STATUSES)
-                .map(Bytes::from)
-                .map_err(|e| e.to_string()))
-        },
+        || assessment_workbook(&state, &head, fw),
     )
     .await?;
     let name = format!(
