@@ -399,7 +399,7 @@ impl CouncilViews {
     /// span councils); gives back what of it had been read since it was loaded (or, `all`,
     /// everything dropped).
     pub(super) fn forget_council(&self, council: Uuid, all: bool) -> Stale {
-        let stale = Stale {
+        Stale {
             national: false,
             channel: None,
             boards: self.boards.forget(all, council),
@@ -416,8 +416,7 @@ impl CouncilViews {
             downloads: self.downloads.forget_where(all, |which, owner| {
                 *owner == council || matches!(which, Download::Scores(..))
             }),
-        };
-        stale
+        }
     }
 
     pub(super) fn forget_all(&self) {
