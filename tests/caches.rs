@@ -440,6 +440,50 @@ async fn downloads_read_before_a_change_are_written_again_as_it_is_heard(pool: P
     assert!(workbook_text(&book.bytes).contains("Second of two changes"));
 }
 
+/// The letter as issued is kept with its council's pages, and follows a change to it made
+/// anywhere (the letters table tells the council's change, migration 0023).
+#[sqlx::test]
+async fn the_issued_letter_is_kept_and_follows_a_change(pool: PgPool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let state = support::full_demo_state(pool.clone()).await;
+    let caches = state.caches.clone();
+    listening(&caches).await;
+    let router = router_from(state, [10, 9, 0, 6]);
+    let mut lead = signed_in(&router, "lead@ashbridge.example").await;
+    let published: Uuid = sqlx::query_scalar(
+        "select a.id from assessments a join organisations o on o.id = a.organisation_id
+         join cycles c on c.id = a.cycle_id
+         where o.slug = 'ashbridge' and a.state = 'published' order by c.starts_on desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a published self-assessment");
+    let letter = format!("/assessments/{published}/letter");
+    // The first reader keeps the letter as issued (the demo's is written then).
+    get_counting(&mut lead, &letter).await;
+    caches.settle(&pool).await;
+    caches.refreshed(Duration::from_secs(10)).await;
+    get_counting(&mut lead, &letter).await;
+    let (page, again) = get_counting(&mut lead, &letter).await;
+    assert_eq!(again, 0, "{letter} is kept");
+    assert!(page.body.contains("Ashbridge"));
+
+    elsewhere(
+        &pool,
+        &caches,
+        "update letters set published = jsonb_set(published, '{cc}', '\"Changed on another server\"')
+         where assessment_id = $1",
+        published,
+    )
+    .await;
+    let (page, cost) = get_counting(&mut lead, &letter).await;
+    assert_eq!(cost, 0, "the letter was loaded again before anyone asked");
+    assert!(
+        page.body.contains("CC: Changed on another server"),
+        "the letter shows the change"
+    );
+}
+
 /// A Channel statement's pages (its task list, the statement, the Channel team's check of it)
 /// are kept like a self-assessment's, sign-off included, and loaded again after a change.
 #[sqlx::test]

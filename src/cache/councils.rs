@@ -21,6 +21,7 @@ use super::Caches;
 use crate::db;
 use crate::db::assessments::{BenchmarkPage, Contents, Head, Progress, ReviewRow};
 use crate::db::dashboards::{BoardRow, OwnAction, Plan, PlanFilter, RegionCouncil};
+use crate::db::letters::Stored;
 use crate::db::sign_offs::SignOff;
 
 /// Answers kept by key, each with the council (or, for a region, the region) it shows.
@@ -239,6 +240,10 @@ pub struct CouncilViews {
     /// A Channel statement's sign-off, for its task list, its statement and the Channel team's
     /// check (sign-offs notify their council's change, migration 0009).
     sign_offs: Keyed<Uuid, Option<SignOff>>,
+    /// An assessment's letter as kept in the database (the adviser's lines, and the letter as
+    /// issued once published), for the letter page (letters notify their council's change,
+    /// migration 0023).
+    letters: Keyed<Uuid, Option<Stored>>,
     pages: Keyed<PageKey, Option<BenchmarkPage>>,
     /// By region: any council's change drops them all (there are a handful).
     regions: Keyed<(Uuid, Uuid, Date), Vec<RegionCouncil>>,
@@ -300,6 +305,8 @@ impl Default for CouncilViews {
             contents: Keyed::new(200),
             review_rows: Keyed::new(2_000),
             sign_offs: Keyed::new(2_000),
+            // A few kilobytes each, issued letters.
+            letters: Keyed::new(1_000),
             // Evidence text makes these the largest: a few hundred pages is a few megabytes.
             pages: Keyed::new(500),
             // Tens of kilobytes each: a hundred is a few megabytes.
@@ -329,6 +336,7 @@ pub struct Stale {
     contents: Vec<((Uuid, bool, Date), Uuid)>,
     review_rows: Vec<(Uuid, Uuid)>,
     sign_offs: Vec<(Uuid, Uuid)>,
+    letters: Vec<(Uuid, Uuid)>,
     pages: Vec<(PageKey, Uuid)>,
     regions: Vec<((Uuid, Uuid, Date), Uuid)>,
     own_actions: Vec<((Uuid, Date), Uuid)>,
@@ -367,6 +375,7 @@ impl Stale {
             + self.contents.len()
             + self.review_rows.len()
             + self.sign_offs.len()
+            + self.letters.len()
             + self.pages.len()
             + self.regions.len()
             + self.own_actions.len()
@@ -387,6 +396,7 @@ impl Stale {
         self.contents.extend(other.contents);
         self.review_rows.extend(other.review_rows);
         self.sign_offs.extend(other.sign_offs);
+        self.letters.extend(other.letters);
         self.pages.extend(other.pages);
         self.regions.extend(other.regions);
         self.own_actions.extend(other.own_actions);
@@ -410,6 +420,7 @@ impl CouncilViews {
             contents: self.contents.forget(all, council),
             review_rows: self.review_rows.forget(all, council),
             sign_offs: self.sign_offs.forget(all, council),
+            letters: self.letters.forget(all, council),
             pages: self.pages.forget(all, council),
             regions: self.regions.forget_where(all, |_, _| true),
             own_actions: self.own_actions.forget_where(all, |_, _| true),
@@ -428,6 +439,7 @@ impl CouncilViews {
         self.contents.clear();
         self.review_rows.clear();
         self.sign_offs.clear();
+        self.letters.clear();
         self.pages.clear();
         self.regions.clear();
         self.own_actions.clear();
@@ -639,6 +651,13 @@ impl Caches {
                 if go() {
                     let load = || db::sign_offs::get(pool, id);
                     self.refresh_one(&views.sign_offs, id, owner, load, |_| true)
+                        .await?;
+                }
+            }
+            for (id, owner) in stale.letters {
+                if go() {
+                    let load = || db::letters::stored(pool, id);
+                    self.refresh_one(&views.letters, id, owner, load, |_| true)
                         .await?;
                 }
             }
@@ -872,6 +891,15 @@ impl Caches {
     pub async fn sign_off(&self, pool: &PgPool, head: &Head) -> sqlx::Result<Arc<Option<SignOff>>> {
         let load = || db::sign_offs::get(pool, head.id);
         self.kept_for(&self.councils.sign_offs, head.id, load, |_| {
+            Some(head.organisation_id)
+        })
+        .await
+    }
+
+    /// The letter of `head`'s assessment as kept (see `db::letters::stored`).
+    pub async fn letter(&self, pool: &PgPool, head: &Head) -> sqlx::Result<Arc<Option<Stored>>> {
+        let load = || db::letters::stored(pool, head.id);
+        self.kept_for(&self.councils.letters, head.id, load, |_| {
             Some(head.organisation_id)
         })
         .await

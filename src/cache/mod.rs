@@ -19,7 +19,8 @@
 //! PostgreSQL at once. And a view read since it was loaded is loaded again as soon as a change
 //! to its council is heard, in the background, one view after another ([`Caches::refreshed`]
 //! waits for them): the first reader after the change finds it kept. So are the national
-//! picture after an agreement and the Channel grid after a statement's change. A view nobody
+//! picture after an agreement, the Channel grid after a statement's change, and the downloads
+//! (written again, after the views, by their pages' own writers: `crate::web::downloads`). A view nobody
 //! read since its last load is left for its next reader, so no view is loaded more often than
 //! it is read.
 

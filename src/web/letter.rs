@@ -23,7 +23,9 @@ use crate::domain::Score;
 use crate::error::{AppError, AppResult};
 use crate::scoring::{Band, summary};
 use crate::web::account::event;
-use crate::web::assessments::{content_disposition, framework, object, scope_event, visible_head};
+use crate::web::assessments::{
+    content_disposition, framework, object, scope_event, shown_head, visible_head,
+};
 use crate::web::chrome::Chrome;
 use crate::web::forms::Errors;
 use crate::web::forms::{Form, Query};
@@ -179,16 +181,19 @@ async fn current(
     ip: Option<sqlx::types::ipnetwork::IpNetwork>,
     id: Uuid,
 ) -> AppResult<(Head, Letter, OffsetDateTime, bool)> {
-    let head = visible_head(state, who, ip, id).await?;
+    // The kept head and letter: both follow every change (the letter's own, migration 0023).
+    let head = shown_head(state, who, ip, id).await?;
     // A Channel statement has no letter: the Channel team accepts or returns it.
     if head.channel {
         return Err(AppError::NotFound);
     }
     let may_review = policy::allows(who, Action::Review, object(&head));
-    let stored = db::letters::stored(&state.db, id).await?;
     if head.state == "published" {
-        if let Some((letter, at)) = stored.and_then(|s| s.published.zip(s.published_at)) {
-            return Ok((head, letter, at, false));
+        let stored = state.caches.letter(&state.db, &head).await?;
+        if let Some(s) = stored.as_ref()
+            && let (Some(letter), Some(at)) = (&s.published, s.published_at)
+        {
+            return Ok((head, letter.clone(), at, false));
         }
         // Published before letters were kept (imported or generated data): kept now, dated
         // when it was published, and the same from then on. Two first readers at once write
