@@ -29,7 +29,8 @@ use crate::framework::{self, Catalogue, Framework};
 pub struct AppState {
     pub db: PgPool,
     pub frameworks: Arc<Catalogue>,
-    pub static_dir: PathBuf,
+    /// Shared, not copied: the state is cloned for every request's handler and layers.
+    pub static_dir: Arc<Path>,
     pub settings: Arc<Settings>,
     /// Who is signed in and the places, kept in memory and kept true by notifications.
     pub caches: Arc<Caches>,
@@ -50,7 +51,7 @@ impl AppState {
             audit_rows: Arc::default(),
             db,
             frameworks: Arc::new(frameworks),
-            static_dir,
+            static_dir: Arc::from(static_dir),
             settings: Arc::new(settings),
         };
         state
