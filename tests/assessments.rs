@@ -1037,3 +1037,71 @@ async fn each_benchmarks_kept_progress_follows_every_write_to_its_answers(pool: 
     .expect("removed");
     assert_eq!(miscounted(&pool).await, []);
 }
+
+/// Each answer of Ashbridge's benchmark 1 with the transaction that last wrote it.
+async fn written(pool: &PgPool, assessment: &str) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "select i.code, an.xmin::text from answers an
+         join items i on i.id = an.item_id join sections s on s.id = i.section_id
+         where an.assessment_id = $1::uuid and s.number = 1 order by i.position",
+    )
+    .bind(assessment)
+    .fetch_all(pool)
+    .await
+    .expect("the answers")
+}
+
+/// Saves `form` on `page` at the version the page shows now.
+async fn saved(lead: &mut Client, page: &str, form: &[(&'static str, String)]) {
+    let version = value(&lead.get(page).await.html(), "input[name=version]").expect("version");
+    let mut form = form.to_vec();
+    form[0].1 = version;
+    let reply = post(lead, page, &form).await;
+    assert_eq!(
+        location(&reply),
+        format!("{page}?done=saved"),
+        "{}",
+        reply.body
+    );
+}
+
+#[sqlx::test]
+async fn a_save_writes_only_the_answers_it_changes(pool: PgPool) {
+    let router = router_from(support::demo_state(pool.clone()).await, [10, 2, 0, 9]);
+    let mut lead = signed_in(&router, LEAD).await;
+    let address = started(&mut lead, "blank").await;
+    let id = address.trim_start_matches("/assessments/").to_owned();
+    let page = format!("{address}/benchmarks/1");
+    let form = benchmark_1("");
+    saved(&mut lead, &page, &form).await;
+    let first = written(&pool, &id).await;
+    assert_eq!(first.len(), 3, "benchmark 1's three questions: {first:?}");
+
+    // The benchmark's comments changed, its answers not: the result is saved (its version moves
+    // on), no answer is written again.
+    let mut comments = form.clone();
+    for (name, value) in &mut comments {
+        if *name == "comments" {
+            *value = "Reviewed again at the June board.".into();
+        }
+    }
+    saved(&mut lead, &page, &comments).await;
+    assert_eq!(written(&pool, &id).await, first);
+
+    // One question's evidence changed: that answer alone is written.
+    let mut changed = comments.clone();
+    changed.push((
+        "evidence-1.3",
+        "The risk register is reviewed each quarter.".into(),
+    ));
+    saved(&mut lead, &page, &changed).await;
+    let after = written(&pool, &id).await;
+    let moved: Vec<&str> = first
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, _)| a.0.as_str())
+        .collect();
+    assert_eq!(moved, ["1.3"], "{first:?} then {after:?}");
+    assert_eq!(miscounted(&pool).await, []);
+}

@@ -472,9 +472,10 @@ pub struct Saving<'a> {
 
 /// Saves a benchmark if its version is still `expected`, bumping the version, and records the
 /// audit event and sends the marker given. One statement, so one round trip and atomic
-/// without a transaction of its own: the result, every answer, the criteria met (only those
-/// that changed are deleted or inserted), the assessment's time, the audit event and the
-/// marker. When the version has moved on, nothing is changed and nothing is sent.
+/// without a transaction of its own: the result, the answers that changed (those left as they
+/// were are not written again), the criteria met (only those that changed are deleted or
+/// inserted), the assessment's time, the audit event and the marker. When the version has
+/// moved on, nothing is changed and nothing is sent.
 pub async fn save_benchmark<'c>(
     conn: impl sqlx::PgExecutor<'c>,
     id: Uuid,
@@ -509,17 +510,22 @@ pub async fn save_benchmark<'c>(
                returning r.id, r.version, r.section_id
            ), answered as (
                update answers an set
-                 rating_id = (select rt.id from ratings rt join assessments a on a.framework_id = rt.framework_id
-                              where a.id = $1 and rt.code = v.status),
+                 rating_id = rated.id,
                  evidence = v.evidence, prompt_evidence = v.prompt_evidence,
                  evidence_per_prompt = cardinality(array_remove(v.prompt_evidence, '')) > 0,
                  needs_review = v.needs_review, fields = coalesce(v.fields, '{}'), updated_by = $9,
                  updated_at = now()
-               from result, jsonb_to_recordset($10) as v(code text, status text, evidence text,
-                        prompt_evidence text[], needs_review boolean, fields jsonb),
-                    items i
+               from result
+               cross join jsonb_to_recordset($10) as v(code text, status text, evidence text,
+                        prompt_evidence text[], needs_review boolean, fields jsonb)
+               left join lateral (select rt.id from ratings rt join assessments a on a.framework_id = rt.framework_id
+                                  where a.id = $1 and rt.code = v.status) rated on true
+               join items i on i.code = v.code
                where an.assessment_id = $1 and an.item_id = i.id and i.section_id = result.section_id
-                 and i.code = v.code
+                 -- Only the answers the save changes: the others keep who changed them last, and
+                 -- are not written again (nor counted again by the progress trigger).
+                 and (an.rating_id, an.evidence, an.prompt_evidence, an.needs_review, an.fields)
+                     is distinct from (rated.id, v.evidence, v.prompt_evidence, v.needs_review, coalesce(v.fields, '{}'))
                returning 1
            ), unmet as (
                delete from criteria_met m using result
