@@ -253,7 +253,16 @@ async fn a_years_rows_leave_each_page_with_the_same_statements_on_index_plans(po
         "/admin/users?before=lead%40ashbridge.example".to_owned(),
         "/admin/users?q=ashbridge".to_owned(),
     ];
+    // Ashbridge's self-assessment, started (an event in its history).
+    let started = lead
+        .post(
+            "/assessments",
+            &[("organisation", "ashbridge"), ("from", "blank")],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
     let lead_pages = [
+        format!("{}/history", support::location(&started)),
         "/orgs/ashbridge/audit".to_owned(),
         "/orgs/ashbridge/audit?action=action.updated".to_owned(),
         "/orgs/ashbridge/actions".to_owned(),
@@ -300,6 +309,17 @@ async fn a_years_rows_leave_each_page_with_the_same_statements_on_index_plans(po
                 seq_scans(&plan, &mut found);
                 if !found.is_empty() {
                     faults.push(format!("{page}: Seq Scan on {found:?} in\n{sql}\n"));
+                }
+                // An assessment's history reads its own events, never every event of a kind
+                // (the index of events by kind holds every assessment's changes of state).
+                if sql.contains("from audit_events") && page.ends_with("/history") {
+                    let mut used = Vec::new();
+                    index_names(&plan, &mut used);
+                    if used != ["audit_events_entity_idx"] {
+                        faults.push(format!(
+                            "{page}: reads {used:?}, not audit_events_entity_idx alone, in\n{sql}\n{plan}\n"
+                        ));
+                    }
                 }
                 if sql.contains("from audit_events") && page.contains("audit") {
                     let mut used = Vec::new();
