@@ -839,3 +839,80 @@ async fn the_plan_workbook_has_real_dates_a_filter_and_prints_on_a4_landscape(po
     );
     office::pages_as_png(&pdf.pdf, "plan-xlsx");
 }
+
+/// The workbook's one statement reads what the pages' statements read, for every assessment
+/// of the demo: each benchmark's result with the criteria it meets, every answer (evidence,
+/// evidence by prompt, fields) and every action, in the same order.
+#[sqlx::test]
+async fn the_workbook_reads_what_the_pages_read(pool: PgPool) {
+    use prevent_assure::db::assessments;
+    support::full_demo_state(pool.clone()).await;
+    // What the demo may not have: criteria met, evidence by prompt, an item's fields, an
+    // action on no benchmark, text that JSON would escape.
+    sqlx::query(
+        "insert into criteria_met (section_result_id, criterion_id)
+         select r.id, c.id from section_results r
+         join levels l on l.section_id = r.section_id
+         join criteria c on c.level_id = l.id
+         where r.id = (select id from section_results order by id limit 1)
+         order by c.code limit 3
+         on conflict do nothing",
+    )
+    .execute(&pool)
+    .await
+    .expect("criteria met");
+    sqlx::query(
+        "update answers set prompt_evidence = array['First \"prompt\"', '', 'Third\\\\ line\n2'],
+                            fields = '{\"chair_name\": \"A. Chair\"}',
+                            evidence = 'Tab\there, quote \" and <angle> & é'
+         where id = (select id from answers order by id limit 1)",
+    )
+    .execute(&pool)
+    .await
+    .expect("an answer");
+    sqlx::query(
+        "update actions set section_id = null, item_id = null, source = 'recommendation'
+         where id = (select id from actions order by id limit 1)",
+    )
+    .execute(&pool)
+    .await
+    .expect("an action on no benchmark");
+
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("select id from assessments order by id")
+        .fetch_all(&pool)
+        .await
+        .expect("assessments");
+    assert!(ids.len() > 3, "the demo's assessments");
+    let now = time::OffsetDateTime::now_utc();
+    let (mut criteria, mut prompts, mut fields, mut unfiled) = (0, 0, 0, 0);
+    for id in ids {
+        let book = assessments::workbook_contents(&pool, id)
+            .await
+            .expect("the workbook's contents");
+        let results = assessments::full_results(&pool, id)
+            .await
+            .expect("the results");
+        let contents = assessments::contents(&pool, id, now, true)
+            .await
+            .expect("the contents");
+        assert_eq!(book.results, results, "{id}: the results");
+        assert_eq!(book.answers, contents.answers, "{id}: the answers");
+        assert_eq!(book.actions, contents.actions, "{id}: the actions");
+        criteria += results
+            .iter()
+            .filter(|r| !r.criteria_met.is_empty())
+            .count();
+        prompts += book
+            .answers
+            .iter()
+            .filter(|a| !a.prompt_evidence.is_empty())
+            .count();
+        fields += book.answers.iter().filter(|a| !a.fields.is_empty()).count();
+        unfiled += book.actions.iter().filter(|a| a.number.is_none()).count();
+    }
+    assert!(
+        criteria > 0 && prompts > 0 && fields > 0 && unfiled > 0,
+        "compared with criteria met ({criteria}), evidence by prompt ({prompts}), fields \
+         ({fields}) and an action on no benchmark ({unfiled})"
+    );
+}

@@ -129,7 +129,7 @@ pub async fn benchmark_of(pool: &PgPool, assessment: Uuid, id: Uuid) -> sqlx::Re
 }
 
 /// An action as the workbook holds it.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Row {
     pub id: Uuid,
     /// None for an action on no benchmark.

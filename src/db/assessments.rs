@@ -934,7 +934,7 @@ pub async fn letter_people(pool: &PgPool, id: Uuid) -> sqlx::Result<LetterPeople
 }
 
 /// A benchmark's whole result, for the workbook.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullResult {
     pub number: i32,
     pub rag: Option<String>,
@@ -966,4 +966,141 @@ pub async fn full_results<'c>(
     )
     .fetch_all(conn)
     .await
+}
+
+/// What an assessment's workbook holds: every benchmark's result with the criteria it meets,
+/// every answer with its evidence, every action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkbookContents {
+    pub results: Vec<FullResult>,
+    pub answers: Vec<Answer>,
+    pub actions: Vec<crate::db::actions::Row>,
+}
+
+/// [`WorkbookContents`] in one statement, on one connection. The answers and the actions,
+/// most of what it reads, come as arrays of their columns, which PostgreSQL sends and sqlx
+/// reads as they are, not as JSON built and parsed again with every answer's evidence escaped
+/// (the statement [`contents`] is, for the pages): that took most of the workbook's 0.4 ms in
+/// PostgreSQL (bench/README.md).
+pub async fn workbook_contents(pool: &PgPool, id: Uuid) -> sqlx::Result<WorkbookContents> {
+    let row = sqlx::query!(
+        r#"select
+             r.numbers as "numbers!: Vec<i32>", r.rags as "rags!: Vec<Option<String>>",
+             r.proposed as "proposed!: Vec<Option<i16>>", r.proposed_not as "proposed_not!: Vec<bool>",
+             r.justifications as "justifications!: Vec<String>", r.comments as "comments!: Vec<String>",
+             r.agreed as "agreed!: Vec<Option<i16>>", r.agreed_not as "agreed_not!: Vec<bool>",
+             r.versions as "versions!: Vec<i32>",
+             r.criteria as "criteria!: Json<Vec<Vec<String>>>",
+             an.codes as "codes!: Vec<String>", an.statuses as "statuses!: Vec<Option<String>>",
+             an.evidence as "evidence!: Vec<String>", an.prompts as "prompts!: Json<Vec<Vec<String>>>",
+             an.needs_review as "needs_review!: Vec<bool>",
+             an.fields as "fields!: Json<Vec<std::collections::BTreeMap<String, String>>>",
+             ac.ids as "action_ids!: Vec<Uuid>", ac.numbers as "action_numbers!: Vec<Option<i32>>",
+             ac.item_codes as "action_codes!: Vec<Option<String>>",
+             ac.descriptions as "descriptions!: Vec<String>", ac.owners as "owners!: Vec<String>",
+             ac.targets as "targets!: Vec<String>", ac.statuses as "action_statuses!: Vec<String>",
+             ac.rags as "action_rags!: Vec<Option<String>>", ac.recommended as "recommended!: Vec<bool>"
+           from (select coalesce(array_agg(s.number order by s.number), '{}') as numbers,
+                        coalesce(array_agg(r.rag order by s.number), '{}') as rags,
+                        coalesce(array_agg(r.proposed_score order by s.number), '{}') as proposed,
+                        coalesce(array_agg(r.proposed_not_scored order by s.number), '{}') as proposed_not,
+                        coalesce(array_agg(r.justification order by s.number), '{}') as justifications,
+                        coalesce(array_agg(r.comments order by s.number), '{}') as comments,
+                        coalesce(array_agg(r.agreed_score order by s.number), '{}') as agreed,
+                        coalesce(array_agg(r.agreed_not_scored order by s.number), '{}') as agreed_not,
+                        coalesce(array_agg(r.version order by s.number), '{}') as versions,
+                        coalesce(json_agg(array(select c.code from criteria_met m
+                                                join criteria c on c.id = m.criterion_id
+                                                where m.section_result_id = r.id order by c.code)
+                                          order by s.number), '[]') as criteria
+                 from section_results r join sections s on s.id = r.section_id
+                 where r.assessment_id = $1) r,
+                (select coalesce(array_agg(i.code order by s.number, i.position), '{}') as codes,
+                        coalesce(array_agg(rt.code order by s.number, i.position), '{}') as statuses,
+                        coalesce(array_agg(an.evidence order by s.number, i.position), '{}') as evidence,
+                        coalesce(json_agg(an.prompt_evidence order by s.number, i.position), '[]') as prompts,
+                        coalesce(array_agg(an.needs_review order by s.number, i.position), '{}') as needs_review,
+                        coalesce(json_agg(an.fields order by s.number, i.position), '[]') as fields
+                 from answers an
+                 join items i on i.id = an.item_id
+                 join sections s on s.id = i.section_id
+                 left join ratings rt on rt.id = an.rating_id
+                 where an.assessment_id = $1) an,
+                (select coalesce(array_agg(a.id order by s.number nulls first, a.created_at, a.id), '{}') as ids,
+                        coalesce(array_agg(s.number order by s.number nulls first, a.created_at, a.id), '{}') as numbers,
+                        coalesce(array_agg(i.code order by s.number nulls first, a.created_at, a.id), '{}') as item_codes,
+                        coalesce(array_agg(a.description order by s.number nulls first, a.created_at, a.id), '{}') as descriptions,
+                        coalesce(array_agg(a.owner_text order by s.number nulls first, a.created_at, a.id), '{}') as owners,
+                        coalesce(array_agg(a.target_text order by s.number nulls first, a.created_at, a.id), '{}') as targets,
+                        coalesce(array_agg(a.status order by s.number nulls first, a.created_at, a.id), '{}') as statuses,
+                        coalesce(array_agg(a.rag order by s.number nulls first, a.created_at, a.id), '{}') as rags,
+                        coalesce(array_agg(a.source = 'recommendation' order by s.number nulls first, a.created_at, a.id), '{}') as recommended
+                 from actions a
+                 left join sections s on s.id = a.section_id
+                 left join items i on i.id = a.item_id
+                 where a.assessment_id = $1) ac"#,
+        id
+    )
+    .fetch_one(pool)
+    .await?;
+    let criteria = row.criteria.0;
+    let results = (0..row.numbers.len())
+        .map(|k| FullResult {
+            number: row.numbers[k],
+            rag: row.rags[k].clone(),
+            proposed_score: row.proposed[k],
+            proposed_not_scored: row.proposed_not[k],
+            justification: row.justifications[k].clone(),
+            comments: row.comments[k].clone(),
+            agreed_score: row.agreed[k],
+            agreed_not_scored: row.agreed_not[k],
+            version: row.versions[k],
+            criteria_met: criteria.get(k).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let mut prompts = row.prompts.0.into_iter();
+    let mut fields = row.fields.0.into_iter();
+    let answers = row
+        .codes
+        .into_iter()
+        .zip(row.statuses)
+        .zip(row.evidence)
+        .zip(row.needs_review)
+        .map(|(((code, status), evidence), needs_review)| Answer {
+            code,
+            status,
+            evidence,
+            prompt_evidence: prompts.next().unwrap_or_default(),
+            needs_review,
+            fields: fields.next().unwrap_or_default(),
+        })
+        .collect();
+    let mut numbers = row.action_numbers.into_iter();
+    let mut codes = row.action_codes.into_iter();
+    let mut descriptions = row.descriptions.into_iter();
+    let mut owners = row.owners.into_iter();
+    let mut targets = row.targets.into_iter();
+    let mut statuses = row.action_statuses.into_iter();
+    let mut rags = row.action_rags.into_iter();
+    let mut recommended = row.recommended.into_iter();
+    let actions = row
+        .action_ids
+        .into_iter()
+        .map(|id| crate::db::actions::Row {
+            id,
+            number: numbers.next().flatten(),
+            item_code: codes.next().flatten(),
+            description: descriptions.next().unwrap_or_default(),
+            owner_text: owners.next().unwrap_or_default(),
+            target_text: targets.next().unwrap_or_default(),
+            status: statuses.next().unwrap_or_default(),
+            rag: rags.next().flatten(),
+            recommended: recommended.next().unwrap_or_default(),
+        })
+        .collect();
+    Ok(WorkbookContents {
+        results,
+        answers,
+        actions,
+    })
 }

@@ -46,17 +46,13 @@ fn cycle_start_year(head: &Head) -> i32 {
         .unwrap_or(2000)
 }
 
-/// The assessment as the workbook holds it, in two statements: the results, the contents.
+/// The assessment as the workbook holds it, in one statement.
 async fn book(state: &AppState, head: &Head, fw: &Framework) -> sqlx::Result<Book> {
-    // Two reads at once, on two connections: with the database some milliseconds away the
-    // workbook waits for one round trip here, not two.
-    let (results, contents) = tokio::try_join!(
-        db::assessments::full_results(&state.db, head.id),
-        db::assessments::contents(&state.db, head.id, time::OffsetDateTime::now_utc(), true)
-    )?;
-    let db::assessments::Contents {
-        answers, actions, ..
-    } = contents;
+    let db::assessments::WorkbookContents {
+        results,
+        answers,
+        actions,
+    } = db::assessments::workbook_contents(&state.db, head.id).await?;
     let benchmarks = results
         .into_iter()
         .map(|r| {

@@ -4,6 +4,7 @@
 //! cells locked, set up to print on A4. Reading checks every cell and names the sheet, row and
 //! column of each fault; nothing here touches the database or the web.
 
+mod package;
 mod read;
 mod table;
 mod write;
