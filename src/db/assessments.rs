@@ -980,8 +980,10 @@ pub struct WorkbookContents {
 /// [`WorkbookContents`] in one statement, on one connection. The answers and the actions,
 /// most of what it reads, come as arrays of their columns, which PostgreSQL sends and sqlx
 /// reads as they are, not as JSON built and parsed again with every answer's evidence escaped
-/// (the statement [`contents`] is, for the pages): that took most of the workbook's 0.4 ms in
-/// PostgreSQL (bench/README.md).
+/// (as the statement [`contents`] does for the pages). Each array is aggregated without an
+/// order of its own (PostgreSQL 15 sorts the rows again for every aggregate that names one: 25
+/// sorts, as dear as the JSON): the aggregates of one query see its rows in one order, and the
+/// rows' places, numbered once, put them in order here.
 pub async fn workbook_contents(pool: &PgPool, id: Uuid) -> sqlx::Result<WorkbookContents> {
     let row = sqlx::query!(
         r#"select
@@ -991,60 +993,70 @@ pub async fn workbook_contents(pool: &PgPool, id: Uuid) -> sqlx::Result<Workbook
              r.agreed as "agreed!: Vec<Option<i16>>", r.agreed_not as "agreed_not!: Vec<bool>",
              r.versions as "versions!: Vec<i32>",
              r.criteria as "criteria!: Json<Vec<Vec<String>>>",
+             an.places as "answer_places!: Vec<i64>",
              an.codes as "codes!: Vec<String>", an.statuses as "statuses!: Vec<Option<String>>",
              an.evidence as "evidence!: Vec<String>", an.prompts as "prompts!: Json<Vec<Vec<String>>>",
              an.needs_review as "needs_review!: Vec<bool>",
              an.fields as "fields!: Json<Vec<std::collections::BTreeMap<String, String>>>",
+             ac.places as "action_places!: Vec<i64>",
              ac.ids as "action_ids!: Vec<Uuid>", ac.numbers as "action_numbers!: Vec<Option<i32>>",
              ac.item_codes as "action_codes!: Vec<Option<String>>",
              ac.descriptions as "descriptions!: Vec<String>", ac.owners as "owners!: Vec<String>",
              ac.targets as "targets!: Vec<String>", ac.statuses as "action_statuses!: Vec<String>",
              ac.rags as "action_rags!: Vec<Option<String>>", ac.recommended as "recommended!: Vec<bool>"
-           from (select coalesce(array_agg(s.number order by s.number), '{}') as numbers,
-                        coalesce(array_agg(r.rag order by s.number), '{}') as rags,
-                        coalesce(array_agg(r.proposed_score order by s.number), '{}') as proposed,
-                        coalesce(array_agg(r.proposed_not_scored order by s.number), '{}') as proposed_not,
-                        coalesce(array_agg(r.justification order by s.number), '{}') as justifications,
-                        coalesce(array_agg(r.comments order by s.number), '{}') as comments,
-                        coalesce(array_agg(r.agreed_score order by s.number), '{}') as agreed,
-                        coalesce(array_agg(r.agreed_not_scored order by s.number), '{}') as agreed_not,
-                        coalesce(array_agg(r.version order by s.number), '{}') as versions,
+           from (select coalesce(array_agg(s.number), '{}') as numbers,
+                        coalesce(array_agg(r.rag), '{}') as rags,
+                        coalesce(array_agg(r.proposed_score), '{}') as proposed,
+                        coalesce(array_agg(r.proposed_not_scored), '{}') as proposed_not,
+                        coalesce(array_agg(r.justification), '{}') as justifications,
+                        coalesce(array_agg(r.comments), '{}') as comments,
+                        coalesce(array_agg(r.agreed_score), '{}') as agreed,
+                        coalesce(array_agg(r.agreed_not_scored), '{}') as agreed_not,
+                        coalesce(array_agg(r.version), '{}') as versions,
                         coalesce(json_agg(array(select c.code from criteria_met m
                                                 join criteria c on c.id = m.criterion_id
-                                                where m.section_result_id = r.id order by c.code)
-                                          order by s.number), '[]') as criteria
+                                                where m.section_result_id = r.id order by c.code)),
+                                 '[]') as criteria
                  from section_results r join sections s on s.id = r.section_id
                  where r.assessment_id = $1) r,
-                (select coalesce(array_agg(i.code order by s.number, i.position), '{}') as codes,
-                        coalesce(array_agg(rt.code order by s.number, i.position), '{}') as statuses,
-                        coalesce(array_agg(an.evidence order by s.number, i.position), '{}') as evidence,
-                        coalesce(json_agg(an.prompt_evidence order by s.number, i.position), '[]') as prompts,
-                        coalesce(array_agg(an.needs_review order by s.number, i.position), '{}') as needs_review,
-                        coalesce(json_agg(an.fields order by s.number, i.position), '[]') as fields
-                 from answers an
-                 join items i on i.id = an.item_id
-                 join sections s on s.id = i.section_id
-                 left join ratings rt on rt.id = an.rating_id
-                 where an.assessment_id = $1) an,
-                (select coalesce(array_agg(a.id order by s.number nulls first, a.created_at, a.id), '{}') as ids,
-                        coalesce(array_agg(s.number order by s.number nulls first, a.created_at, a.id), '{}') as numbers,
-                        coalesce(array_agg(i.code order by s.number nulls first, a.created_at, a.id), '{}') as item_codes,
-                        coalesce(array_agg(a.description order by s.number nulls first, a.created_at, a.id), '{}') as descriptions,
-                        coalesce(array_agg(a.owner_text order by s.number nulls first, a.created_at, a.id), '{}') as owners,
-                        coalesce(array_agg(a.target_text order by s.number nulls first, a.created_at, a.id), '{}') as targets,
-                        coalesce(array_agg(a.status order by s.number nulls first, a.created_at, a.id), '{}') as statuses,
-                        coalesce(array_agg(a.rag order by s.number nulls first, a.created_at, a.id), '{}') as rags,
-                        coalesce(array_agg(a.source = 'recommendation' order by s.number nulls first, a.created_at, a.id), '{}') as recommended
-                 from actions a
-                 left join sections s on s.id = a.section_id
-                 left join items i on i.id = a.item_id
-                 where a.assessment_id = $1) ac"#,
+                (select coalesce(array_agg(x.place), '{}') as places,
+                        coalesce(array_agg(x.code), '{}') as codes,
+                        coalesce(array_agg(x.status), '{}') as statuses,
+                        coalesce(array_agg(x.evidence), '{}') as evidence,
+                        coalesce(json_agg(x.prompt_evidence), '[]') as prompts,
+                        coalesce(array_agg(x.needs_review), '{}') as needs_review,
+                        coalesce(json_agg(x.fields), '[]') as fields
+                 from (select row_number() over (order by s.number, i.position) as place,
+                              i.code, rt.code as status, an.evidence, an.prompt_evidence,
+                              an.needs_review, an.fields
+                       from answers an
+                       join items i on i.id = an.item_id
+                       join sections s on s.id = i.section_id
+                       left join ratings rt on rt.id = an.rating_id
+                       where an.assessment_id = $1) x) an,
+                (select coalesce(array_agg(x.place), '{}') as places,
+                        coalesce(array_agg(x.id), '{}') as ids,
+                        coalesce(array_agg(x.number), '{}') as numbers,
+                        coalesce(array_agg(x.code), '{}') as item_codes,
+                        coalesce(array_agg(x.description), '{}') as descriptions,
+                        coalesce(array_agg(x.owner_text), '{}') as owners,
+                        coalesce(array_agg(x.target_text), '{}') as targets,
+                        coalesce(array_agg(x.status), '{}') as statuses,
+                        coalesce(array_agg(x.rag), '{}') as rags,
+                        coalesce(array_agg(x.recommended), '{}') as recommended
+                 from (select row_number() over (order by s.number nulls first, a.created_at, a.id) as place,
+                              a.id, s.number, i.code, a.description, a.owner_text, a.target_text,
+                              a.status, a.rag, a.source = 'recommendation' as recommended
+                       from actions a
+                       left join sections s on s.id = a.section_id
+                       left join items i on i.id = a.item_id
+                       where a.assessment_id = $1) x) ac"#,
         id
     )
     .fetch_one(pool)
     .await?;
-    let criteria = row.criteria.0;
-    let results = (0..row.numbers.len())
+    let mut criteria = row.criteria.0.into_iter();
+    let mut results: Vec<FullResult> = (0..row.numbers.len())
         .map(|k| FullResult {
             number: row.numbers[k],
             rag: row.rags[k].clone(),
@@ -1055,26 +1067,28 @@ pub async fn workbook_contents(pool: &PgPool, id: Uuid) -> sqlx::Result<Workbook
             agreed_score: row.agreed[k],
             agreed_not_scored: row.agreed_not[k],
             version: row.versions[k],
-            criteria_met: criteria.get(k).cloned().unwrap_or_default(),
+            criteria_met: criteria.next().unwrap_or_default(),
         })
         .collect();
+    results.sort_unstable_by_key(|r| r.number);
     let mut prompts = row.prompts.0.into_iter();
     let mut fields = row.fields.0.into_iter();
-    let answers = row
-        .codes
-        .into_iter()
-        .zip(row.statuses)
-        .zip(row.evidence)
-        .zip(row.needs_review)
-        .map(|(((code, status), evidence), needs_review)| Answer {
-            code,
-            status,
-            evidence,
-            prompt_evidence: prompts.next().unwrap_or_default(),
-            needs_review,
-            fields: fields.next().unwrap_or_default(),
-        })
-        .collect();
+    let answers = in_place(
+        row.answer_places,
+        row.codes
+            .into_iter()
+            .zip(row.statuses)
+            .zip(row.evidence)
+            .zip(row.needs_review)
+            .map(|(((code, status), evidence), needs_review)| Answer {
+                code,
+                status,
+                evidence,
+                prompt_evidence: prompts.next().unwrap_or_default(),
+                needs_review,
+                fields: fields.next().unwrap_or_default(),
+            }),
+    );
     let mut numbers = row.action_numbers.into_iter();
     let mut codes = row.action_codes.into_iter();
     let mut descriptions = row.descriptions.into_iter();
@@ -1083,24 +1097,52 @@ pub async fn workbook_contents(pool: &PgPool, id: Uuid) -> sqlx::Result<Workbook
     let mut statuses = row.action_statuses.into_iter();
     let mut rags = row.action_rags.into_iter();
     let mut recommended = row.recommended.into_iter();
-    let actions = row
-        .action_ids
-        .into_iter()
-        .map(|id| crate::db::actions::Row {
-            id,
-            number: numbers.next().flatten(),
-            item_code: codes.next().flatten(),
-            description: descriptions.next().unwrap_or_default(),
-            owner_text: owners.next().unwrap_or_default(),
-            target_text: targets.next().unwrap_or_default(),
-            status: statuses.next().unwrap_or_default(),
-            rag: rags.next().flatten(),
-            recommended: recommended.next().unwrap_or_default(),
-        })
-        .collect();
+    let actions = in_place(
+        row.action_places,
+        row.action_ids
+            .into_iter()
+            .map(|id| crate::db::actions::Row {
+                id,
+                number: numbers.next().flatten(),
+                item_code: codes.next().flatten(),
+                description: descriptions.next().unwrap_or_default(),
+                owner_text: owners.next().unwrap_or_default(),
+                target_text: targets.next().unwrap_or_default(),
+                status: statuses.next().unwrap_or_default(),
+                rag: rags.next().flatten(),
+                recommended: recommended.next().unwrap_or_default(),
+            }),
+    );
     Ok(WorkbookContents {
         results,
         answers,
         actions,
     })
+}
+
+/// `items` put in the order of their `places` (each item's place, numbered from 1): as they
+/// come when they already are.
+fn in_place<T>(places: Vec<i64>, items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut items: Vec<(i64, T)> = places.into_iter().zip(items).collect();
+    if !items.is_sorted_by_key(|(place, _)| *place) {
+        items.sort_unstable_by_key(|(place, _)| *place);
+    }
+    items.into_iter().map(|(_, item)| item).collect()
+}
+
+#[cfg(test)]
+mod workbook_order {
+    /// The workbook's answers and actions come out in their places, however the arrays came.
+    #[test]
+    fn items_come_back_in_their_places() {
+        assert_eq!(
+            super::in_place(vec![2, 3, 1], ["b", "c", "a"].into_iter()),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            super::in_place(vec![1, 2], ["a", "b"].into_iter()),
+            ["a", "b"]
+        );
+        assert!(super::in_place(Vec::new(), std::iter::empty::<u8>()).is_empty());
+    }
 }
