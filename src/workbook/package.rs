@@ -201,7 +201,7 @@ mod tests {
             p.add("xl/worksheets/sheet1.xml", big.as_bytes(), Method::Deflated)
                 .unwrap();
             p.add("empty.xml", b"", Method::Deflated).unwrap();
-            p.add("noise.bin", &incompressible, Method::Deflated)
+            p.add("media/noise.bin", &incompressible, Method::Deflated)
                 .unwrap();
             let bytes = p.finish().unwrap();
             let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("a zip");
@@ -215,7 +215,7 @@ mod tests {
             assert_eq!(read("[Content_Types].xml"), b"<Types/>");
             assert_eq!(read("xl/worksheets/sheet1.xml"), big.as_bytes());
             assert_eq!(read("empty.xml"), b"");
-            assert_eq!(read("noise.bin"), incompressible);
+            assert_eq!(read("media/noise.bin"), incompressible);
         }
     }
 }
