@@ -87,11 +87,11 @@ pub async fn grid(pool: &PgPool, cycle: Uuid, framework_code: &str) -> sqlx::Res
                   r.slug as region_slug, r.name as region_name,
                   a.id as "assessment?", a.state as "state?", a.submitted_at as "submitted_at?",
                   coalesce(cf.deadline, c.deadline) as "deadline!",
-                  -- Kept as the statement left its draft (migration 0018); read from its
-                  -- answers only for one loaded without them (CASE and COALESCE evaluate
+                  -- Kept as the statement left its draft, joined (migrations 0018, 0025); read
+                  -- from its answers only for one loaded without them (CASE and COALESCE evaluate
                   -- lazily, so drafts and kept ones call nothing).
                   case when a.state is null or a.state = 'draft' then ''
-                       else array_to_string(coalesce(a.submitted_ratings, assessment_ratings(a.id)), ' ', '') end
+                       else coalesce(a.submitted_ratings, array_to_string(assessment_ratings(a.id), ' ', '')) end
                       as "ratings!: Ratings"
            from organisations o
            join regions r on r.id = o.region_id

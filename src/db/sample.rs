@@ -473,9 +473,9 @@ pub async fn fill_statements(
     .execute(&mut *tx)
     .await?;
     // Made in their final state, their answers after: the ratings kept for the Channel
-    // team's grid, as submitting keeps them (migration 0018).
+    // team's grid, as submitting keeps them (migrations 0018, 0025).
     sqlx::query(
-        "update assessments a set submitted_ratings = assessment_ratings(a.id)
+        "update assessments a set submitted_ratings = array_to_string(assessment_ratings(a.id), ' ', '')
          from new_statements n where a.id = n.id and a.state <> 'draft'",
     )
     .execute(&mut *tx)
