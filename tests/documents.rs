@@ -854,7 +854,10 @@ async fn the_workbook_reads_what_the_pages_read(pool: PgPool) {
          select r.id, c.id from section_results r
          join levels l on l.section_id = r.section_id
          join criteria c on c.level_id = l.id
-         where r.id = (select id from section_results order by id limit 1)
+         where r.id = (select r2.id from section_results r2
+                       where exists (select 1 from levels l2 join criteria c2 on c2.level_id = l2.id
+                                     where l2.section_id = r2.section_id)
+                       order by r2.id limit 1)
          order by c.code limit 3
          on conflict do nothing",
     )
