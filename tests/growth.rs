@@ -3,8 +3,9 @@
 //! year's worth of rows or more (500,000 audit events), and the pages that read them must cost
 //! the same statements as with a handful of rows, each planned on an index: every statement a
 //! page ran is prepared and explained with a generic plan (`plan_cache_mode =
-//! force_generic_plan`, the plan a prepared statement settles on), and no plan may read a
-//! grown table by a sequential scan. No timing is asserted; `bench/audit` measures time.
+//! force_generic_plan`, the plan every connection of the service's pool runs, as the first test
+//! here shows), and no plan may read a grown table by a sequential scan. No timing is asserted;
+//! `bench/audit` measures time.
 
 mod support;
 
@@ -216,6 +217,25 @@ fn is_query(sql: &str) -> bool {
     ["select", "with", "insert", "update", "delete"]
         .iter()
         .any(|k| head.starts_with(k))
+}
+
+/// The plans this file checks are the plans the service runs: its pool's connections are opened
+/// with generic plans forced, not left to PostgreSQL's choice between a plan for the values of
+/// each execution and the generic one.
+#[sqlx::test]
+async fn the_service_runs_its_statements_on_their_generic_plans(pool: PgPool) {
+    let url = support::database_url(&pool).await;
+    let service = prevent_assure::db::connect(&url, 2)
+        .await
+        .expect("the pool");
+    for _ in 0..3 {
+        let mode: String = sqlx::query_scalar("show plan_cache_mode")
+            .fetch_one(&service)
+            .await
+            .expect("the setting");
+        assert_eq!(mode, "force_generic_plan");
+    }
+    service.close().await;
 }
 
 #[sqlx::test]

@@ -25,7 +25,7 @@ pub mod users;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// Dates and times as PostgreSQL writes them in JSON (`json_build_object`), for serde: the
 /// pages that gather several lists in one statement get them as JSON.
@@ -57,7 +57,18 @@ pub const CHECK_IDLE_AFTER: Duration = Duration::from_secs(10);
 /// idle, by a database restart, say, is then replaced before it fails a request); one broken in
 /// use fails that statement, whose page says what was not saved, and sqlx's check when the
 /// connection is given back closes it.
+///
+/// Every connection runs its prepared statements on their generic plans
+/// (`plan_cache_mode = force_generic_plan`, sent with the connection's start-up, no round trip
+/// more): the plans `tests/growth.rs` holds to index scans with a year's rows. Left to choose,
+/// PostgreSQL plans each statement afresh for its first five executions on a connection, and
+/// for every execution after when skewed statistics make the generic plan look dearer: the
+/// history's statement was planned on every view (46 µs of planning for 5 µs of execution,
+/// `pg_stat_statements` on the bench data, whose audit events crowd on a few entities).
 pub async fn connect_with(url: &str, size: u32, acquire: Duration) -> Result<PgPool, sqlx::Error> {
+    let options = url
+        .parse::<PgConnectOptions>()?
+        .options([("plan_cache_mode", "force_generic_plan")]);
     PgPoolOptions::new()
         .max_connections(size)
         .acquire_timeout(acquire)
@@ -70,7 +81,7 @@ pub async fn connect_with(url: &str, size: u32, acquire: Duration) -> Result<PgP
                 Ok(true)
             })
         })
-        .connect(url)
+        .connect_with(options)
         .await
 }
 
