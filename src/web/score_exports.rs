@@ -3,6 +3,8 @@
 //! agreed included, with their state and no scores), a column per benchmark; scores are
 //! numbers in the workbook. `?cycle=2025/26` chooses the cycle; the current one otherwise.
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,6 +20,7 @@ use crate::auth::session::ClientIp;
 use crate::cache::councils::Download;
 use crate::db;
 use crate::db::dashboards::{AgreedScores, FRAMEWORK};
+use crate::db::places::Organisation;
 use crate::error::{AppError, AppResult};
 use crate::web::assessments::state_label;
 use crate::web::dashboards::{csv_body, csv_file, kept_file, today, xlsx_download};
@@ -94,7 +97,41 @@ async fn write(
     export: &Export,
     kind: &str,
 ) -> sqlx::Result<Result<Bytes, String>> {
-    let rows = db::dashboards::agreed_scores(&state.db, &export.regions, export.cycle_id).await?;
+    let places = state.caches.places(&state.db).await?;
+    // The export's councils by region and name, as the places keep them (each list sorted by
+    // PostgreSQL, by name): region by region in the regions' order, each region's councils in
+    // theirs.
+    let councils: Vec<(&str, &Organisation)> = places
+        .regions
+        .iter()
+        .filter(|r| export.regions.contains(&r.id))
+        .flat_map(|r| {
+            places
+                .organisations
+                .iter()
+                .filter(move |o| o.region_id == r.id)
+                .map(move |o| (r.name.as_str(), o))
+        })
+        .collect();
+    let ids: Vec<Uuid> = councils.iter().map(|(_, o)| o.id).collect();
+    let found: HashMap<Uuid, AgreedScores> =
+        db::dashboards::agreed_scores(&state.db, &ids, export.cycle_id)
+            .await?
+            .into_iter()
+            .map(|a| (a.organisation_id, a))
+            .collect();
+    let rows: Vec<Row> = councils
+        .iter()
+        .map(|(region, o)| {
+            let a = found.get(&o.id);
+            Row {
+                region,
+                council: &o.name,
+                state: a.map(|a| a.state.as_str()),
+                scores: a.and_then(|a| a.scores.as_deref()),
+            }
+        })
+        .collect();
     let (headings, rows) = table(state, export, &rows);
     let titles: Vec<&str> = headings.iter().map(String::as_str).collect();
     Ok(if kind == "csv" {
@@ -185,19 +222,24 @@ fn headings(state: &AppState) -> Vec<String> {
 }
 
 /// A row's cells: a score as a number, "Not scored", or empty.
-fn cells(row: &AgreedScores, cycle: &str, benchmarks: usize) -> Vec<Cell> {
+/// A council of the export with its assessment's state and agreed scores in the cycle.
+struct Row<'a> {
+    region: &'a str,
+    council: &'a str,
+    /// None when the council has not started an assessment in the cycle.
+    state: Option<&'a str>,
+    /// As `db::dashboards::AgreedScores::scores`.
+    scores: Option<&'a [i16]>,
+}
+
+fn cells(row: &Row, cycle: &str, benchmarks: usize) -> Vec<Cell> {
     let mut cells = vec![
-        Cell::Text(row.region.clone()),
-        Cell::Text(row.council.clone()),
+        Cell::Text(row.region.to_owned()),
+        Cell::Text(row.council.to_owned()),
         Cell::Text(cycle.to_owned()),
-        Cell::Text(
-            row.state
-                .as_deref()
-                .map_or("Not started", state_label)
-                .to_owned(),
-        ),
+        Cell::Text(row.state.map_or("Not started", state_label).to_owned()),
     ];
-    let scores = row.scores.as_deref().unwrap_or(&[]);
+    let scores = row.scores.unwrap_or(&[]);
     for b in 0..benchmarks {
         cells.push(match scores.get(b) {
             Some(s @ 1..=5) => Cell::Number(i64::from(*s)),
@@ -217,11 +259,7 @@ fn file_name(export: &Export, ext: &str) -> String {
 }
 
 /// The headings and the rows as cells.
-fn table(
-    state: &AppState,
-    export: &Export,
-    rows: &[AgreedScores],
-) -> (Vec<String>, Vec<Vec<Cell>>) {
+fn table(state: &AppState, export: &Export, rows: &[Row]) -> (Vec<String>, Vec<Vec<Cell>>) {
     let headings = headings(state);
     let benchmarks = headings.len() - 4;
     let rows = rows
