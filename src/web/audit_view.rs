@@ -517,6 +517,30 @@ impl Worded {
     }
 }
 
+/// Names each event's council from the places the server keeps (a council since removed, or
+/// none: no name).
+async fn name_councils(state: &AppState, events: &mut [Event]) -> sqlx::Result<()> {
+    let places = state.caches.places(&state.db).await?;
+    // A page names a handful of councils: look those up in one pass over the places.
+    let mut names: std::collections::HashMap<uuid::Uuid, Option<&str>> = events
+        .iter()
+        .filter_map(|e| e.organisation_id)
+        .map(|id| (id, None))
+        .collect();
+    for o in &places.organisations {
+        if let Some(name) = names.get_mut(&o.id) {
+            *name = Some(&o.name);
+        }
+    }
+    for e in events {
+        e.organisation_name = e
+            .organisation_id
+            .and_then(|id| names.get(&id).copied().flatten())
+            .map(str::to_owned);
+    }
+    Ok(())
+}
+
 /// A page of the trail, for either audit page.
 pub struct Trail {
     pub query: AuditQuery,
@@ -553,6 +577,7 @@ impl Trail {
         let mut events =
             crate::db::audit::list(&state.db, &filter, query.cursor(), PAGE_SIZE + 1, &worded)
                 .await?;
+        name_councils(state, &mut events).await?;
         let older = if events.len() as i64 > PAGE_SIZE {
             events.truncate(PAGE_SIZE as usize);
             events
@@ -570,12 +595,10 @@ impl Trail {
             .copied()
             .collect();
         if !missing.is_empty() {
+            let mut full = crate::db::audit::by_ids(&state.db, &missing).await?;
+            name_councils(state, &mut full).await?;
             let mut full: std::collections::HashMap<i64, Event> =
-                crate::db::audit::by_ids(&state.db, &missing)
-                    .await?
-                    .into_iter()
-                    .map(|e| (e.id, e))
-                    .collect();
+                full.into_iter().map(|e| (e.id, e)).collect();
             for row in &mut rows {
                 if let Err(id) = *row
                     && let Some(e) = full.remove(&id)
@@ -607,6 +630,7 @@ impl Trail {
         let mut events =
             crate::db::audit::list(&state.db, &filter, query.cursor(), DOWNLOAD_SIZE + 1, &[])
                 .await?;
+        name_councils(state, &mut events).await?;
         let next = if events.len() as i64 > DOWNLOAD_SIZE {
             events.truncate(DOWNLOAD_SIZE as usize);
             events
@@ -735,6 +759,7 @@ mod tests {
             action: "action.updated".into(),
             entity_type: "action".into(),
             entity_id: None,
+            organisation_id: None,
             organisation_name: Some(council.into()),
             before: Some(r#"{"status": "open"}"#.into()),
             after: Some(r#"{"status": "done"}"#.into()),
@@ -812,6 +837,7 @@ mod tests {
                 action: "user.signed_in".into(),
                 entity_type: "user".into(),
                 entity_id: None,
+                organisation_id: None,
                 organisation_name: None,
                 before: None,
                 after: None,
