@@ -56,7 +56,7 @@ pub struct Event {
     pub entity_id: Option<String>,
     pub organisation_id: Option<Uuid>,
     /// The council's name, from the places the server keeps (`crate::cache::places`), filled
-    /// in by the trail once read: joined here, the council of each event was a third of the
+    /// in by the trail once read: joined here, the council of each event was a fifth of the
     /// statement's cost when the page's events were worded already (bench/README.md).
     #[sqlx(default)]
     pub organisation_name: Option<String>,

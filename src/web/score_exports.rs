@@ -221,7 +221,6 @@ fn headings(state: &AppState) -> Vec<String> {
     headings
 }
 
-/// A row's cells: a score as a number, "Not scored", or empty.
 /// A council of the export with its assessment's state and agreed scores in the cycle.
 struct Row<'a> {
     region: &'a str,
@@ -232,6 +231,7 @@ struct Row<'a> {
     scores: Option<&'a [i16]>,
 }
 
+/// A row's cells: a score as a number, "Not scored", or empty.
 fn cells(row: &Row, cycle: &str, benchmarks: usize) -> Vec<Cell> {
     let mut cells = vec![
         Cell::Text(row.region.to_owned()),
