@@ -570,12 +570,8 @@ impl Caches {
             if let Some((cycle, framework_code)) = &stale.channel
                 && go()
             {
-                self.refresh_kept(&self.channel, || async {
-                    Ok(super::ChannelGrid {
-                        cycle: *cycle,
-                        framework_code: framework_code.clone(),
-                        rows: db::channel::grid(pool, *cycle, framework_code).await?,
-                    })
+                self.refresh_kept(&self.channel, || {
+                    self.load_channel_grid(pool, *cycle, framework_code)
                 })
                 .await?;
             }

@@ -322,6 +322,22 @@ impl Caches {
         .await
     }
 
+    /// The Channel grid of `cycle`, from the database and the places.
+    async fn load_channel_grid(
+        &self,
+        pool: &PgPool,
+        cycle: Uuid,
+        framework_code: &str,
+    ) -> sqlx::Result<ChannelGrid> {
+        let places = self.places(pool).await?;
+        Ok(ChannelGrid {
+            cycle,
+            framework_code: framework_code.to_owned(),
+            rows: db::channel::grid(pool, cycle, framework_code, places.councils_by_region())
+                .await?,
+        })
+    }
+
     /// Every council's line of the Channel grid for `cycle`: it changes only when a Channel
     /// statement is started, removed, or changes state (the 'channel' notification), or the
     /// places do. One cycle is kept, the one last asked for.
@@ -336,11 +352,7 @@ impl Caches {
             return Ok(grid);
         }
         let generation = self.generation();
-        let grid = Arc::new(ChannelGrid {
-            cycle,
-            framework_code: framework_code.to_owned(),
-            rows: db::channel::grid(pool, cycle, framework_code).await?,
-        });
+        let grid = Arc::new(self.load_channel_grid(pool, cycle, framework_code).await?);
         if in_use {
             let mut slot = self.channel.write();
             if self.may_keep(generation) {

@@ -38,6 +38,17 @@ impl Places {
         self.regions.iter().find(|r| r.slug == slug)
     }
 
+    /// Every council with its region, by region and name as PostgreSQL sorted each list when
+    /// loaded: region by region in the regions' order, each region's councils in theirs.
+    pub fn councils_by_region(&self) -> impl Iterator<Item = (&RegionPlace, &Organisation)> {
+        self.regions.iter().flat_map(|r| {
+            self.organisations
+                .iter()
+                .filter(move |o| o.region_id == r.id)
+                .map(move |o| (r, o))
+        })
+    }
+
     /// The cycle open on `today`: the latest that has opened.
     pub fn current_cycle(&self, today: Date) -> Option<&Cycle> {
         self.cycles.iter().find(|c| c.opens_on <= today)

@@ -1,8 +1,13 @@
 //! The Channel team's national view of the statements: every council's ratings in one statement.
 
+use std::collections::HashMap;
+
 use sqlx::PgPool;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
+
+use crate::cache::places::RegionPlace;
+use crate::db::places::Organisation;
 
 /// One council's line of the grid.
 #[derive(Debug, Clone)]
@@ -77,34 +82,86 @@ impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Ratings {
     }
 }
 
-/// Every council with its statement for the cycle, by region and name: the ratings only of
-/// statements submitted or accepted, as kept when they were submitted. One statement, however
-/// many councils, reading no answers; kept in memory by [`crate::cache::Caches::channel_grid`].
-pub async fn grid(pool: &PgPool, cycle: Uuid, framework_code: &str) -> sqlx::Result<Vec<GridRow>> {
-    sqlx::query_as!(
-        GridRow,
-        r#"select o.slug as organisation_slug, o.name as organisation_name,
-                  r.slug as region_slug, r.name as region_name,
-                  a.id as "assessment?", a.state as "state?", a.submitted_at as "submitted_at?",
-                  coalesce(cf.deadline, c.deadline) as "deadline!",
+/// A council's statement in the cycle, as the grid reads it.
+struct GridStatement {
+    assessment: Uuid,
+    state: String,
+    submitted_at: Option<OffsetDateTime>,
+    ratings: Ratings,
+}
+
+/// Every council with its statement for the cycle, in the order of `councils` (each with its
+/// region): the ratings only of statements submitted or accepted, as kept when
+/// they were submitted. One statement, however many councils, reading no answers; kept in
+/// memory by [`crate::cache::Caches::channel_grid`].
+///
+/// The statement reads only the cycle's assessments: the councils, their regions, their names
+/// and their order are the places the server keeps (`crate::cache::places`, sorted by
+/// PostgreSQL when loaded). Joined to `organisations` and `regions` and sorted by two names
+/// under the database's collation, it cost PostgreSQL twice as much (bench/README.md). A
+/// council missing from `councils` (added since the places were loaded: the places' change
+/// drops the grid too) is left out.
+pub async fn grid<'a>(
+    pool: &PgPool,
+    cycle: Uuid,
+    framework_code: &str,
+    councils: impl IntoIterator<Item = (&'a RegionPlace, &'a Organisation)>,
+) -> sqlx::Result<Vec<GridRow>> {
+    let rows = sqlx::query!(
+        r#"select coalesce(cf.deadline, c.deadline) as "deadline!",
+                  a.organisation_id as "organisation_id?", a.id as "assessment?",
+                  a.state as "state?", a.submitted_at as "submitted_at?",
                   -- Kept as the statement left its draft, joined (migrations 0018, 0025); read
                   -- from its answers only for one loaded without them (CASE and COALESCE evaluate
                   -- lazily, so drafts and kept ones call nothing).
                   case when a.state is null or a.state = 'draft' then ''
                        else coalesce(a.submitted_ratings, array_to_string(assessment_ratings(a.id), ' ', '')) end
                       as "ratings!: Ratings"
-           from organisations o
-           join regions r on r.id = o.region_id
-           join cycles c on c.id = $1
+           from cycles c
            left join cycle_frameworks cf on cf.cycle_id = c.id and cf.framework_code = $2
-           left join assessments a on a.organisation_id = o.id and a.cycle_id = c.id
+           left join assessments a on a.cycle_id = c.id
                 and a.framework_id = (select id from frameworks where code = $2)
-           order by r.name, o.name"#,
+           where c.id = $1"#,
         cycle,
         framework_code
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    // No row: no such cycle (the cycle was one of the places when asked for).
+    let Some(deadline) = rows.first().map(|r| r.deadline) else {
+        return Ok(Vec::new());
+    };
+    let mut statements: HashMap<Uuid, GridStatement> = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some((
+                r.organisation_id?,
+                GridStatement {
+                    assessment: r.assessment?,
+                    state: r.state?,
+                    submitted_at: r.submitted_at,
+                    ratings: r.ratings,
+                },
+            ))
+        })
+        .collect();
+    Ok(councils
+        .into_iter()
+        .map(|(region, o)| {
+            let s = statements.remove(&o.id);
+            GridRow {
+                organisation_slug: o.slug.clone(),
+                organisation_name: o.name.clone(),
+                region_slug: region.slug.clone(),
+                region_name: region.name.clone(),
+                assessment: s.as_ref().map(|s| s.assessment),
+                state: s.as_ref().map(|s| s.state.clone()),
+                submitted_at: s.as_ref().and_then(|s| s.submitted_at),
+                deadline,
+                ratings: s.map(|s| s.ratings).unwrap_or_default(),
+            }
+        })
+        .collect())
 }
 
 /// One key area of a council's latest statement, with how many statements have each rating.

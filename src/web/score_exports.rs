@@ -98,20 +98,11 @@ async fn write(
     kind: &str,
 ) -> sqlx::Result<Result<Bytes, String>> {
     let places = state.caches.places(&state.db).await?;
-    // The export's councils by region and name, as the places keep them (each list sorted by
-    // PostgreSQL, by name): region by region in the regions' order, each region's councils in
-    // theirs.
+    // The export's councils by region and name, as the places keep them.
     let councils: Vec<(&str, &Organisation)> = places
-        .regions
-        .iter()
-        .filter(|r| export.regions.contains(&r.id))
-        .flat_map(|r| {
-            places
-                .organisations
-                .iter()
-                .filter(move |o| o.region_id == r.id)
-                .map(move |o| (r.name.as_str(), o))
-        })
+        .councils_by_region()
+        .filter(|(r, _)| export.regions.contains(&r.id))
+        .map(|(r, o)| (r.name.as_str(), o))
         .collect();
     let ids: Vec<Uuid> = councils.iter().map(|(_, o)| o.id).collect();
     let found: HashMap<Uuid, AgreedScores> =
