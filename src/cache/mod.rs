@@ -322,7 +322,10 @@ impl Caches {
         .await
     }
 
-    /// The Channel grid of `cycle`, from the database and the places.
+    /// The Channel grid of `cycle`: every council by region and name, as the places keep them,
+    /// each with its statement in the cycle. A council with a statement but not among the
+    /// places (added since they were loaded: the places' change drops the grid too) is left
+    /// out; no cycle, no rows.
     async fn load_channel_grid(
         &self,
         pool: &PgPool,
@@ -330,11 +333,43 @@ impl Caches {
         framework_code: &str,
     ) -> sqlx::Result<ChannelGrid> {
         let places = self.places(pool).await?;
+        let found = db::channel::grid_statements(pool, cycle, framework_code).await?;
+        let rows = match found {
+            None => Vec::new(),
+            Some((deadline, statements)) => {
+                let mut statements: HashMap<Uuid, db::channel::GridStatement> = statements
+                    .into_iter()
+                    .map(|s| (s.organisation_id, s))
+                    .collect();
+                places
+                    .councils_by_region()
+                    .map(|(region, o)| {
+                        let (assessment, state, submitted_at, ratings) =
+                            match statements.remove(&o.id) {
+                                Some(s) => {
+                                    (Some(s.assessment), Some(s.state), s.submitted_at, s.ratings)
+                                }
+                                None => (None, None, None, Default::default()),
+                            };
+                        db::channel::GridRow {
+                            organisation_slug: o.slug.clone(),
+                            organisation_name: o.name.clone(),
+                            region_slug: region.slug.clone(),
+                            region_name: region.name.clone(),
+                            assessment,
+                            state,
+                            submitted_at,
+                            deadline,
+                            ratings,
+                        }
+                    })
+                    .collect()
+            }
+        };
         Ok(ChannelGrid {
             cycle,
             framework_code: framework_code.to_owned(),
-            rows: db::channel::grid(pool, cycle, framework_code, places.councils_by_region())
-                .await?,
+            rows,
         })
     }
 

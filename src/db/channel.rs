@@ -1,13 +1,8 @@
 //! The Channel team's national view of the statements: every council's ratings in one statement.
 
-use std::collections::HashMap;
-
 use sqlx::PgPool;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
-
-use crate::cache::places::RegionPlace;
-use crate::db::places::Organisation;
 
 /// One council's line of the grid.
 #[derive(Debug, Clone)]
@@ -83,30 +78,29 @@ impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Ratings {
 }
 
 /// A council's statement in the cycle, as the grid reads it.
-struct GridStatement {
-    assessment: Uuid,
-    state: String,
-    submitted_at: Option<OffsetDateTime>,
-    ratings: Ratings,
+#[derive(Debug, Clone)]
+pub struct GridStatement {
+    pub organisation_id: Uuid,
+    pub assessment: Uuid,
+    pub state: String,
+    pub submitted_at: Option<OffsetDateTime>,
+    pub ratings: Ratings,
 }
 
-/// Every council with its statement for the cycle, in the order of `councils` (each with its
-/// region): the ratings only of statements submitted or accepted, as kept when
-/// they were submitted. One statement, however many councils, reading no answers; kept in
-/// memory by [`crate::cache::Caches::channel_grid`].
+/// The cycle's deadline for the Channel statement and its statements, for the grid: the
+/// ratings only of statements submitted or accepted, as kept when they were submitted. One
+/// statement, however many councils, reading no answers; None when there is no such cycle.
 ///
-/// The statement reads only the cycle's assessments: the councils, their regions, their names
-/// and their order are the places the server keeps (`crate::cache::places`, sorted by
-/// PostgreSQL when loaded). Joined to `organisations` and `regions` and sorted by two names
-/// under the database's collation, it cost PostgreSQL twice as much (bench/README.md). A
-/// council missing from `councils` (added since the places were loaded: the places' change
-/// drops the grid too) is left out.
-pub async fn grid<'a>(
+/// It reads only the cycle's assessments: the grid's councils, their regions, names and order
+/// are the places the server keeps ([`crate::cache::Caches::channel_grid`] puts them
+/// together). Joined to `organisations` and `regions` and sorted by two names under the
+/// database's collation, the grid's statement cost PostgreSQL three times as much
+/// (bench/README.md).
+pub async fn grid_statements(
     pool: &PgPool,
     cycle: Uuid,
     framework_code: &str,
-    councils: impl IntoIterator<Item = (&'a RegionPlace, &'a Organisation)>,
-) -> sqlx::Result<Vec<GridRow>> {
+) -> sqlx::Result<Option<(Date, Vec<GridStatement>)>> {
     let rows = sqlx::query!(
         r#"select coalesce(cf.deadline, c.deadline) as "deadline!",
                   a.organisation_id as "organisation_id?", a.id as "assessment?",
@@ -119,6 +113,7 @@ pub async fn grid<'a>(
                       as "ratings!: Ratings"
            from cycles c
            left join cycle_frameworks cf on cf.cycle_id = c.id and cf.framework_code = $2
+           -- A row with no statement when none is started: the deadline comes all the same.
            left join assessments a on a.cycle_id = c.id
                 and a.framework_id = (select id from frameworks where code = $2)
            where c.id = $1"#,
@@ -127,41 +122,22 @@ pub async fn grid<'a>(
     )
     .fetch_all(pool)
     .await?;
-    // No row: no such cycle (the cycle was one of the places when asked for).
     let Some(deadline) = rows.first().map(|r| r.deadline) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
-    let mut statements: HashMap<Uuid, GridStatement> = rows
+    let statements = rows
         .into_iter()
         .filter_map(|r| {
-            Some((
-                r.organisation_id?,
-                GridStatement {
-                    assessment: r.assessment?,
-                    state: r.state?,
-                    submitted_at: r.submitted_at,
-                    ratings: r.ratings,
-                },
-            ))
+            Some(GridStatement {
+                organisation_id: r.organisation_id?,
+                assessment: r.assessment?,
+                state: r.state?,
+                submitted_at: r.submitted_at,
+                ratings: r.ratings,
+            })
         })
         .collect();
-    Ok(councils
-        .into_iter()
-        .map(|(region, o)| {
-            let s = statements.remove(&o.id);
-            GridRow {
-                organisation_slug: o.slug.clone(),
-                organisation_name: o.name.clone(),
-                region_slug: region.slug.clone(),
-                region_name: region.name.clone(),
-                assessment: s.as_ref().map(|s| s.assessment),
-                state: s.as_ref().map(|s| s.state.clone()),
-                submitted_at: s.as_ref().and_then(|s| s.submitted_at),
-                deadline,
-                ratings: s.map(|s| s.ratings).unwrap_or_default(),
-            }
-        })
-        .collect())
+    Ok(Some((deadline, statements)))
 }
 
 /// One key area of a council's latest statement, with how many statements have each rating.
